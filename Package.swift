@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+// PlanLedger: an event-sourced, hash-linked planning ledger. Toolchain and system SQLite only; no package dependencies.
+import PackageDescription
+
+let package = Package(
+    name: "PlanLedger",
+    products: [
+        .executable(name: "planledger", targets: ["planledger"])
+    ],
+    targets: [
+        // C: the system SQLite library and our own SHA-256 (portable, with SHA-NI where the CPU has it).
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "CSHA256", cSettings: [.unsafeFlags(["-O3"])]),
+
+        // Layers, each depending only downward.
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "Ledger", dependencies: ["SQLite", "CSHA256"]),
+        .target(name: "PlanLedgerCLI", dependencies: ["Ledger"]),
+        .executableTarget(name: "planledger", dependencies: ["PlanLedgerCLI"]),
+
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+    ]
+)

@@ -1,0 +1,43 @@
+/// A stream's name, `<kind>/<key>`: e.g. `goal/G-12`, `decision/BOARD-2022-031`, `organisation/QWO`.
+///
+/// Kinds are lowercase words (`[a-z][a-z_]*`, up to 32 characters); keys are 1–128 characters of
+/// `[A-Za-z0-9._:-]`, so that a name is safe in a URL path segment and in a file name without escaping.
+public struct StreamName: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let kind: String
+    public let key: String
+
+    public init?(kind: String, key: String) {
+        guard Self.isValidKind(kind), Self.isValidKey(key) else { return nil }
+        self.kind = kind
+        self.key = key
+    }
+
+    /// Parses `kind/key`.
+    public init?(_ text: String) {
+        guard let slash = text.firstIndex(of: "/") else { return nil }
+        self.init(kind: String(text[..<slash]), key: String(text[text.index(after: slash)...]))
+    }
+
+    public var description: String { "\(kind)/\(key)" }
+
+    public static func < (lhs: StreamName, rhs: StreamName) -> Bool { lhs.description < rhs.description }
+
+    public static func isValidKind(_ kind: String) -> Bool {
+        let bytes = Array(kind.utf8)
+        guard let first = bytes.first, (0x61...0x7A).contains(first), bytes.count <= 32 else { return false }
+        return bytes.allSatisfy { (0x61...0x7A).contains($0) || $0 == UInt8(ascii: "_") }
+    }
+
+    public static func isValidKey(_ key: String) -> Bool {
+        let bytes = Array(key.utf8)
+        guard !bytes.isEmpty, bytes.count <= 128 else { return false }
+        return bytes.allSatisfy { byte in
+            switch byte {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"),
+                UInt8(ascii: "-"):
+                true
+            default: false
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+/// A strict JSON parser over bytes (RFC 8259 with the I-JSON restrictions of RFC 7493), with explicit limits.
+///
+/// It rejects what a hash-linked record must not contain: duplicate member names, invalid UTF-8, lone surrogates,
+/// numbers that do not fit a double, and nesting deeper than `maximumDepth`.
+public struct JSONParser {
+    public struct Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {
+        public let offset: Int
+        public let reason: String
+        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    }
+
+    public var maximumDepth: Int
+
+    public init(maximumDepth: Int = 64) {
+        self.maximumDepth = maximumDepth
+    }
+
+    public static func parse(_ bytes: some Collection<UInt8>) throws(Error) -> JSONValue {
+        try JSONParser().parse(bytes)
+    }
+
+    public static func parse(_ text: String) throws(Error) -> JSONValue {
+        try JSONParser().parse(Array(text.utf8))
+    }
+
+    public func parse(_ bytes: some Collection<UInt8>) throws(Error) -> JSONValue {
+        let array = Array(bytes)
+        let result: Result<JSONValue, Error> = array.withUnsafeBufferPointer { buffer in
+            var reader = Reader(bytes: buffer, maximumDepth: maximumDepth)
+            do throws(Error) {
+                reader.skipWhitespace()
+                let value = try reader.value(depth: 0)
+                reader.skipWhitespace()
+                guard reader.index == buffer.count else { throw reader.error("unexpected data after the JSON value") }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
+
+private struct Reader {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let maximumDepth: Int
+    var index = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
+        self.bytes = bytes
+        self.maximumDepth = maximumDepth
+    }
+
+    func error(_ reason: String) -> JSONParser.Error { JSONParser.Error(offset: index, reason: reason) }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func value(depth: Int) throws(JSONParser.Error) -> JSONValue {
+        guard index < bytes.count else { throw error("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try object(depth: depth + 1)
+        case UInt8(ascii: "["): return try array(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        default: throw error("unexpected character")
+        }
+    }
+
+    mutating func literal(_ word: String) throws(JSONParser.Error) {
+        for expected in word.utf8 {
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            guard bytes[index] == expected else { throw error("invalid literal") }
+            index += 1
+        }
+    }
+
+    mutating func object(depth: Int) throws(JSONParser.Error) -> JSONValue {
+        guard depth <= maximumDepth else { throw error("nesting deeper than \(maximumDepth)") }
+        index += 1
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let keyOffset = index
+            let key = try string()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            index += 1
+            skipWhitespace()
+            let member = try value(depth: depth)
+            guard members.updateValue(member, forKey: key) == nil else {
+                throw JSONParser.Error(offset: keyOffset, reason: "duplicate member name \"\(key)\"")
+            }
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input in object") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(members)
+            } else {
+                throw error("expected ',' or '}'")
+            }
+        }
+    }
+
+    mutating func array(depth: Int) throws(JSONParser.Error) -> JSONValue {
+        guard depth <= maximumDepth else { throw error("nesting deeper than \(maximumDepth)") }
+        index += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try value(depth: depth))
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input in array") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(elements)
+            } else {
+                throw error("expected ',' or ']'")
+            }
+        }
+    }
+
+    mutating func number() throws(JSONParser.Error) -> Double {
+        let start = index
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        func digits(_ reader: inout Reader) -> Int {
+            let begin = reader.index
+            while reader.index < reader.bytes.count, (0x30...0x39).contains(reader.bytes[reader.index]) {
+                reader.index += 1
+            }
+            return reader.index - begin
+        }
+        guard index < bytes.count else { throw error("unexpected end of input in number") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else if digits(&self) == 0 {
+            throw error("expected a digit")
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digits(&self) > 0 else { throw error("expected a digit after '.'") }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
+            guard digits(&self) > 0 else { throw error("expected a digit in the exponent") }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        guard let value = Double(text), value.isFinite else {
+            throw JSONParser.Error(offset: start, reason: "number out of range")
+        }
+        return value
+    }
+
+    mutating func string() throws(JSONParser.Error) -> String {
+        index += 1  // opening quote
+        let start = index
+        // Fast path: no escapes. UTF-8 is validated once the extent is known.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                return try validated(slice, at: start)
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw error("control character in string") }
+            index += 1
+        }
+        var scalars = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                return try scalars.withUnsafeBufferPointer { buffer throws(JSONParser.Error) in
+                    try validated(buffer, at: start)
+                }
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard index < bytes.count else { throw error("unexpected end of input in escape") }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""): scalars.append(0x22)
+                case UInt8(ascii: "\\"): scalars.append(0x5C)
+                case UInt8(ascii: "/"): scalars.append(0x2F)
+                case UInt8(ascii: "b"): scalars.append(0x08)
+                case UInt8(ascii: "f"): scalars.append(0x0C)
+                case UInt8(ascii: "n"): scalars.append(0x0A)
+                case UInt8(ascii: "r"): scalars.append(0x0D)
+                case UInt8(ascii: "t"): scalars.append(0x09)
+                case UInt8(ascii: "u"):
+                    var code = try hex4()
+                    if (0xD800...0xDBFF).contains(code) {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
+                        else { throw error("lone high surrogate") }
+                        index += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid low surrogate") }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(code) {
+                        throw error("lone low surrogate")
+                    }
+                    guard let scalar = Unicode.Scalar(code) else { throw error("invalid code point") }
+                    scalars.append(contentsOf: String(Character(scalar)).utf8)
+                default:
+                    throw error("invalid escape")
+                }
+            default:
+                if byte < 0x20 { throw error("control character in string") }
+                scalars.append(byte)
+                index += 1
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    mutating func hex4() throws(JSONParser.Error) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw error("unexpected end of input in \\u escape") }
+        var code: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case 0x30...0x39: digit = byte - 0x30
+            case 0x41...0x46: digit = byte - 0x41 + 10
+            case 0x61...0x66: digit = byte - 0x61 + 10
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            code = code << 4 | UInt32(digit)
+            index += 1
+        }
+        return code
+    }
+
+    func validated(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParser.Error) -> String {
+        guard let string = String(validating: buffer, as: UTF8.self) else {
+            throw JSONParser.Error(offset: offset, reason: "invalid UTF-8 in string")
+        }
+        return string
+    }
+}

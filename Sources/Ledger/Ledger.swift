@@ -1,0 +1,213 @@
+import Foundation
+import SQLite
+
+/// The append-only, hash-linked event ledger in one SQLite file: one group-committing writer, many readers.
+///
+/// Appends are validated (envelope here, domain and projections through the `LedgerHook`), stored atomically and
+/// acknowledged only once durable (`synchronous=FULL`). Reads, checkpoints and RFC 6962 proofs come from pooled
+/// read-only connections.
+public final class Ledger: Sendable {
+    public let path: String
+    private let writer: GroupCommitWriter
+    private let readers: ReaderPool
+    private let committed: CommittedSize
+
+    /// Opens (creating if needed) the ledger at `path`.
+    /// - Parameters:
+    ///   - hook: the domain and projections run on every append; `NoHook()` for a bare log.
+    ///   - clock: the source of `recordedAt`; injectable so tests can step time backwards.
+    public init(path: String, hook: any LedgerHook = NoHook(),
+                clock: @escaping @Sendable () -> Timestamp = Timestamp.now) throws
+    {
+        self.path = path
+        let database = try Database(path: path)
+        try database.transaction {
+            try LedgerSchema.create(in: database)
+            try hook.prepare(database: database)
+        }
+        let writer = try LedgerWriter(database: database, hook: hook, clock: clock)
+        let committed = CommittedSize(writer.tail.size)
+        self.committed = committed
+        self.writer = GroupCommitWriter(writer: writer) { checkpoint in committed.advance(to: checkpoint.size) }
+        self.readers = ReaderPool(path: path)
+    }
+
+    /// Finishes queued appends and stops the writer. Later appends fail with `shutting_down`.
+    public func close() { writer.stop() }
+
+    // MARK: Appending
+
+    /// Appends `transaction`, blocking the calling thread until it is durable or refused.
+    /// Call it from a thread of your own, not from Swift's cooperative pool; async code uses `append(_:) async`.
+    public func append(_ transaction: AppendTransaction) throws(LedgerError) -> AppendResult {
+        let box = ResultBox()
+        writer.submit(transaction) { result in box.set(result) }
+        return try box.wait().get()
+    }
+
+    /// Appends `transaction`, suspending until it is durable or refused.
+    public func append(_ transaction: AppendTransaction) async throws(LedgerError) -> AppendResult {
+        let result = await withCheckedContinuation { continuation in
+            writer.submit(transaction) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    // MARK: Reading
+
+    /// Runs `body` on a read-only connection inside one snapshot. For the layers above (projections, archives).
+    public func read<T>(_ body: (Database) throws -> T) throws -> T { try readers.read(body) }
+
+    /// The number of events committed so far.
+    public var size: Int { committed.value }
+
+    /// Events after `position` (exclusive), in position order, at most `limit`, matching `filter`.
+    public func events(after position: Int = 0, limit: Int = 100, filter: EventFilter = EventFilter()) throws
+        -> [RecordedEvent]
+    {
+        let (conditions, values) = filter.sqlConditions
+        return try read { database in
+            try database.map(
+                "SELECT \(EventRow.columns) FROM events WHERE position > ?1\(conditions) ORDER BY position LIMIT ?2",
+                [.integer(Int64(position)), .integer(Int64(limit))] + values) { row throws in try EventRow.decode(row) }
+        }
+    }
+
+    /// A stream's events from `fromVersion` (inclusive), in version order, at most `limit`.
+    public func stream(_ stream: StreamName, fromVersion: Int = 1, limit: Int = 1_000) throws -> [RecordedEvent] {
+        try read { database in try Self.streamEvents(stream, fromVersion: fromVersion, limit: limit, in: database) }
+    }
+
+    static func streamEvents(_ stream: StreamName, fromVersion: Int, limit: Int, in database: Database) throws
+        -> [RecordedEvent]
+    {
+        try database.map(
+            "SELECT \(EventRow.columns) FROM events WHERE stream = ?1 AND version >= ?2 ORDER BY version LIMIT ?3",
+            [.text(stream.description), .integer(Int64(fromVersion)), .integer(Int64(limit))]
+        ) { row throws in try EventRow.decode(row) }
+    }
+
+    /// The stream's current version, 0 when it does not exist.
+    public func version(of stream: StreamName) throws -> Int {
+        try read { database in
+            Int(try database.scalarInt("SELECT version FROM streams WHERE stream = ?1", [.text(stream.description)]) ?? 0)
+        }
+    }
+
+    /// The event stored with `id`, if any.
+    public func event(id: String) throws -> RecordedEvent? {
+        try read { database in
+            try database.first("SELECT \(EventRow.columns) FROM events WHERE id = ?1", [.text(id.lowercased())]) {
+                row throws in try EventRow.decode(row)
+            }
+        }
+    }
+
+    /// Blocks until an event after `position` is committed, or `timeout` passes. Returns whether there is one.
+    /// For live subscriptions, which run on threads of their own.
+    public func waitForEvents(after position: Int, timeout: Double) -> Bool {
+        committed.wait(beyond: position, timeout: timeout)
+    }
+
+    // MARK: Verification
+
+    /// The checkpoint of the first `size` events (default: all).
+    public func checkpoint(size: Int? = nil) throws -> Checkpoint {
+        try read { database in try Self.checkpoint(size: size, in: database) }
+    }
+
+    static func checkpoint(size: Int?, in database: Database) throws -> Checkpoint {
+        let current = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
+        let size = size ?? current
+        guard size >= 0, size <= current else {
+            throw LedgerError(.notFound, code: "size_out_of_range", "the ledger has \(current) events; asked for \(size)")
+        }
+        if size == 0 { return Checkpoint(size: 0, rootHash: MerkleTree.emptyRoot, recordedAt: .now()) }
+        let recordedAt = try database.scalarInt("SELECT recorded_at FROM events WHERE position = ?1",
+                                                [.integer(Int64(size))]) ?? 0
+        return Checkpoint(size: size, rootHash: try DatabaseNodeSource(database: database).rootHash(size: size),
+                          recordedAt: Timestamp(millisecondsSinceEpoch: recordedAt))
+    }
+
+    /// RFC 6962 inclusion proof of the event at `position` in the tree of the first `size` events.
+    public func inclusionProof(position: Int, size: Int? = nil) throws -> InclusionProof {
+        try read { database in
+            let checkpoint = try Self.checkpoint(size: size, in: database)
+            guard position >= 1, position <= checkpoint.size else {
+                throw LedgerError(.notFound, code: "position_out_of_range",
+                                  "position \(position) is not in a tree of size \(checkpoint.size)")
+            }
+            let nodes = DatabaseNodeSource(database: database)
+            return InclusionProof(
+                position: position, size: checkpoint.size, leafHash: try nodes.node(level: 0, index: position - 1),
+                rootHash: checkpoint.rootHash, path: try nodes.inclusionPath(leafIndex: position - 1, size: checkpoint.size))
+        }
+    }
+
+    /// RFC 6962 consistency proof that the first `from` events are a prefix of the first `to` (default: all).
+    public func consistencyProof(from: Int, to: Int? = nil) throws -> ConsistencyProof {
+        try read { database in
+            let second = try Self.checkpoint(size: to, in: database)
+            guard from >= 0, from <= second.size else {
+                throw LedgerError(.notFound, code: "size_out_of_range", "from must be between 0 and \(second.size)")
+            }
+            let first = try Self.checkpoint(size: from, in: database)
+            let path = try DatabaseNodeSource(database: database).consistencyPath(from: from, to: second.size)
+            return ConsistencyProof(from: from, to: second.size, fromRoot: first.rootHash, toRoot: second.rootHash,
+                                    path: path)
+        }
+    }
+}
+
+/// The committed size, and a way to wait for it to grow.
+private final class CommittedSize: @unchecked Sendable {
+    // @unchecked: `size` is guarded by `condition`.
+    private let condition = NSCondition()
+    private var size: Int
+
+    init(_ size: Int) { self.size = size }
+
+    var value: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return size
+    }
+
+    func advance(to size: Int) {
+        condition.lock()
+        self.size = max(self.size, size)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait(beyond position: Int, timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while size <= position {
+            if !condition.wait(until: deadline) { return size > position }
+        }
+        return true
+    }
+}
+
+/// One append's result, handed from the writer thread to a blocked caller.
+private final class ResultBox: @unchecked Sendable {
+    // @unchecked: `result` is guarded by `condition`.
+    private let condition = NSCondition()
+    private var result: Result<AppendResult, LedgerError>?
+
+    func set(_ result: Result<AppendResult, LedgerError>) {
+        condition.lock()
+        self.result = result
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait() -> Result<AppendResult, LedgerError> {
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil { condition.wait() }
+        return result!
+    }
+}

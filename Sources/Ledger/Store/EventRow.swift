@@ -1,0 +1,46 @@
+import SQLite
+
+/// Mapping between `RecordedEvent` and a row of `events`.
+enum EventRow {
+    static let columns =
+        "position, id, stream, version, type, schema_version, recorded_at, effective_at, actor_id, actor_role, "
+        + "actor_organisation, reason, correlation_id, causation_id, data, hash"
+
+    static let insertSQL = "INSERT INTO events (\(columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+
+    static func values(_ event: RecordedEvent, canonicalData: String) -> [SQLiteValue] {
+        [
+            .integer(Int64(event.position)), .text(event.id), .text(event.stream.description),
+            .integer(Int64(event.version)), .text(event.type), .integer(Int64(event.schemaVersion)),
+            .integer(event.recordedAt.millisecondsSinceEpoch), .integer(event.effectiveAt.millisecondsSinceEpoch),
+            .text(event.actor.id), .text(event.actor.role), SQLiteValue(event.actor.organisation),
+            SQLiteValue(event.reason), SQLiteValue(event.correlationId), SQLiteValue(event.causationId),
+            .text(canonicalData), .blob(event.hash.bytes),
+        ]
+    }
+
+    /// Reads a row selected with `columns`. A row whose stream name or data no longer parses (edited behind the
+    /// ledger's back) is reported as `LedgerError` `corrupt_record` naming its position.
+    static func decode(_ row: Statement) throws(LedgerError) -> RecordedEvent {
+        let position = row.int(0)
+        func corrupt(_ what: String) -> LedgerError {
+            LedgerError(.storage, code: "corrupt_record", "the stored record at position \(position) is damaged: \(what)",
+                        details: ["position": JSONValue(position)])
+        }
+        guard let stream = StreamName(row.text(2)) else { throw corrupt("invalid stream name") }
+        let data: JSONValue
+        do {
+            data = try row.withBytes(14) { try JSONParser.parse($0) }
+        } catch {
+            throw corrupt("data is not valid JSON")
+        }
+        let hash = Digest(bytes: row.blob(15)) ?? Digest(unchecked: [UInt8](repeating: 0, count: 32))
+        return RecordedEvent(
+            position: position, id: row.text(1), stream: stream, version: row.int(3), type: row.text(4),
+            schemaVersion: row.int(5), recordedAt: Timestamp(millisecondsSinceEpoch: row.int64(6)),
+            effectiveAt: Timestamp(millisecondsSinceEpoch: row.int64(7)),
+            actor: Actor(id: row.text(8), role: row.text(9), organisation: row.optionalText(10)),
+            reason: row.optionalText(11), correlationId: row.optionalText(12), causationId: row.optionalText(13),
+            data: data, hash: hash)
+    }
+}

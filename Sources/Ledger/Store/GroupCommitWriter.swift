@@ -1,0 +1,116 @@
+import Foundation
+import SQLite
+
+/// Runs every append on one dedicated thread and commits concurrent ones together: the transactions waiting when
+/// the thread comes round share one SQLite transaction and so one fsync, each still all-or-nothing (a savepoint
+/// each) and in arrival order. Callers are answered only after the shared commit is durable.
+final class GroupCommitWriter: @unchecked Sendable {
+    // @unchecked: `writer` is touched only on `thread`; everything else is guarded by `condition`.
+    typealias Completion = @Sendable (Result<AppendResult, LedgerError>) -> Void
+
+    private struct Pending {
+        let transaction: AppendTransaction
+        let completion: Completion
+    }
+
+    private let writer: LedgerWriter
+    private let condition = NSCondition()
+    private var queue: [Pending] = []
+    private var stopping = false
+    private var stopped = false
+    private let maximumQueued: Int
+    private let maximumBatch: Int
+    private let onCommit: @Sendable (Checkpoint) -> Void
+    private var thread: Thread?
+
+    init(writer: LedgerWriter, maximumQueued: Int = 10_000, maximumBatch: Int = 512,
+         onCommit: @escaping @Sendable (Checkpoint) -> Void)
+    {
+        self.writer = writer
+        self.maximumQueued = maximumQueued
+        self.maximumBatch = maximumBatch
+        self.onCommit = onCommit
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "planledger-writer"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queues `transaction`; `completion` is called on the writer thread once it is durable or refused.
+    func submit(_ transaction: AppendTransaction, completion: @escaping Completion) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            completion(.failure(LedgerError(.unavailable, code: "shutting_down", "the ledger is shutting down")))
+            return
+        }
+        if queue.count >= maximumQueued {
+            condition.unlock()
+            completion(.failure(LedgerError(.unavailable, code: "busy", "too many appends are waiting; retry shortly")))
+            return
+        }
+        queue.append(Pending(transaction: transaction, completion: completion))
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Finishes every queued append, then stops the thread.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let batch = Array(queue.prefix(maximumBatch))
+            queue.removeFirst(batch.count)
+            condition.unlock()
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Pending]) {
+        var results: [Result<AppendResult, LedgerError>] = []
+        results.reserveCapacity(batch.count)
+        do {
+            try writer.database.execute("BEGIN IMMEDIATE")
+        } catch {
+            let failure = LedgerWriter.ledgerError(error)
+            for pending in batch { pending.completion(.failure(failure)) }
+            return
+        }
+        for pending in batch {
+            do throws(LedgerError) {
+                results.append(.success(try writer.append(pending.transaction)))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        do {
+            try writer.database.execute("COMMIT")
+        } catch {
+            // Nothing of the batch is durable: undo, re-read the tail, and fail every transaction that had succeeded.
+            try? writer.database.execute("ROLLBACK")
+            try? writer.reloadTail()
+            let failure = LedgerWriter.ledgerError(error)
+            results = results.map { result in result.flatMap { _ in .failure(failure) } }
+        }
+        if results.contains(where: { if case .success(let r) = $0 { !r.alreadyStored } else { false } }),
+            let checkpoint = try? writer.checkpoint()
+        {
+            onCommit(checkpoint)
+        }
+        for (pending, result) in zip(batch, results) { pending.completion(result) }
+    }
+}

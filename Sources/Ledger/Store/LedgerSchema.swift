@@ -1,0 +1,56 @@
+import SQLite
+
+/// The ledger's tables. The log (`events`) is the record; `streams` and `merkle_nodes` are derived from it and
+/// rechecked by `verify`; `ledger_meta` holds the format version and the committed size.
+enum LedgerSchema {
+    static let formatVersion = 1
+
+    static func create(in database: Database) throws {
+        try database.execute(
+            """
+            CREATE TABLE IF NOT EXISTS ledger_meta (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS events (
+                position INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                stream TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                schema_version INTEGER NOT NULL,
+                recorded_at INTEGER NOT NULL,
+                effective_at INTEGER NOT NULL,
+                actor_id TEXT NOT NULL,
+                actor_role TEXT NOT NULL,
+                actor_organisation TEXT,
+                reason TEXT,
+                correlation_id TEXT,
+                causation_id TEXT,
+                data TEXT NOT NULL,
+                hash BLOB NOT NULL,
+                UNIQUE (stream, version)
+            );
+            CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
+            CREATE INDEX IF NOT EXISTS events_by_actor ON events (actor_id, position);
+            CREATE INDEX IF NOT EXISTS events_by_organisation ON events (actor_organisation, position);
+            CREATE INDEX IF NOT EXISTS events_by_recorded_at ON events (recorded_at);
+            CREATE TABLE IF NOT EXISTS streams (
+                stream TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                last_effective_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS merkle_nodes (
+                level INTEGER NOT NULL,
+                idx INTEGER NOT NULL,
+                hash BLOB NOT NULL,
+                PRIMARY KEY (level, idx)
+            ) WITHOUT ROWID;
+            """)
+        if try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'format'") == nil {
+            try database.run("INSERT INTO ledger_meta (key, value) VALUES ('format', ?1), ('size', '0')",
+                             [.text(String(formatVersion))])
+        }
+    }
+}

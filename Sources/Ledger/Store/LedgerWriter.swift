@@ -1,0 +1,211 @@
+import SQLite
+
+/// Appends transactions on the single writer connection. Owns the in-memory tail of the ledger (size, last
+/// `recordedAt`, Merkle frontier), which it advances only once a commit has succeeded.
+///
+/// Not thread-safe: `GroupCommitWriter` calls it from its one thread.
+final class LedgerWriter {
+    /// The ledger's tail as of the last commit (or as it grows inside the open transaction).
+    struct Tail {
+        var size: Int
+        var lastRecordedAt: Timestamp
+        /// For each level, the newest complete left subtree still waiting for its right sibling. Together the
+        /// entries at the set bits of `size` are the right edge of the tree, which is all an append needs.
+        var frontier: [Digest?]
+    }
+
+    let database: Database
+    let hook: any LedgerHook
+    let clock: @Sendable () -> Timestamp
+    private(set) var tail: Tail
+
+    init(database: Database, hook: any LedgerHook, clock: @escaping @Sendable () -> Timestamp) throws {
+        self.database = database
+        self.hook = hook
+        self.clock = clock
+        self.tail = Tail(size: 0, lastRecordedAt: Timestamp(millisecondsSinceEpoch: 0), frontier: [])
+        try reloadTail()
+    }
+
+    /// Reads the tail from the database: after opening, and after a failed commit.
+    func reloadTail() throws {
+        let size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
+        let last = try database.scalarInt("SELECT recorded_at FROM events WHERE position = ?1", [.integer(Int64(size))])
+        var frontier: [Digest?] = Array(repeating: nil, count: 64)
+        let nodes = DatabaseNodeSource(database: database)
+        for level in 0..<63 where size >> level & 1 == 1 {
+            frontier[level] = try nodes.node(level: level, index: (size >> level) - 1)
+        }
+        tail = Tail(size: size, lastRecordedAt: Timestamp(millisecondsSinceEpoch: last ?? 0), frontier: frontier)
+    }
+
+    /// Appends one transaction inside the caller's open SQLite transaction, in its own savepoint: on a throw,
+    /// nothing of it remains and `tail` is unchanged.
+    func append(_ transaction: AppendTransaction) throws(LedgerError) -> AppendResult {
+        let transaction = try AppendValidation.normalised(transaction)
+        let saved = tail
+        do {
+            try database.execute("SAVEPOINT append")
+            let result = try appendInSavepoint(transaction)
+            try database.execute("RELEASE append")
+            return result
+        } catch {
+            try? database.execute("ROLLBACK TO append")
+            try? database.execute("RELEASE append")
+            tail = saved
+            throw Self.ledgerError(error)
+        }
+    }
+
+    static func ledgerError(_ error: any Error) -> LedgerError {
+        if let error = error as? LedgerError { return error }
+        return LedgerError(.storage, code: "storage_error", "the ledger could not store the transaction: \(error)")
+    }
+
+    private func appendInSavepoint(_ transaction: AppendTransaction) throws -> AppendResult {
+        let flat = transaction.flattened
+        if let stored = try storedResend(flat, actor: transaction.actor) {
+            return AppendResult(events: stored, checkpoint: try checkpoint(), alreadyStored: true)
+        }
+
+        // Transaction time: the clock, but never before the previous event's, so `recordedAt` never decreases along
+        // positions even when the system clock steps back.
+        let recordedAt = max(clock(), tail.lastRecordedAt)
+        var records: [RecordedEvent] = []
+        records.reserveCapacity(flat.count)
+        var index = 0
+        for append in transaction.streams {
+            let current = try database.first(
+                "SELECT version, last_effective_at FROM streams WHERE stream = ?1", [.text(append.stream.description)]
+            ) { (version: $0.int(0), lastEffectiveAt: Timestamp(millisecondsSinceEpoch: $0.int64(1))) }
+            let currentVersion = current?.version ?? 0
+            guard append.expectedVersion.isSatisfied(byCurrent: currentVersion) else {
+                throw LedgerError(
+                    .conflict, code: "version_conflict",
+                    "stream \(append.stream) is at version \(currentVersion); the transaction expected \(append.expectedVersion)",
+                    details: ["stream": .string(append.stream.description), "expected": append.expectedVersion.json,
+                              "actual": JSONValue(currentVersion)])
+            }
+            var lastEffectiveAt = current?.lastEffectiveAt
+            for (offset, proposed) in append.events.enumerated() {
+                defer { index += 1 }
+                let effectiveAt = proposed.effectiveAt ?? recordedAt
+                if let lastEffectiveAt, effectiveAt < lastEffectiveAt {
+                    throw LedgerError(
+                        .domainRule, code: "effective_time_regression",
+                        "effectiveAt \(effectiveAt) is before \(lastEffectiveAt), the effective time of the stream's previous event; valid time never decreases along a stream",
+                        details: ["stream": .string(append.stream.description)]
+                    ).at(eventIndex: index, field: "effectiveAt")
+                }
+                lastEffectiveAt = effectiveAt
+                guard let schemaVersion = proposed.schemaVersion ?? hook.currentSchemaVersion(of: proposed.type) else {
+                    throw LedgerError(.invalidInput, code: "unknown_type", "unknown event type \(proposed.type)")
+                        .at(eventIndex: index, field: "type")
+                }
+                let position = tail.size + records.count + 1
+                let unhashed = RecordedEvent(
+                    position: position, id: proposed.id!, stream: append.stream, version: currentVersion + offset + 1,
+                    type: proposed.type, schemaVersion: schemaVersion, recordedAt: recordedAt, effectiveAt: effectiveAt,
+                    actor: transaction.actor, reason: proposed.reason, correlationId: proposed.correlationId,
+                    causationId: proposed.causationId, data: proposed.data,
+                    hash: MerkleTree.emptyRoot)
+                records.append(unhashed.withHash(unhashed.computedHash))
+            }
+            try database.run(
+                """
+                INSERT INTO streams (stream, kind, version, last_effective_at) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT (stream) DO UPDATE SET version = excluded.version, last_effective_at = excluded.last_effective_at
+                """,
+                [.text(append.stream.description), .text(append.stream.kind),
+                 .integer(Int64(currentVersion + append.events.count)),
+                 .integer(lastEffectiveAt!.millisecondsSinceEpoch)])
+        }
+
+        try hook.apply(records, database: database)
+
+        for record in records {
+            try database.run(EventRow.insertSQL, EventRow.values(record, canonicalData: CanonicalJSON.string(record.data)))
+            try addLeaf(record.hash)
+        }
+        tail.lastRecordedAt = recordedAt
+        try database.run("UPDATE ledger_meta SET value = ?1 WHERE key = 'size'", [.text(String(tail.size))])
+        return AppendResult(events: records, checkpoint: try checkpoint(), alreadyStored: false)
+    }
+
+    /// If the transaction's events are already stored, identical in content, returns the stored records: an
+    /// idempotent re-send. Any id already stored with other content (or a re-send of part of a transaction) is an
+    /// `id_conflict`.
+    private func storedResend(_ flat: [(stream: StreamName, event: ProposedEvent)], actor: Actor) throws
+        -> [RecordedEvent]?
+    {
+        var stored: [RecordedEvent] = []
+        for (index, item) in flat.enumerated() {
+            let record = try database.first("SELECT \(EventRow.columns) FROM events WHERE id = ?1",
+                                            [.text(item.event.id!)]) { row throws in try EventRow.decode(row) }
+            guard let record else { continue }
+            guard record.matches(item.event, stream: item.stream, actor: actor) else {
+                throw LedgerError(.conflict, code: "id_conflict",
+                                  "event id \(record.id) is already stored at position \(record.position) with different content",
+                                  details: ["id": .string(record.id), "position": JSONValue(record.position)])
+                    .at(eventIndex: index, field: "id")
+            }
+            stored.append(record)
+        }
+        if stored.isEmpty { return nil }
+        guard stored.count == flat.count else {
+            let index = try flat.firstIndex { item in
+                try database.scalarInt("SELECT 1 FROM events WHERE id = ?1", [.text(item.event.id!)]) == nil
+            } ?? 0
+            throw LedgerError(.conflict, code: "id_conflict",
+                              "part of this transaction is already stored; re-send exactly the original transaction")
+                .at(eventIndex: index, field: "id")
+        }
+        return stored
+    }
+
+    /// Adds leaf `tail.size` and stores every perfect subtree it completes (level ≥ 1; level 0 is `events.hash`).
+    private func addLeaf(_ leaf: Digest) throws {
+        var hash = leaf
+        var index = tail.size
+        var level = 0
+        while index & 1 == 1 {
+            hash = MerkleTree.nodeHash(tail.frontier[level]!, hash)
+            tail.frontier[level] = nil
+            level += 1
+            index >>= 1
+            try database.run("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+                             [.integer(Int64(level)), .integer(Int64(index)), .blob(hash.bytes)])
+        }
+        tail.frontier[level] = hash
+        tail.size += 1
+    }
+
+    /// The checkpoint at the current tail, from the frontier alone.
+    func checkpoint() throws -> Checkpoint {
+        var root: Digest?
+        for level in 0..<63 where tail.size >> level & 1 == 1 {
+            let node = tail.frontier[level]!
+            root = root.map { MerkleTree.nodeHash(node, $0) } ?? node
+        }
+        return Checkpoint(size: tail.size, rootHash: root ?? MerkleTree.emptyRoot,
+                          recordedAt: tail.size == 0 ? clock() : tail.lastRecordedAt)
+    }
+}
+
+extension RecordedEvent {
+    func withHash(_ hash: Digest) -> RecordedEvent {
+        RecordedEvent(position: position, id: id, stream: stream, version: version, type: type,
+                      schemaVersion: schemaVersion, recordedAt: recordedAt, effectiveAt: effectiveAt, actor: actor,
+                      reason: reason, correlationId: correlationId, causationId: causationId, data: data, hash: hash)
+    }
+
+    /// Whether this stored record is what `proposed` (appended to `stream` by `actor`) would have stored. Fields the
+    /// client left out (schemaVersion, effectiveAt) match whatever the ledger chose for them.
+    func matches(_ proposed: ProposedEvent, stream: StreamName, actor: Actor) -> Bool {
+        self.stream == stream && type == proposed.type && self.actor == actor
+            && (proposed.schemaVersion == nil || proposed.schemaVersion == schemaVersion)
+            && (proposed.effectiveAt == nil || proposed.effectiveAt == effectiveAt)
+            && reason == proposed.reason && correlationId == proposed.correlationId
+            && causationId == proposed.causationId && data == proposed.data
+    }
+}

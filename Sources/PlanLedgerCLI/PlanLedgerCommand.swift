@@ -1,0 +1,3 @@
+public enum PlanLedgerCommand {
+    public static func main() {}
+}

@@ -1,0 +1,137 @@
+import CSQLite
+
+/// One SQLite connection. Not `Sendable`: a connection is used by one thread at a time, as SQLite's
+/// "multi-thread" mode requires; callers that move it between threads (a reader pool) hand it over whole.
+///
+/// Opened the way GRDB does it: `sqlite3_open_v2`, extended result codes on, WAL checked, `busy_timeout`,
+/// `synchronous=FULL` so that a committed transaction is durable before `commit()` returns.
+public final class Database {
+    let handle: OpaquePointer
+    public let path: String
+    private var statements: [String: Statement] = [:]
+
+    public struct Options: Sendable {
+        public var readOnly = false
+        public var create = true
+        public var busyTimeoutMilliseconds: Int32 = 5_000
+        public init(readOnly: Bool = false, create: Bool = true) {
+            self.readOnly = readOnly
+            self.create = create
+        }
+    }
+
+    public init(path: String, options: Options = Options()) throws(SQLiteError) {
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        if options.readOnly {
+            flags |= SQLITE_OPEN_READONLY
+        } else {
+            flags |= SQLITE_OPEN_READWRITE
+            if options.create { flags |= SQLITE_OPEN_CREATE }
+        }
+        var handle: OpaquePointer?
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open database"
+            if let handle { sqlite3_close_v2(handle) }
+            throw SQLiteError(extendedCode: code, message: "\(message): \(path)")
+        }
+        self.handle = handle
+        self.path = path
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
+        try execute("PRAGMA foreign_keys = ON")
+        if !options.readOnly {
+            let mode = try scalarText("PRAGMA journal_mode = WAL")
+            guard mode?.lowercased() == "wal" else {
+                throw SQLiteError(extendedCode: SQLITE_ERROR, message: "journal_mode=WAL returned \(mode ?? "nothing")")
+            }
+        }
+        try execute("PRAGMA synchronous = FULL")
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    func error(code: Int32, sql: String?) -> SQLiteError {
+        SQLiteError(extendedCode: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)),
+                    sql: sql)
+    }
+
+    /// Runs one or more statements that return no rows (schema changes, pragmas).
+    public func execute(_ sql: String) throws(SQLiteError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if code != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? "error \(code)"
+            sqlite3_free(errorMessage)
+            throw SQLiteError(extendedCode: sqlite3_extended_errcode(handle), message: message, sql: sql)
+        }
+    }
+
+    /// A cached prepared statement for `sql` (prepared once with `SQLITE_PREPARE_PERSISTENT`), bound to `values`.
+    public func prepare(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> Statement {
+        let statement: Statement
+        if let cached = statements[sql] {
+            statement = cached
+        } else {
+            statement = try Statement(database: self, sql: sql, persistent: true)
+            statements[sql] = statement
+        }
+        do {
+            try statement.bind(values)
+        } catch {
+            // A statement that failed is dropped from the cache, as GRDB does, so a later use prepares it afresh.
+            statements[sql] = nil
+            throw error
+        }
+        return statement
+    }
+
+    /// Runs a statement that returns no rows.
+    public func run(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) {
+        let statement = try prepare(sql, values)
+        defer { statement.reset() }
+        _ = try statement.step()
+    }
+
+    /// Calls `row` for every result row of `sql`.
+    public func forEach(_ sql: String, _ values: [SQLiteValue] = [], _ row: (Statement) throws -> Void) throws {
+        let statement = try prepare(sql, values)
+        defer { statement.reset() }
+        while try statement.step() { try row(statement) }
+    }
+
+    /// The rows of `sql`, each mapped by `row`.
+    public func map<T>(_ sql: String, _ values: [SQLiteValue] = [], _ row: (Statement) throws -> T) throws -> [T] {
+        var result: [T] = []
+        try forEach(sql, values) { result.append(try row($0)) }
+        return result
+    }
+
+    /// The first row of `sql` mapped by `row`, or nil when there is none.
+    public func first<T>(_ sql: String, _ values: [SQLiteValue] = [], _ row: (Statement) throws -> T) throws -> T? {
+        let statement = try prepare(sql, values)
+        defer { statement.reset() }
+        return try statement.step() ? row(statement) : nil
+    }
+
+    public func scalarInt(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> Int64? {
+        let statement = try prepare(sql, values)
+        defer { statement.reset() }
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return statement.int64(0)
+    }
+
+    public func scalarText(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> String? {
+        let statement = try prepare(sql, values)
+        defer { statement.reset() }
+        guard try statement.step() else { return nil }
+        return statement.optionalText(0)
+    }
+
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+}

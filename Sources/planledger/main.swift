@@ -1,0 +1,3 @@
+import PlanLedgerCLI
+
+PlanLedgerCommand.main()
