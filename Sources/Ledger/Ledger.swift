@@ -58,6 +58,10 @@ public final class Ledger: Sendable {
     /// Runs `body` on a read-only connection inside one snapshot. For the layers above (projections, archives).
     public func read<T>(_ body: (Database) throws -> T) throws -> T { try readers.read(body) }
 
+    /// SQLite commits made by the writer and transactions it answered since open: with group commit, concurrent
+    /// appends share commits, so `commits` grows slower than `transactions`.
+    public var statistics: (commits: Int, transactions: Int) { writer.statistics }
+
     /// The number of events committed so far.
     public var size: Int { committed.value }
 

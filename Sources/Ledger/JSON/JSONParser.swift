@@ -77,9 +77,11 @@ private struct Reader {
     }
 
     mutating func literal(_ word: String) throws(JSONParser.Error) {
+        let start = index
         for expected in word.utf8 {
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            guard bytes[index] == expected else { throw error("invalid literal") }
+            guard index < bytes.count, bytes[index] == expected else {
+                throw JSONParser.Error(offset: start, reason: "invalid literal, expected \(word)")
+            }
             index += 1
         }
     }

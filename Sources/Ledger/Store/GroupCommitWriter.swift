@@ -1,5 +1,6 @@
 import Foundation
 import SQLite
+import Synchronization
 
 /// Runs every append on one dedicated thread and commits concurrent ones together: the transactions waiting when
 /// the thread comes round share one SQLite transaction and so one fsync, each still all-or-nothing (a savepoint
@@ -22,6 +23,10 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let maximumBatch: Int
     private let onCommit: @Sendable (Checkpoint) -> Void
     private var thread: Thread?
+    /// Commits made and transactions answered, for metrics and to show that commits are shared.
+    private let counters = Mutex((commits: 0, transactions: 0))
+
+    var statistics: (commits: Int, transactions: Int) { counters.withLock { $0 } }
 
     init(writer: LedgerWriter, maximumQueued: Int = 10_000, maximumBatch: Int = 512,
          onCommit: @escaping @Sendable (Checkpoint) -> Void)
@@ -105,6 +110,10 @@ final class GroupCommitWriter: @unchecked Sendable {
             try? writer.reloadTail()
             let failure = LedgerWriter.ledgerError(error)
             results = results.map { result in result.flatMap { _ in .failure(failure) } }
+        }
+        counters.withLock {
+            $0.commits += 1
+            $0.transactions += batch.count
         }
         if results.contains(where: { if case .success(let r) = $0 { !r.alreadyStored } else { false } }),
             let checkpoint = try? writer.checkpoint()

@@ -1,0 +1,150 @@
+import SQLite
+
+/// Recomputes the whole ledger from its stored fields and reports the first thing that does not match: a leaf
+/// hash, a missing or extra position, a stream version out of order, a time that went backwards, a Merkle node,
+/// the recorded size, or a published checkpoint. Any edit to the database made behind the ledger's back is found
+/// (short of rewriting everything consistently, which a published checkpoint catches).
+public struct LedgerVerifier {
+    public struct Failure: Sendable, Equatable, CustomStringConvertible {
+        /// The first position that does not match (or the first missing one).
+        public let position: Int
+        public let code: String
+        public let message: String
+        public var description: String { "position \(position): \(message)" }
+    }
+
+    public struct Report: Sendable {
+        /// Events read.
+        public let size: Int
+        /// The root recomputed from the leaves.
+        public let rootHash: Digest
+        public let failure: Failure?
+        public var isValid: Bool { failure == nil }
+    }
+
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// - Parameters:
+    ///   - expected: a published checkpoint (size and root) the ledger must extend.
+    ///   - progress: called every so often with (events checked, total).
+    public func verify(expected: (size: Int, rootHash: Digest)? = nil,
+                       progress: ((Int, Int) -> Void)? = nil) throws -> Report
+    {
+        let database = try Database(path: path, options: .init(readOnly: true, create: false))
+        return try database.transaction(.deferred) { try verify(database, expected: expected, progress: progress) }
+    }
+
+    private func verify(_ database: Database, expected: (size: Int, rootHash: Digest)?,
+                        progress: ((Int, Int) -> Void)?) throws -> Report
+    {
+        let recordedSize = Int(try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'size'")
+            .flatMap { Int($0) } ?? -1)
+        let rowCount = Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
+        let total = max(recordedSize, rowCount)
+        var frontier: [Digest?] = Array(repeating: nil, count: 64)
+        var size = 0
+        var lastRecordedAt: Int64 = .min
+        var streams: [String: (version: Int, effectiveAt: Int64)] = [:]
+        var failure: Failure?
+        var expectedRoot: Digest?
+
+        func fail(_ position: Int, _ code: String, _ message: String) {
+            if failure == nil { failure = Failure(position: position, code: code, message: message) }
+        }
+        func root() -> Digest {
+            var root: Digest?
+            for level in 0..<63 where size >> level & 1 == 1 {
+                root = root.map { MerkleTree.nodeHash(frontier[level]!, $0) } ?? frontier[level]!
+            }
+            return root ?? MerkleTree.emptyRoot
+        }
+        let storedNode = try database.prepare("SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2")
+        let rows = try database.prepare("SELECT \(EventRow.columns) FROM events ORDER BY position")
+        defer { rows.reset() }
+        while failure == nil, try rows.step() {
+            let position = size + 1
+            guard rows.int(0) == position else {
+                fail(position, rows.int(0) > position ? "missing_event" : "unexpected_event",
+                     "expected the event at position \(position), found position \(rows.int(0))")
+                break
+            }
+            let event: RecordedEvent
+            do {
+                event = try EventRow.decode(rows)
+            } catch {
+                fail(position, "corrupt_record", error.message)
+                break
+            }
+            let computed = event.computedHash
+            if computed != event.hash {
+                fail(position, "hash_mismatch",
+                     "stored hash \(event.hash.hex) does not match the recomputed leaf hash \(computed.hex)")
+                break
+            }
+            if event.recordedAt.millisecondsSinceEpoch < lastRecordedAt {
+                fail(position, "time_regression", "recordedAt goes back in time")
+            }
+            lastRecordedAt = event.recordedAt.millisecondsSinceEpoch
+            let previous = streams[event.stream.description]
+            if event.version != (previous?.version ?? 0) + 1 {
+                fail(position, "version_gap",
+                     "stream \(event.stream) jumps from version \(previous?.version ?? 0) to \(event.version)")
+            }
+            if let previous, event.effectiveAt.millisecondsSinceEpoch < previous.effectiveAt {
+                fail(position, "effective_time_regression", "effectiveAt goes back in time along \(event.stream)")
+            }
+            streams[event.stream.description] = (event.version, event.effectiveAt.millisecondsSinceEpoch)
+
+            // Fold the leaf into the tree and compare every completed node with the stored one.
+            var hash = computed
+            var index = size
+            var level = 0
+            while index & 1 == 1 {
+                hash = MerkleTree.nodeHash(frontier[level]!, hash)
+                frontier[level] = nil
+                level += 1
+                index >>= 1
+                try storedNode.bind([.integer(Int64(level)), .integer(Int64(index))])
+                let stored = try storedNode.step() ? storedNode.blob(0) : nil
+                storedNode.reset()
+                if stored != hash.bytes {
+                    fail(position, "merkle_node_mismatch",
+                         "the stored Merkle node at level \(level), index \(index) does not match the events")
+                }
+            }
+            frontier[level] = hash
+            size += 1
+            if let expected, expected.size == size { expectedRoot = root() }
+            if size % 10_000 == 0 { progress?(size, total) }
+        }
+        progress?(size, total)
+
+        if failure == nil, size != recordedSize {
+            fail(min(size, recordedSize) + 1, size < recordedSize ? "missing_event" : "unexpected_event",
+                 "the ledger records \(recordedSize) events but \(size) are stored")
+        }
+        if failure == nil {
+            let versions = try database.map("SELECT stream, version FROM streams") { ($0.text(0), $0.int(1)) }
+            for (stream, version) in versions where streams[stream]?.version != version {
+                fail(size, "stream_mismatch",
+                     "the streams table has \(stream) at version \(version); the events say \(streams[stream]?.version ?? 0)")
+                break
+            }
+            if versions.count != streams.count {
+                fail(size, "stream_mismatch", "the streams table lists \(versions.count) streams; the events have \(streams.count)")
+            }
+        }
+        if failure == nil, let expected {
+            if expected.size > size {
+                fail(size + 1, "checkpoint_beyond_ledger",
+                     "the published checkpoint has \(expected.size) events; the ledger has \(size)")
+            } else if expectedRoot ?? (expected.size == 0 ? MerkleTree.emptyRoot : nil) != expected.rootHash {
+                fail(expected.size, "checkpoint_mismatch",
+                     "the ledger's first \(expected.size) events do not have the published root \(expected.rootHash.hex)")
+            }
+        }
+        return Report(size: size, rootHash: root(), failure: failure)
+    }
+}

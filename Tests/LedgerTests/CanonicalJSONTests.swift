@@ -1,0 +1,64 @@
+import Testing
+
+@testable import Ledger
+
+/// RFC 8785 (JCS) examples: number serialisation (Appendix B), string escaping and member ordering (section 3.2).
+struct CanonicalJSONTests {
+    @Test(arguments: [
+        (0x0000_0000_0000_0000 as UInt64, "0"), (0x8000_0000_0000_0000, "0"), (0x0000_0000_0000_0001, "5e-324"),
+        (0x8000_0000_0000_0001, "-5e-324"), (0x7fef_ffff_ffff_ffff, "1.7976931348623157e+308"),
+        (0xffef_ffff_ffff_ffff, "-1.7976931348623157e+308"), (0x4340_0000_0000_0000, "9007199254740992"),
+        (0xc340_0000_0000_0000, "-9007199254740992"), (0x4430_0000_0000_0000, "295147905179352830000"),
+        (0x44b5_2d02_c7e1_4af5, "9.999999999999997e+22"), (0x44b5_2d02_c7e1_4af6, "1e+23"),
+        (0x44b5_2d02_c7e1_4af7, "1.0000000000000001e+23"), (0x444b_1ae4_d6e2_ef4e, "999999999999999700000"),
+        (0x444b_1ae4_d6e2_ef4f, "999999999999999900000"), (0x444b_1ae4_d6e2_ef50, "1e+21"),
+        (0x3eb0_c6f7_a0b5_ed8c, "9.999999999999997e-7"), (0x3eb0_c6f7_a0b5_ed8d, "0.000001"),
+        (0x41b3_de43_5555_5553, "333333333.3333332"), (0x41b3_de43_5555_5554, "333333333.33333325"),
+        (0x41b3_de43_5555_5555, "333333333.3333333"), (0x41b3_de43_5555_5556, "333333333.3333334"),
+        (0x41b3_de43_5555_5557, "333333333.33333343"), (0xbecb_f647_612f_3696, "-0.0000033333333333333333"),
+        (0x4314_3ff3_c1cb_0959, "1424953923781206.2"),
+    ])
+    func numberSerialisation(bits: UInt64, expected: String) {
+        #expect(CanonicalJSON.formatNumber(Double(bitPattern: bits)) == expected)
+    }
+
+    @Test func plainNumbers() {
+        #expect(CanonicalJSON.formatNumber(1) == "1")
+        #expect(CanonicalJSON.formatNumber(-12.5) == "-12.5")
+        #expect(CanonicalJSON.formatNumber(0.1) == "0.1")
+        #expect(CanonicalJSON.formatNumber(1e-7) == "1e-7")
+        #expect(CanonicalJSON.formatNumber(123e18) == "123000000000000000000")
+        #expect(CanonicalJSON.formatNumber(-0.0) == "0")
+    }
+
+    /// The example of RFC 8785 section 3.2.2, parsed from its source text.
+    @Test func rfcExampleCanonicalises() throws {
+        let input = #"""
+            {
+              "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+              "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+              "literals": [null, true, false]
+            }
+            """#
+        let expected = #"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
+        #expect(CanonicalJSON.string(try JSONParser.parse(input)) == expected)
+    }
+
+    /// Member names sort by UTF-16 code units (RFC 8785 section 3.2.3), not by UTF-8 bytes or scalars.
+    @Test func memberOrderIsByUTF16CodeUnits() throws {
+        let input = #"{"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"}"#
+        let keys = CanonicalJSON.sortedKeys(try JSONParser.parse(input).objectValue!)
+        #expect(keys.map { $0.unicodeScalars.first!.value } == [0x0D, 0x31, 0x80, 0xF6, 0x20AC, 0x1F600, 0xFB33])
+    }
+
+    @Test func controlCharactersUseLowercaseHexEscapes() {
+        #expect(CanonicalJSON.string(.string("\u{1}\u{1f}\t\u{8}\u{c}")) == #""\u0001\u001f\t\b\f""#)
+    }
+
+    @Test func canonicalTextRoundTrips() throws {
+        let value: JSONValue = ["b": [1, 2.5, "x"], "a": ["nested": true, "null": nil], "c": "é"]
+        let text = CanonicalJSON.string(value)
+        #expect(text == #"{"a":{"nested":true,"null":null},"b":[1,2.5,"x"],"c":"é"}"#)
+        #expect(try JSONParser.parse(text) == value)
+    }
+}

@@ -1,0 +1,283 @@
+import Foundation
+import SQLite
+import Synchronization
+import Testing
+
+@testable import Ledger
+
+@Suite struct LedgerTests {
+    let directory = TemporaryDirectory()
+    let clock = ManualClock()
+
+    func openLedger(_ hook: any LedgerHook = NoHook()) throws -> Ledger {
+        try Ledger(path: directory.file("ledger.sqlite"), hook: hook, clock: clock.function)
+    }
+
+    @Test func appendAssignsPositionsVersionsTimesAndHashes() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        let first = try ledger.append(transaction("goal/G-1", .noStream, event("A"), event("B", effectiveAt: "2022-07-01")))
+        #expect(first.events.map(\.position) == [1, 2])
+        #expect(first.events.map(\.version) == [1, 2])
+        #expect(first.events[0].recordedAt.rfc3339 == "2022-06-01T09:00:00.000Z")
+        #expect(first.events[0].effectiveAt == first.events[0].recordedAt)
+        #expect(first.events[1].effectiveAt.rfc3339 == "2022-07-01T00:00:00.000Z")
+        #expect(first.events.allSatisfy { $0.hash == $0.computedHash })
+        #expect(first.checkpoint.size == 2 && !first.alreadyStored)
+
+        let read = try ledger.stream(StreamName("goal/G-1")!)
+        #expect(read == first.events)
+        #expect(try ledger.events(after: 1) == [first.events[1]])
+        #expect(try ledger.checkpoint() == first.checkpoint)
+    }
+
+    @Test func servedEnvelopeRecomputesToItsHash() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        let record = try ledger.append(transaction("decision/D-1", .any, event("DecisionTaken", reason: "board",
+                                                                                  ["x": 1.5, "s": "é\n"]))).events[0]
+        // An independent client: parse the served JSON, drop `hash`, canonicalise, hash with the 0x00 prefix.
+        let served = try JSONParser.parse(CanonicalJSON.encode(record.json))
+        var members = served.objectValue!
+        let hash = members.removeValue(forKey: "hash")!.stringValue!
+        #expect(MerkleTree.leafHash(CanonicalJSON.encode(.object(members))).hex == hash)
+        #expect(members["correlationId"] == nil, "absent optional fields are omitted, never null")
+    }
+
+    @Test func expectedVersionConflictsNameStreamExpectedAndActual() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        _ = try ledger.append(transaction("goal/G-1", .noStream, event()))
+        let conflict = expectLedgerError("version_conflict") {
+            _ = try ledger.append(transaction("goal/G-1", .noStream, event()))
+        }
+        #expect(conflict?.kind == .conflict)
+        #expect(conflict?.details["stream"] == "goal/G-1")
+        #expect(conflict?.details["expected"] == "noStream")
+        #expect(conflict?.details["actual"] == 1)
+        expectLedgerError("version_conflict") { _ = try ledger.append(transaction("goal/G-2", .exists, event())) }
+        expectLedgerError("version_conflict") { _ = try ledger.append(transaction("goal/G-1", .exact(0), event())) }
+        _ = try ledger.append(transaction("goal/G-1", .exact(1), event()))
+        _ = try ledger.append(transaction("goal/G-1", .exists, event()))
+        #expect(try ledger.version(of: StreamName("goal/G-1")!) == 3)
+    }
+
+    @Test func idempotentResendReturnsStoredRecordsAndAppendsNothing() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        let id = "7D444840-9DC0-11D1-B245-5FFDCE74FAD2"
+        let original = transaction("goal/G-1", .noStream, event("A", id: id), event("B"))
+        let withIds = try ledger.append(original)
+        var resend = original
+        resend.streams[0].events[1].id = withIds.events[1].id
+        clock.advance(milliseconds: 60_000)
+        let again = try ledger.append(resend)
+        #expect(again.alreadyStored)
+        #expect(again.events == withIds.events)
+        #expect(again.events[0].id == id.lowercased())
+        #expect(ledger.size == 2)
+
+        var changed = resend
+        changed.streams[0].events[0].data = ["n": 2]
+        expectLedgerError("id_conflict") { _ = try ledger.append(changed) }
+        let partial = transaction("goal/G-1", .any, event("A", id: id), event("C"))
+        expectLedgerError("id_conflict") { _ = try ledger.append(partial) }
+        var otherActor = resend
+        otherActor.actor = Actor(id: "someone-else", role: "admin")
+        expectLedgerError("id_conflict") { _ = try ledger.append(otherActor) }
+        #expect(ledger.size == 2)
+    }
+
+    @Test func failingMultiStreamTransactionStoresNothing() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        _ = try ledger.append(transaction("goal/G-1", .noStream, event()))
+        let before = try ledger.checkpoint()
+        let mixed = AppendTransaction(streams: [
+            StreamAppend(stream: StreamName("goal/G-2")!, expectedVersion: .noStream, events: [event(), event()]),
+            StreamAppend(stream: StreamName("goal/G-1")!, expectedVersion: .noStream, events: [event()]),
+        ], actor: testActor)
+        expectLedgerError("version_conflict") { _ = try ledger.append(mixed) }
+        #expect(try ledger.checkpoint() == before)
+        #expect(try ledger.version(of: StreamName("goal/G-2")!) == 0)
+        #expect(try ledger.stream(StreamName("goal/G-2")!).isEmpty)
+        // The next append continues without a gap.
+        #expect(try ledger.append(transaction("goal/G-3", .any, event())).events[0].position == 2)
+    }
+
+    @Test func hookRejectionRollsBackEverything() throws {
+        struct RejectSecond: LedgerHook {
+            func prepare(database: Database) throws {
+                try database.execute("CREATE TABLE IF NOT EXISTS seen (position INTEGER)")
+            }
+            func currentSchemaVersion(of type: String) -> Int? { type == "Unknown" ? nil : 3 }
+            func apply(_ records: [RecordedEvent], database: Database) throws {
+                for (index, record) in records.enumerated() {
+                    try database.run("INSERT INTO seen VALUES (?1)", [.integer(Int64(record.position))])
+                    if record.type == "Bad" {
+                        throw LedgerError(.domainRule, code: "bad_event", "no").at(eventIndex: index, field: "type")
+                    }
+                }
+            }
+        }
+        defer { directory.remove() }
+        let ledger = try openLedger(RejectSecond())
+        defer { ledger.close() }
+        let error = expectLedgerError("bad_event") {
+            _ = try ledger.append(transaction("goal/G-1", .any, event("Good"), event("Bad")))
+        }
+        #expect(error?.details["index"] == 1)
+        expectLedgerError("unknown_type") { _ = try ledger.append(transaction("goal/G-1", .any, event("Unknown"))) }
+        let stored = try ledger.append(transaction("goal/G-1", .any, event("Good"))).events[0]
+        #expect(stored.schemaVersion == 3 && stored.position == 1)
+        let seen = try ledger.read { try $0.map("SELECT position FROM seen") { $0.int(0) } }
+        #expect(seen == [1], "the rejected transaction's projection rows were rolled back")
+    }
+
+    @Test func envelopeValidationNamesIndexAndField() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        var error = expectLedgerError("invalid_type") {
+            _ = try ledger.append(transaction("goal/G-1", .any, event(), event("lowercase")))
+        }
+        #expect(error?.details["index"] == 1 && error?.details["field"] == "type")
+        error = expectLedgerError("invalid_id") { _ = try ledger.append(transaction("goal/G-1", .any, event(id: "nope"))) }
+        #expect(error?.kind == .invalidInput)
+        expectLedgerError("invalid_data") {
+            _ = try ledger.append(transaction("goal/G-1", .any, event("A", [1, 2])))
+        }
+        expectLedgerError("duplicate_id") {
+            let id = UUID().uuidString
+            _ = try ledger.append(transaction("goal/G-1", .any, event(id: id), event(id: id)))
+        }
+        expectLedgerError("invalid_reason") { _ = try ledger.append(transaction("goal/G-1", .any, event(reason: ""))) }
+        expectLedgerError("empty_transaction") {
+            _ = try ledger.append(AppendTransaction(streams: [], actor: testActor))
+        }
+        #expect(ledger.size == 0)
+    }
+
+    @Test func recordedAtNeverDecreasesEvenWhenTheClockStepsBack() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        clock.set("2022-06-01T12:00:00Z")
+        let first = try ledger.append(transaction("goal/G-1", .any, event())).events[0]
+        clock.set("2021-01-01T00:00:00Z")
+        let second = try ledger.append(transaction("goal/G-2", .any, event())).events[0]
+        #expect(second.recordedAt == first.recordedAt)
+        clock.set("2022-06-02T00:00:00Z")
+        let third = try ledger.append(transaction("goal/G-3", .any, event())).events[0]
+        #expect(third.recordedAt > second.recordedAt)
+    }
+
+    @Test func effectiveAtNeverDecreasesAlongAStream() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        _ = try ledger.append(transaction("goal/G-1", .any, event(effectiveAt: "2022-04-01")))
+        let error = expectLedgerError("effective_time_regression") {
+            _ = try ledger.append(transaction("goal/G-1", .any, event(effectiveAt: "2022-03-31")))
+        }
+        #expect(error?.details["field"] == "effectiveAt")
+        // Backdating is fine on a new stream, and equal times are fine on the same stream.
+        _ = try ledger.append(transaction("goal/G-2", .any, event(effectiveAt: "2020-01-01")))
+        _ = try ledger.append(transaction("goal/G-1", .any, event(effectiveAt: "2022-04-01")))
+        expectLedgerError("effective_time_regression") {
+            _ = try ledger.append(transaction("goal/G-3", .any, event(effectiveAt: "2022-04-01"), event(effectiveAt: "2022-01-01")))
+        }
+    }
+
+    /// Many concurrent writers: every acknowledged event is stored exactly once, in a gapless order, and the
+    /// writers shared commits (fewer commits than transactions).
+    @Test func groupCommitStoresEveryAcknowledgedEventOnceInOrder() async throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        let writers = 32
+        let perWriter = 20
+        let acknowledged = Collected<RecordedEvent>()
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    for n in 0..<perWriter {
+                        let result = try? await ledger.append(transaction("goal/W-\(writer)", .exact(n),
+                                                                          event("A", ["writer": JSONValue(writer), "n": JSONValue(n)])))
+                        if let result { acknowledged.append(contentsOf: result.events) }
+                    }
+                }
+            }
+        }
+        let shared = ledger.statistics
+        #expect(shared.transactions == writers * perWriter)
+        #expect(shared.commits < shared.transactions, "concurrent appends shared commits")
+        ledger.close()
+        let acks = acknowledged.all
+        #expect(acks.count == writers * perWriter)
+        let reopened = try openLedger()
+        defer { reopened.close() }
+        let all = try reopened.events(after: 0, limit: 10_000)
+        #expect(all.map(\.position) == Array(1...(writers * perWriter)))
+        #expect(Set(all.map(\.id)) == Set(acks.map(\.id)))
+        for writer in 0..<writers {
+            let stream = try reopened.stream(StreamName("goal/W-\(writer)")!)
+            #expect(stream.map { $0.data["n"]!.intValue! } == Array(0..<perWriter))
+        }
+        #expect(try LedgerVerifier(path: reopened.path).verify().isValid)
+    }
+
+    @Test func checkpointsAndProofsMatchTheReferenceTree() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        var reference = InMemoryMerkleTree()
+        for n in 0..<37 {
+            let record = try ledger.append(transaction("goal/G-\(n % 5)", .any, event())).events[0]
+            reference.append(record.hash)
+            #expect(try ledger.checkpoint().rootHash == reference.rootHash(size: n + 1))
+        }
+        for size in [1, 2, 7, 16, 31, 37] {
+            #expect(try ledger.checkpoint(size: size).rootHash == reference.rootHash(size: size))
+            for position in 1...size {
+                let proof = try ledger.inclusionProof(position: position, size: size)
+                #expect(proof.isValid)
+                #expect(proof.path == (try reference.inclusionPath(leafIndex: position - 1, size: size)))
+            }
+            for from in 1...size {
+                let proof = try ledger.consistencyProof(from: from, to: size)
+                #expect(proof.isValid, "\(from)->\(size)")
+            }
+        }
+        expectLedgerError("position_out_of_range") { _ = try ledger.inclusionProof(position: 38) }
+        expectLedgerError("size_out_of_range") { _ = try ledger.checkpoint(size: 99) }
+    }
+
+    @Test func reopeningContinuesTheTree() throws {
+        defer { directory.remove() }
+        var ledger = try openLedger()
+        for n in 0..<11 { _ = try ledger.append(transaction("goal/G-\(n)", .any, event())) }
+        ledger.close()
+        ledger = try openLedger()
+        for n in 0..<6 { _ = try ledger.append(transaction("goal/H-\(n)", .any, event())) }
+        let report = try LedgerVerifier(path: ledger.path).verify()
+        #expect(report.isValid)
+        #expect(report.rootHash == (try ledger.checkpoint().rootHash))
+        ledger.close()
+    }
+
+    @Test func waitForEventsWakesOnCommit() async throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        #expect(!ledger.waitForEvents(after: 0, timeout: 0.05))
+        let waiter = Thread { _ = ledger.waitForEvents(after: 0, timeout: 5) }
+        waiter.start()
+        _ = try await ledger.append(transaction("goal/G-1", .any, event()))
+        #expect(ledger.waitForEvents(after: 0, timeout: 1))
+    }
+}

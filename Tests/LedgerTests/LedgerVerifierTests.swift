@@ -1,0 +1,121 @@
+import SQLite
+import Testing
+
+@testable import Ledger
+
+/// Edits made to the SQLite file behind the ledger's back are found by `verify`, at the right position.
+@Suite struct LedgerVerifierTests {
+    let directory = TemporaryDirectory()
+
+    /// A closed ledger of 20 events over 4 streams.
+    func makeLedger(_ name: String = "ledger") throws -> String {
+        let path = directory.file(name + ".sqlite")
+        let clock = ManualClock()
+        let ledger = try Ledger(path: path, clock: clock.function)
+        for n in 0..<20 {
+            clock.advance(milliseconds: 1000)
+            _ = try ledger.append(transaction("goal/G-\(n % 4)", .any, event("A", ["n": JSONValue(n)])))
+        }
+        ledger.close()
+        return path
+    }
+
+    func tamper(_ path: String, _ sql: String) throws {
+        let database = try Database(path: path)
+        try database.execute(sql)
+    }
+
+    func failure(_ path: String, expected: (Int, Digest)? = nil) throws -> LedgerVerifier.Failure? {
+        try LedgerVerifier(path: path).verify(expected: expected.map { (size: $0.0, rootHash: $0.1) }).failure
+    }
+
+    @Test func untouchedLedgerVerifies() throws {
+        defer { directory.remove() }
+        let path = try makeLedger()
+        let report = try LedgerVerifier(path: path).verify()
+        #expect(report.isValid && report.size == 20)
+    }
+
+    @Test func editedDataIsFound() throws {
+        defer { directory.remove() }
+        let path = try makeLedger()
+        try tamper(path, #"UPDATE events SET data = '{"n":99}' WHERE position = 7"#)
+        let failure = try failure(path)
+        #expect(failure?.position == 7 && failure?.code == "hash_mismatch")
+    }
+
+    @Test func editedEnvelopeFieldsAreFound() throws {
+        defer { directory.remove() }
+        for (column, value) in [("actor_id", "'mallory'"), ("reason", "'because'"), ("effective_at", "effective_at - 1"),
+                                ("type", "'B'"), ("schema_version", "2")] {
+            let path = try makeLedger(column)
+            try tamper(path, "UPDATE events SET \(column) = \(value) WHERE position = 12")
+            #expect(try failure(path)?.position == 12, "\(column)")
+        }
+    }
+
+    @Test func deletedRowIsFound() throws {
+        defer { directory.remove() }
+        let path = try makeLedger()
+        try tamper(path, "DELETE FROM events WHERE position = 5")
+        let failure = try failure(path)
+        #expect(failure?.position == 5 && failure?.code == "missing_event")
+    }
+
+    @Test func deletedLastRowIsFound() throws {
+        defer { directory.remove() }
+        let path = try makeLedger()
+        try tamper(path, "DELETE FROM events WHERE position = 20")
+        #expect(try failure(path)?.position == 20)
+    }
+
+    @Test func reorderedRowsAreFound() throws {
+        defer { directory.remove() }
+        let path = try makeLedger()
+        // Swap positions 9 and 14, hashes and all.
+        try tamper(path, """
+            UPDATE events SET position = -9 WHERE position = 9;
+            UPDATE events SET position = 9 WHERE position = 14;
+            UPDATE events SET position = 14 WHERE position = -9;
+            """)
+        #expect(try failure(path)?.position == 9)
+    }
+
+    @Test func insertedRowIsFound() throws {
+        defer { directory.remove() }
+        let path = try makeLedger()
+        try tamper(path, """
+            INSERT INTO events SELECT 21, 'x', stream, version + 100, type, schema_version, recorded_at, effective_at,
+              actor_id, actor_role, actor_organisation, reason, correlation_id, causation_id, data, hash
+            FROM events WHERE position = 20
+            """)
+        #expect(try failure(path)?.position == 21)
+    }
+
+    @Test func rehashedRowIsFoundThroughTheMerkleNodes() throws {
+        defer { directory.remove() }
+        let path = try makeLedger()
+        // A careful forger recomputes the leaf hash of the row they edited; the stored tree still disagrees.
+        let database = try Database(path: path)
+        var record = try database.first("SELECT \(EventRow.columns) FROM events WHERE position = 6") { try EventRow.decode($0) }!
+        record = RecordedEvent(position: 6, id: record.id, stream: record.stream, version: record.version, type: record.type,
+                               schemaVersion: 1, recordedAt: record.recordedAt, effectiveAt: record.effectiveAt,
+                               actor: record.actor, reason: nil, correlationId: nil, causationId: nil, data: ["n": 1000],
+                               hash: record.hash)
+        try database.run("UPDATE events SET data = ?1, hash = ?2 WHERE position = 6",
+                         [.text(#"{"n":1000}"#), .blob(record.computedHash.bytes)])
+        let failure = try failure(path)
+        #expect(failure?.position == 6 && failure?.code == "merkle_node_mismatch")
+    }
+
+    @Test func publishedCheckpointMustMatch() throws {
+        defer { directory.remove() }
+        let path = try makeLedger()
+        let ledger = try Ledger(path: path)
+        let published = try ledger.checkpoint(size: 13)
+        ledger.close()
+        #expect(try failure(path, expected: (13, published.rootHash)) == nil)
+        #expect(try failure(path, expected: (13, MerkleTree.emptyRoot))?.code == "checkpoint_mismatch")
+        #expect(try failure(path, expected: (21, published.rootHash))?.code == "checkpoint_beyond_ledger")
+    }
+}
