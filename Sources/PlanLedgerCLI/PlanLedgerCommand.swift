@@ -1,3 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `planledger` command-line tool: dispatches to a subcommand, handles `--help` and `--db`, and turns errors
+/// into messages on standard error and exit codes.
 public enum PlanLedgerCommand {
-    public static func main() {}
+    static var commands: [any Command.Type] { [
+        AppendCommand.self, GetCommand.self, CheckpointCommand.self, ProveCommand.self, VerifyCommand.self,
+    ] }
+
+    static var overview: String {
+        let width = commands.map { $0.name.count }.max() ?? 0
+        let list = commands.map { "  \($0.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\($0.summary)" }
+        return """
+            planledger: an event-sourced, hash-linked planning ledger.
+
+            Usage: planledger <command> [options]    (planledger <command> --help for details)
+
+            Commands:
+            \(list.joined(separator: "\n"))
+
+            Every command takes --db PATH (default ./planledger.sqlite).
+            Exit codes: 0 success, 1 refused or failed check, 2 usage error, 3 storage or I/O error.
+            """
+    }
+
+    public static func main() {
+        exit(run(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// Runs a command line (without the program name) and returns the exit code.
+    public static func run(_ arguments: [String]) -> Int32 {
+        guard let name = arguments.first, !name.hasPrefix("-") else {
+            if arguments.first == "--help" || arguments.first == "-h" {
+                Terminal.print(overview)
+                return 0
+            }
+            Terminal.error(overview)
+            return 2
+        }
+        if name == "help" {
+            Terminal.print(overview)
+            return 0
+        }
+        guard let command = commands.first(where: { $0.name == name }) else {
+            Terminal.error("planledger: unknown command '\(name)'\n\n\(overview)")
+            return 2
+        }
+        let rest = Array(arguments.dropFirst())
+        if rest.contains("--help") || rest.contains("-h") {
+            Terminal.print(command.help)
+            return 0
+        }
+        do {
+            let parsed = try CommandLineArguments(rest, valued: command.valuedOptions.union(["db"]),
+                                                  flags: command.flagOptions)
+            let context = CommandContext(databasePath: parsed.value("db") ?? "planledger.sqlite")
+            return try command.run(parsed, context: context)
+        } catch {
+            let failure = CLIError.from(error)
+            Terminal.error("planledger \(name): \(failure.message)")
+            if failure.exitCode == 2 { Terminal.error("Run 'planledger \(name) --help' for usage.") }
+            return failure.exitCode
+        }
+    }
 }

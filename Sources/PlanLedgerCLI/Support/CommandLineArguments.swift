@@ -1,0 +1,58 @@
+/// A command line split into options and positional arguments: `--name value`, `--name=value`, boolean `--flag`,
+/// and `--` ending the options. Which names take a value is declared by the command, so a mistyped option is an
+/// error rather than silently positional.
+struct CommandLineArguments {
+    private(set) var options: [String: String] = [:]
+    private(set) var flags: Set<String> = []
+    private(set) var positional: [String] = []
+
+    /// - Parameters:
+    ///   - valued: option names (without `--`) that take a value.
+    ///   - flags: option names that take none.
+    init(_ arguments: [String], valued: Set<String>, flags allowedFlags: Set<String>) throws(CLIError) {
+        var index = 0
+        var onlyPositional = false
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if onlyPositional || !argument.hasPrefix("--") || argument == "-" {
+                positional.append(argument)
+                continue
+            }
+            if argument == "--" {
+                onlyPositional = true
+                continue
+            }
+            var name = String(argument.dropFirst(2))
+            var inlineValue: String?
+            if let equals = name.firstIndex(of: "=") {
+                inlineValue = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            if valued.contains(name) {
+                if let inlineValue {
+                    options[name] = inlineValue
+                } else {
+                    guard index < arguments.count else { throw CLIError.usage("--\(name) needs a value") }
+                    options[name] = arguments[index]
+                    index += 1
+                }
+            } else if allowedFlags.contains(name) {
+                guard inlineValue == nil else { throw CLIError.usage("--\(name) takes no value") }
+                flags.insert(name)
+            } else {
+                throw CLIError.usage("unknown option --\(name)")
+            }
+        }
+    }
+
+    func value(_ name: String) -> String? { options[name] }
+
+    func flag(_ name: String) -> Bool { flags.contains(name) }
+
+    func integer(_ name: String) throws(CLIError) -> Int? {
+        guard let text = options[name] else { return nil }
+        guard let value = Int(text) else { throw CLIError.usage("--\(name) must be an integer, got '\(text)'") }
+        return value
+    }
+}

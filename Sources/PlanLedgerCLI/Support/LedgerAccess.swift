@@ -1,0 +1,41 @@
+import Foundation
+import Ledger
+
+/// Opening the ledger the way every command does.
+enum LedgerAccess {
+    /// Opens an existing ledger (or creates one when `create` is set). Commands that only read refuse to invent an
+    /// empty ledger at a mistyped path.
+    static func open(_ context: CommandContext, create: Bool = false) throws -> Ledger {
+        if !create && !FileManager.default.fileExists(atPath: context.databasePath) {
+            throw CLIError.io("no ledger at \(context.databasePath) (use --db PATH, or create one with 'planledger demo' or 'planledger append')")
+        }
+        return try Ledger(path: context.databasePath)
+    }
+
+    /// The actor the CLI records: `--actor` / `--role` / `--organisation`, defaulting to the local user.
+    static func actor(_ arguments: CommandLineArguments) -> Actor {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "local"
+        return Actor(id: arguments.value("actor") ?? user, role: arguments.value("role") ?? "cli",
+                     organisation: arguments.value("organisation").map(organisationStream))
+    }
+
+    /// `organisation/QWO` for `QWO` or `organisation/QWO`.
+    static func organisationStream(_ text: String) -> String {
+        text.hasPrefix("organisation/") ? text : "organisation/" + text
+    }
+
+    static func timestamp(_ arguments: CommandLineArguments, _ name: String) throws(CLIError) -> Timestamp? {
+        guard let text = arguments.value(name) else { return nil }
+        guard let time = Timestamp(parsing: text) else {
+            throw CLIError.usage("--\(name) must be a date (2022-07-01) or an RFC 3339 date-time, got '\(text)'")
+        }
+        return time
+    }
+
+    static func streamName(_ text: String) throws(CLIError) -> StreamName {
+        guard let stream = StreamName(text) else {
+            throw CLIError.usage("'\(text)' is not a stream name (kind/key, e.g. goal/G-12)")
+        }
+        return stream
+    }
+}
