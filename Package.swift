@@ -19,10 +19,12 @@ let package = Package(
         // Layers, each depending only downward.
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "Ledger", dependencies: ["SQLite", "CSHA256"]),
-        .target(name: "PlanLedgerCLI", dependencies: ["Ledger"]),
+        .target(name: "Archive", dependencies: ["Ledger"]),
+        .target(name: "PlanLedgerCLI", dependencies: ["Ledger", "Archive"]),
         .executableTarget(name: "planledger", dependencies: ["PlanLedgerCLI"]),
 
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
     ]
 )

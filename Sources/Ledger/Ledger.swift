@@ -120,7 +120,7 @@ public final class Ledger: Sendable {
         try read { database in try Self.checkpoint(size: size, in: database) }
     }
 
-    static func checkpoint(size: Int?, in database: Database) throws -> Checkpoint {
+    public static func checkpoint(size: Int?, in database: Database) throws -> Checkpoint {
         let current = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
         let size = size ?? current
         guard size >= 0, size <= current else {

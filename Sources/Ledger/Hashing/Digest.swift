@@ -76,3 +76,20 @@ public protocol ContiguousBytes {
 }
 extension Array: ContiguousBytes where Element == UInt8 {}
 extension ArraySlice: ContiguousBytes where Element == UInt8 {}
+
+/// Incremental SHA-256 over data that arrives in pieces (an archive being written or read).
+public struct SHA256Hasher {
+    private var context = pl_sha256_ctx()
+
+    public init() { pl_sha256_init(&context) }
+
+    public mutating func update(_ bytes: some ContiguousBytes) {
+        bytes.withUnsafeBytes { raw in pl_sha256_update(&context, raw.baseAddress, raw.count) }
+    }
+
+    public mutating func finalize() -> Digest {
+        var digest = [UInt8](repeating: 0, count: 32)
+        digest.withUnsafeMutableBufferPointer { pl_sha256_final(&context, $0.baseAddress) }
+        return Digest(unchecked: digest)
+    }
+}

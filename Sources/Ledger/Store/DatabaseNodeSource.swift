@@ -1,10 +1,12 @@
 import SQLite
 
 /// Merkle nodes read from the ledger's tables: leaves from `events.hash`, completed subtrees from `merkle_nodes`.
-struct DatabaseNodeSource: MerkleNodeSource {
+public struct DatabaseNodeSource: MerkleNodeSource {
     let database: Database
 
-    func node(level: Int, index: Int) throws -> Digest {
+    public init(database: Database) { self.database = database }
+
+    public func node(level: Int, index: Int) throws -> Digest {
         let bytes: [UInt8]?
         if level == 0 {
             bytes = try database.first("SELECT hash FROM events WHERE position = ?1", [.integer(Int64(index + 1))]) {

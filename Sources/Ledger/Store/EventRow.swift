@@ -1,8 +1,9 @@
 import SQLite
 
-/// Mapping between `RecordedEvent` and a row of `events`.
-enum EventRow {
-    static let columns =
+/// Mapping between `RecordedEvent` and a row of `events`; public so that layers reading the log on their own
+/// connection (rebuild, archives) decode it the same way.
+public enum EventRow {
+    public static let columns =
         "position, id, stream, version, type, schema_version, recorded_at, effective_at, actor_id, actor_role, "
         + "actor_organisation, reason, correlation_id, causation_id, data, hash"
 
@@ -21,7 +22,7 @@ enum EventRow {
 
     /// Reads a row selected with `columns`. A row whose stream name or data no longer parses (edited behind the
     /// ledger's back) is reported as `LedgerError` `corrupt_record` naming its position.
-    static func decode(_ row: Statement) throws(LedgerError) -> RecordedEvent {
+    public static func decode(_ row: Statement) throws(LedgerError) -> RecordedEvent {
         let position = row.int(0)
         func corrupt(_ what: String) -> LedgerError {
             LedgerError(.storage, code: "corrupt_record", "the stored record at position \(position) is damaged: \(what)",

@@ -111,25 +111,29 @@ final class LedgerWriter {
                     hash: MerkleTree.emptyRoot)
                 records.append(unhashed.withHash(unhashed.computedHash))
             }
+        }
+
+        try hook.apply(records, database: database)
+        try store(records)
+        return AppendResult(events: records, checkpoint: try checkpoint(), alreadyStored: false)
+    }
+
+    /// Stores records that are complete and checked (positions continue the tail, hashes computed): the event rows,
+    /// the streams' versions, the Merkle nodes they complete and the committed size. Shared by appends and imports.
+    func store(_ records: [RecordedEvent]) throws {
+        for record in records {
+            try database.run(EventRow.insertSQL, EventRow.values(record, canonicalData: CanonicalJSON.string(record.data)))
             try database.run(
                 """
                 INSERT INTO streams (stream, kind, version, last_effective_at) VALUES (?1, ?2, ?3, ?4)
                 ON CONFLICT (stream) DO UPDATE SET version = excluded.version, last_effective_at = excluded.last_effective_at
                 """,
-                [.text(append.stream.description), .text(append.stream.kind),
-                 .integer(Int64(currentVersion + append.events.count)),
-                 .integer(lastEffectiveAt!.millisecondsSinceEpoch)])
-        }
-
-        try hook.apply(records, database: database)
-
-        for record in records {
-            try database.run(EventRow.insertSQL, EventRow.values(record, canonicalData: CanonicalJSON.string(record.data)))
+                [.text(record.stream.description), .text(record.stream.kind), .integer(Int64(record.version)),
+                 .integer(record.effectiveAt.millisecondsSinceEpoch)])
             try addLeaf(record.hash)
+            tail.lastRecordedAt = record.recordedAt
         }
-        tail.lastRecordedAt = recordedAt
         try database.run("UPDATE ledger_meta SET value = ?1 WHERE key = 'size'", [.text(String(tail.size))])
-        return AppendResult(events: records, checkpoint: try checkpoint(), alreadyStored: false)
     }
 
     /// If the transaction's events are already stored, identical in content, returns the stored records: an

@@ -1,0 +1,121 @@
+import Ledger
+import SQLite
+
+/// Writes an archive: a manifest line, one line per event (`{"event": envelope, "proof": [...]}`), and a trailer
+/// with the SHA-256 of everything before it. Streams from one read snapshot; memory stays flat whatever the size.
+public struct ArchiveExporter {
+    public struct Options: Sendable {
+        /// The streams of a slice; nil for every event (a full archive).
+        public var streams: Set<String>?
+        /// The organisation the slice is for, recorded in the manifest.
+        public var organisation: String?
+        /// Cut the ledger as it was recorded at this time (its prefix of events recorded by then).
+        public var asOf: Timestamp?
+        public var createdBy: Actor
+        public var summary: JSONValue?
+
+        public init(streams: Set<String>? = nil, organisation: String? = nil, asOf: Timestamp? = nil,
+                    createdBy: Actor, summary: JSONValue? = nil)
+        {
+            self.streams = streams
+            self.organisation = organisation
+            self.asOf = asOf
+            self.createdBy = createdBy
+            self.summary = summary
+        }
+    }
+
+    public let ledger: Ledger
+
+    public init(ledger: Ledger) { self.ledger = ledger }
+
+    /// - Parameters:
+    ///   - write: receives the archive's bytes in order, in chunks of about 64 KiB.
+    ///   - progress: (events written, events to write).
+    @discardableResult
+    public func export(_ options: Options, write: @escaping ([UInt8]) throws -> Void,
+                       progress: ((Int, Int) -> Void)? = nil) throws -> ArchiveManifest
+    {
+        try ledger.read { database in
+            let size: Int
+            if let asOf = options.asOf {
+                size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events WHERE recorded_at <= ?1",
+                                                  [.integer(asOf.millisecondsSinceEpoch)]) ?? 0)
+            } else {
+                size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
+            }
+            let source = try Ledger.checkpoint(size: size, in: database)
+            let included: (String) -> Bool = { stream in options.streams?.contains(stream) ?? true }
+
+            // First pass: what the manifest counts.
+            var count = 0
+            var byType: [String: Int] = [:]
+            var versions: [String: Set<Int>] = [:]
+            try database.forEach("SELECT stream, type, schema_version FROM events WHERE position <= ?1",
+                                 [.integer(Int64(size))]) { row in
+                guard included(row.text(0)) else { return }
+                count += 1
+                byType[row.text(1), default: 0] += 1
+                versions[row.text(1), default: []].insert(row.int(2))
+            }
+            let manifest = ArchiveManifest(
+                createdAt: .now(), createdBy: options.createdBy, source: source,
+                slice: options.streams.map { .streams(organisation: options.organisation, streams: $0.sorted()) } ?? .full,
+                asOf: options.asOf, eventCount: count, countsByType: byType,
+                schemaVersions: versions.mapValues { $0.sorted() }, summary: options.summary)
+
+            let sink = ArchiveSink(write: write)
+            try sink.line(manifest.json)
+            let nodes = DatabaseNodeSource(database: database)
+            var written = 0
+            try database.forEach("SELECT \(EventRow.columns) FROM events WHERE position <= ?1 ORDER BY position",
+                                 [.integer(Int64(size))]) { row in
+                guard included(row.text(2)) else { return }
+                let event = try EventRow.decode(row)
+                var line: [String: JSONValue] = ["event": event.json]
+                if !manifest.slice.isFull {
+                    line["proof"] = JSONValue(try nodes.inclusionPath(leafIndex: event.position - 1, size: size).map(\.hex))
+                }
+                try sink.line(.object(line))
+                written += 1
+                if written % 10_000 == 0 { progress?(written, count) }
+            }
+            try sink.finish(events: written)
+            progress?(written, count)
+            return manifest
+        }
+    }
+}
+
+/// Buffers archive lines, hashing every byte for the trailer.
+final class ArchiveSink {
+    private let write: ([UInt8]) throws -> Void
+    private var buffer: [UInt8] = []
+    private var hasher = SHA256Hasher()
+
+    init(write: @escaping ([UInt8]) throws -> Void) {
+        self.write = write
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    func line(_ value: JSONValue) throws {
+        var bytes = CanonicalJSON.encode(value)
+        bytes.append(0x0A)
+        hasher.update(bytes)
+        buffer += bytes
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    func finish(events: Int) throws {
+        var trailer = CanonicalJSON.encode(["end": ["events": JSONValue(events), "sha256": .string(hasher.finalize().hex)]])
+        trailer.append(0x0A)
+        buffer += trailer
+        try flush()
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try write(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

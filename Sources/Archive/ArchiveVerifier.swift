@@ -1,0 +1,146 @@
+import Ledger
+
+/// Checks an archive offline, with nothing but the archive: every line parses, every leaf hash matches its event,
+/// every slice event's inclusion proof leads to the source root, a full archive's events rebuild exactly the source
+/// root, the counts match the manifest, and the trailer's SHA-256 matches every byte before it. The first problem
+/// found is reported with its line and position; anything altered, missing, reordered or added is one.
+public struct ArchiveVerifier {
+    public struct Report: Sendable {
+        public let manifest: ArchiveManifest
+        public let events: Int
+    }
+
+    public init() {}
+
+    /// - Parameters:
+    ///   - onManifest: called with the manifest before any event is read (the importer refuses slices there).
+    ///   - onEvent: called with each verified event, in order (the importer stores them).
+    ///   - progress: (events checked, events promised by the manifest).
+    public func verify(_ lines: LineReader, onManifest: ((ArchiveManifest) throws -> Void)? = nil,
+                       onEvent: ((RecordedEvent) throws -> Void)? = nil,
+                       progress: ((Int, Int) -> Void)? = nil) throws -> Report
+    {
+        var hasher = SHA256Hasher()
+        var lineNumber = 1
+        func parse(_ line: ArraySlice<UInt8>) throws(ArchiveError) -> JSONValue {
+            do {
+                return try JSONParser.parse(line)
+            } catch {
+                throw ArchiveError(line: lineNumber, code: "invalid_json", "not valid JSON: \(error)")
+            }
+        }
+        guard let first = try lines.next() else { throw ArchiveError(line: 1, code: "empty", "the archive is empty") }
+        let manifest = try ArchiveManifest(json: parse(first))
+        try onManifest?(manifest)
+        hasher.update(first)
+        hasher.update([0x0A])
+
+        var tree = FrontierTree()
+        var lastPosition = 0
+        var events = 0
+        var byType: [String: Int] = [:]
+        while true {
+            lineNumber += 1
+            guard let line = try lines.next() else {
+                throw ArchiveError(line: lineNumber, code: "truncated", "the archive ends without its trailer")
+            }
+            let json = try parse(line)
+            if let end = json["end"] {
+                guard json.objectValue?.count == 1, end["events"]?.intValue == events,
+                    let digest = end["sha256"]?.stringValue
+                else {
+                    throw ArchiveError(line: lineNumber, code: "invalid_trailer", "the trailer does not match the \(events) events read")
+                }
+                guard digest == hasher.finalize().hex else {
+                    throw ArchiveError(line: lineNumber, code: "digest_mismatch",
+                                       "the archive's bytes do not match the SHA-256 in its trailer")
+                }
+                if let extra = try lines.next(), !extra.isEmpty {
+                    throw ArchiveError(line: lineNumber + 1, code: "trailing_data", "data after the trailer")
+                }
+                break
+            }
+            hasher.update(line)
+            hasher.update([0x0A])
+            let event: RecordedEvent
+            do {
+                guard let envelope = json["event"] else { throw LedgerError(.invalidInput, code: "x", "no event") }
+                event = try RecordedEvent(json: envelope)
+            } catch {
+                throw ArchiveError(line: lineNumber, code: "invalid_event", "not an event line: \(error)")
+            }
+            func refuse(_ code: String, _ message: String) -> ArchiveError {
+                ArchiveError(line: lineNumber, position: event.position, code: code, message)
+            }
+            guard event.computedHash == event.hash else {
+                throw refuse("hash_mismatch", "the event's fields do not match its hash (altered record)")
+            }
+            guard event.position <= manifest.source.size else {
+                throw refuse("beyond_source", "position is beyond the source checkpoint's size \(manifest.source.size)")
+            }
+            if manifest.slice.isFull {
+                guard event.position == lastPosition + 1 else {
+                    throw refuse(event.position > lastPosition + 1 ? "missing_event" : "out_of_order",
+                                 "expected position \(lastPosition + 1): a record is missing, reordered or added")
+                }
+                tree.append(event.hash)
+            } else {
+                guard event.position > lastPosition else {
+                    throw refuse("out_of_order", "positions must increase (previous \(lastPosition))")
+                }
+                guard let path = json["proof"]?.arrayValue?.compactMap({ $0.stringValue.flatMap(Digest.init(hex:)) }),
+                    path.count == json["proof"]?.arrayValue?.count,
+                    MerkleProof.verifyInclusion(leafHash: event.hash, leafIndex: event.position - 1,
+                                                size: manifest.source.size, path: path, rootHash: manifest.source.rootHash)
+                else {
+                    throw refuse("proof_mismatch", "the inclusion proof does not lead to the source root")
+                }
+            }
+            lastPosition = event.position
+            events += 1
+            byType[event.type, default: 0] += 1
+            try onEvent?(event)
+            if events % 10_000 == 0 { progress?(events, manifest.eventCount) }
+        }
+        progress?(events, manifest.eventCount)
+        guard events == manifest.eventCount, byType == manifest.countsByType else {
+            throw ArchiveError(line: lineNumber, code: "count_mismatch",
+                               "the manifest promises \(manifest.eventCount) events; the archive holds \(events)")
+        }
+        if manifest.slice.isFull {
+            guard events == manifest.source.size, tree.root == manifest.source.rootHash else {
+                throw ArchiveError(line: lineNumber, code: "root_mismatch",
+                                   "the events rebuild root \(tree.root.hex) of size \(events); the source checkpoint is \(manifest.source.size):\(manifest.source.rootHash.hex)")
+            }
+        }
+        return Report(manifest: manifest, events: events)
+    }
+}
+
+/// An RFC 6962 tree folded leaf by leaf, keeping only its right edge: O(log n) memory for any size.
+struct FrontierTree {
+    private var frontier: [Digest?] = Array(repeating: nil, count: 64)
+    private(set) var size = 0
+
+    mutating func append(_ leaf: Digest) {
+        var hash = leaf
+        var index = size
+        var level = 0
+        while index & 1 == 1 {
+            hash = MerkleTree.nodeHash(frontier[level]!, hash)
+            frontier[level] = nil
+            level += 1
+            index >>= 1
+        }
+        frontier[level] = hash
+        size += 1
+    }
+
+    var root: Digest {
+        var root: Digest?
+        for level in 0..<63 where size >> level & 1 == 1 {
+            root = root.map { MerkleTree.nodeHash(frontier[level]!, $0) } ?? frontier[level]!
+        }
+        return root ?? MerkleTree.emptyRoot
+    }
+}

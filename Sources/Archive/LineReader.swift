@@ -1,0 +1,64 @@
+import Foundation
+
+/// Splits a byte source into lines (without the newline), reading in chunks so an archive of any size is read in
+/// bounded memory. A line longer than `maximumLineLength` is an error rather than an unbounded allocation.
+public final class LineReader {
+    private let read: () throws -> [UInt8]
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var exhausted = false
+    public let maximumLineLength: Int
+
+    /// - Parameter read: returns the next chunk of bytes, or an empty array at the end.
+    public init(maximumLineLength: Int = 64 << 20, read: @escaping () throws -> [UInt8]) {
+        self.read = read
+        self.maximumLineLength = maximumLineLength
+    }
+
+    /// Reads a file in 1 MiB chunks.
+    public convenience init(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ArchiveError(line: 0, code: "unreadable", "cannot open \(path)")
+        }
+        self.init { Array(handle.readData(ofLength: 1 << 20)) }
+    }
+
+    /// Lines of an in-memory archive.
+    public convenience init(bytes: [UInt8]) {
+        var delivered = false
+        self.init {
+            defer { delivered = true }
+            return delivered ? [] : bytes
+        }
+    }
+
+    /// The next line, or nil at the end. A final line without a newline is still returned.
+    public func next() throws -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                let line = buffer[start..<newline]
+                start = newline + 1
+                return line
+            }
+            if buffer.count - start > maximumLineLength {
+                throw ArchiveError(line: 0, code: "line_too_long", "a line is longer than \(maximumLineLength) bytes")
+            }
+            if exhausted {
+                guard start < buffer.count else { return nil }
+                let line = buffer[start...]
+                start = buffer.count
+                return line
+            }
+            let chunk = try read()
+            if chunk.isEmpty {
+                exhausted = true
+            } else {
+                if start > 0 {
+                    buffer.removeFirst(start)
+                    start = 0
+                }
+                buffer += chunk
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Ledger
+import Planning
+import SQLite
+
+/// The `LedgerHook` of a planning ledger: checks each event against the domain rules, then folds it into the
+/// projection tables, on the writer's connection inside the append's savepoint. A rejected event rolls back its
+/// whole transaction, projection rows included, so a read after an acknowledged append always sees it.
+public struct PlanningProjector: LedgerHook {
+    public init() {}
+
+    public func prepare(database: Database) throws {
+        try ProjectionSchema.create(in: database)
+    }
+
+    public func currentSchemaVersion(of type: String) -> Int? { PlanningDomain.schemaVersion(of: type) }
+
+    public func apply(_ records: [RecordedEvent], database: Database) throws {
+        let store = ProjectionStore(database: database)
+        for (index, record) in records.enumerated() {
+            do {
+                try PlanningDomain.decide(record, reader: store)
+            } catch {
+                throw error.at(eventIndex: index, field: error.details["field"]?.stringValue)
+            }
+            try Self.project(record, store: store)
+        }
+    }
+
+    /// Folds one event into the tables. Also the step of `rebuild`, so incremental and rebuilt projections are made
+    /// by the same code.
+    static func project(_ record: RecordedEvent, store: ProjectionStore) throws {
+        let database = store.database
+        let previous = try store.latest(record.stream)
+        let state = PlanningDomain.evolve(previous, record)
+        let times: [SQLiteValue] = [.integer(Int64(record.position)), .integer(record.recordedAt.millisecondsSinceEpoch),
+                                    .integer(record.effectiveAt.millisecondsSinceEpoch)]
+        try database.run(
+            """
+            INSERT INTO entity_versions (stream, version, kind, status, created_at, fields, position, recorded_at, effective_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            """,
+            [.text(record.stream.description), .integer(Int64(record.version)), .text(record.stream.kind),
+             .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch), .text(CanonicalJSON.string(state.fields))]
+                + times)
+        var owners: [(StreamName, String)] = []
+        if previous == nil, let owner = try PlanningDomain.initialOwner(of: record, reader: store) {
+            owners.append((record.stream, owner))
+        }
+        owners += PlanningDomain.ownershipChanges(of: record).map { ($0.stream, $0.organisation) }
+        for (stream, organisation) in owners {
+            try database.run(
+                """
+                INSERT OR REPLACE INTO ownership (stream, organisation, position, recorded_at, effective_at)
+                VALUES (?1, ?2, ?3, ?4, ?5)
+                """, [.text(stream.description), .text(organisation)] + times)
+        }
+        for reference in PlanningDomain.references(of: record) {
+            try database.run(
+                """
+                INSERT OR IGNORE INTO links (target, relation, source, position, recorded_at, effective_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                """, [.text(reference.to.description), .text(reference.relation), .text(reference.from.description)] + times)
+        }
+    }
+}
+
+extension Error {
+    /// Locates a domain error at an event of the transaction; other errors become storage errors.
+    func at(eventIndex index: Int, field: String?) -> LedgerError {
+        guard let error = self as? LedgerError else {
+            return LedgerError(.storage, code: "storage_error", "the projections could not be updated: \(self)")
+        }
+        return error.at(eventIndex: index, field: field)
+    }
+}

@@ -1,0 +1,132 @@
+import Ledger
+import Planning
+import SQLite
+
+/// Bitemporal reads of the projection tables on one connection. Used by the domain's checks during an append
+/// (on the writer's connection, seeing the transaction's earlier events) and by every view (on a reader).
+struct ProjectionStore: PlanningStateReader {
+    let database: Database
+    /// The slice reads default to; the domain's checks read "as recorded so far".
+    var slice: TimeSlice = .now
+
+    // MARK: PlanningStateReader
+
+    func entity(_ stream: StreamName, validAt: Timestamp?) throws -> EntityState? {
+        try entity(stream, at: TimeSlice(asOf: slice.asOf, validAt: validAt ?? slice.validAt))
+    }
+
+    func owner(of stream: StreamName, at: Timestamp) throws -> String? {
+        try owner(of: stream, at: TimeSlice(asOf: slice.asOf, validAt: at))
+    }
+
+    // MARK: Entities
+
+    /// The stream's state at `slice`. Along a stream both times only grow with the version, so the versions visible
+    /// at (asOf, validAt) are a prefix: the smaller of the two index seeks names the version to read.
+    func entity(_ stream: StreamName, at slice: TimeSlice) throws -> EntityState? {
+        guard let version = try visibleVersion(stream.description, at: slice) else { return nil }
+        return try database.first(
+            "SELECT version, status, created_at, effective_at, fields FROM entity_versions WHERE stream = ?1 AND version = ?2",
+            [.text(stream.description), .integer(Int64(version))]
+        ) { row in
+            EntityState(stream: stream, version: row.int(0), status: row.text(1),
+                        createdAt: Timestamp(millisecondsSinceEpoch: row.int64(2)),
+                        updatedAt: Timestamp(millisecondsSinceEpoch: row.int64(3)),
+                        fields: try row.withBytes(4) { try JSONParser.parse($0) })
+        }
+    }
+
+    func visibleVersion(_ stream: String, at slice: TimeSlice) throws -> Int? {
+        let byRecorded = try database.scalarInt(
+            "SELECT MAX(version) FROM entity_versions WHERE stream = ?1 AND recorded_at <= ?2",
+            [.text(stream), .integer(slice.recordedBound)])
+        let byEffective = try database.scalarInt(
+            "SELECT MAX(version) FROM entity_versions WHERE stream = ?1 AND effective_at <= ?2",
+            [.text(stream), .integer(slice.effectiveBound)])
+        guard let byRecorded, let byEffective else { return nil }
+        return Int(min(byRecorded, byEffective))
+    }
+
+    /// The latest version of `stream` regardless of time (for the writer's evolve step).
+    func latest(_ stream: StreamName) throws -> EntityState? { try entity(stream, at: .now) }
+
+    /// Streams of `kind` that exist at `slice`, in name order.
+    func streams(ofKind kind: String, at slice: TimeSlice) throws -> [StreamName] {
+        try database.map(
+            """
+            SELECT stream FROM entity_versions
+            WHERE kind = ?1 AND version = 1 AND recorded_at <= ?2 AND effective_at <= ?3 ORDER BY stream
+            """, [.text(kind), .integer(slice.recordedBound), .integer(slice.effectiveBound)]
+        ) { StreamName($0.text(0))! }
+    }
+
+    // MARK: Ownership
+
+    /// The owner at `slice`: the latest ownership row in force at validAt among those recorded by asOf. A handover
+    /// recorded later but effective earlier changes `validAt` answers from the day it was recorded on.
+    func owner(of stream: StreamName, at slice: TimeSlice) throws -> String? {
+        try database.first(
+            """
+            SELECT organisation FROM ownership
+            WHERE stream = ?1 AND effective_at <= ?2 AND recorded_at <= ?3
+            ORDER BY effective_at DESC, position DESC LIMIT 1
+            """, [.text(stream.description), .integer(slice.effectiveBound), .integer(slice.recordedBound)]
+        ) { $0.text(0) }
+    }
+
+    /// Every stream `organisation` owned at `slice`.
+    func owned(by organisation: String, at slice: TimeSlice) throws -> [StreamName] {
+        let candidates = try everOwned(by: organisation, at: slice)
+        return try candidates.filter { try owner(of: $0, at: slice) == organisation }
+    }
+
+    /// Every stream `organisation` owned at any valid time, as recorded by `slice.asOf`.
+    func everOwned(by organisation: String, at slice: TimeSlice) throws -> [StreamName] {
+        try database.map(
+            "SELECT DISTINCT stream FROM ownership WHERE organisation = ?1 AND recorded_at <= ?2 ORDER BY stream",
+            [.text(organisation), .integer(slice.recordedBound)]
+        ) { StreamName($0.text(0))! }
+    }
+
+    /// The ownership history of a stream as recorded by `slice.asOf`, in valid-time order.
+    func ownershipHistory(of stream: StreamName, at slice: TimeSlice) throws -> [(effectiveAt: Timestamp, organisation: String, position: Int)] {
+        try database.map(
+            """
+            SELECT effective_at, organisation, position FROM ownership WHERE stream = ?1 AND recorded_at <= ?2
+            ORDER BY effective_at, position
+            """, [.text(stream.description), .integer(slice.recordedBound)]
+        ) { (Timestamp(millisecondsSinceEpoch: $0.int64(0)), $0.text(1), $0.int(2)) }
+    }
+
+    // MARK: Links
+
+    /// Streams that link to `target` with `relation` at `slice`. For single-valued relations (a goal's parent) only
+    /// sources whose latest such link, at that slice, still points at `target` count.
+    func sources(linkingTo target: StreamName, relation: String, at slice: TimeSlice) throws -> [StreamName] {
+        let candidates = try database.map(
+            """
+            SELECT DISTINCT source FROM links
+            WHERE target = ?1 AND relation = ?2 AND recorded_at <= ?3 AND effective_at <= ?4 ORDER BY source
+            """, [.text(target.description), .text(relation), .integer(slice.recordedBound), .integer(slice.effectiveBound)]
+        ) { StreamName($0.text(0))! }
+        guard ProjectionStore.singleValuedRelations.contains(relation) else { return candidates }
+        return try candidates.filter { try targets(of: $0, relation: relation, at: slice) == [target] }
+    }
+
+    /// What `source` links to with `relation` at `slice` (for single-valued relations, only the latest link).
+    func targets(of source: StreamName, relation: String, at slice: TimeSlice) throws -> [StreamName] {
+        let rows = try database.map(
+            """
+            SELECT target FROM links
+            WHERE source = ?1 AND relation = ?2 AND recorded_at <= ?3 AND effective_at <= ?4
+            ORDER BY effective_at, position
+            """, [.text(source.description), .text(relation), .integer(slice.recordedBound), .integer(slice.effectiveBound)]
+        ) { StreamName($0.text(0))! }
+        if ProjectionStore.singleValuedRelations.contains(relation) { return rows.last.map { [$0] } ?? [] }
+        var seen = Set<StreamName>()
+        return rows.filter { seen.insert($0).inserted }
+    }
+
+    /// Relations where a later link replaces the earlier one rather than adding to it.
+    static let singleValuedRelations: Set<String> = ["parent"]
+}

@@ -1,0 +1,75 @@
+import Ledger
+import Planning
+
+/// The audit trail of one stream: each event with actor, both times, reason, and what it changed.
+extension PlanningReadModel {
+    /// `{stream, events: [{position, version, type, recordedAt, effectiveAt, actor, reason?, status, changes}]}`,
+    /// plus the handovers that moved the stream's ownership (`type: HandoverRecorded`, change of `owner`).
+    public func history(_ stream: StreamName, at slice: TimeSlice = .now) throws -> JSONValue {
+        let events = try ledger.stream(stream, limit: Int.max).filter {
+            $0.recordedAt.millisecondsSinceEpoch <= slice.recordedBound
+                && $0.effectiveAt.millisecondsSinceEpoch <= slice.effectiveBound
+        }
+        guard !events.isEmpty else { throw Self.notFound(stream, slice) }
+        return try read(slice) { store in
+            var entries: [(position: Int, json: JSONValue)] = []
+            var previous: JSONValue = .object([:])
+            for event in events {
+                let state = try store.database.first(
+                    "SELECT status, fields FROM entity_versions WHERE stream = ?1 AND version = ?2",
+                    [.text(stream.description), .integer(Int64(event.version))]
+                ) { (status: $0.text(0), fields: try $0.withBytes(1) { try JSONParser.parse($0) }) }
+                let fields = state?.fields ?? .object([:])
+                entries.append((event.position, .object(omittingNil: [
+                    ("position", JSONValue(event.position)), ("version", JSONValue(event.version)),
+                    ("type", .string(event.type)), ("recordedAt", .string(event.recordedAt.rfc3339)),
+                    ("effectiveAt", .string(event.effectiveAt.rfc3339)), ("actor", event.actor.json),
+                    ("reason", event.reason.map(JSONValue.string)), ("status", state.map { .string($0.status) }),
+                    ("changes", .array(FieldDiff.changes(from: previous, to: fields))),
+                ])))
+                previous = fields
+            }
+            // Ownership moves made by handovers (other streams), in valid-time order.
+            var owner: String?
+            for change in try store.ownershipHistory(of: stream, at: slice) {
+                defer { owner = change.organisation }
+                guard change.effectiveAt.millisecondsSinceEpoch <= slice.effectiveBound,
+                    let handover = try ledger.events(after: change.position - 1, limit: 1).first,
+                    handover.stream != stream
+                else { continue }
+                entries.append((handover.position, .object(omittingNil: [
+                    ("position", JSONValue(handover.position)), ("stream", .string(handover.stream.description)),
+                    ("type", .string(handover.type)), ("recordedAt", .string(handover.recordedAt.rfc3339)),
+                    ("effectiveAt", .string(handover.effectiveAt.rfc3339)), ("actor", handover.actor.json),
+                    ("reason", handover.reason.map(JSONValue.string)),
+                    ("changes", [.object(omittingNil: [("field", "owner"), ("before", owner.map(JSONValue.string)),
+                                                       ("after", .string(change.organisation))])]),
+                ])))
+            }
+            entries.sort { $0.position < $1.position }
+            return .object(omittingNil: [("stream", .string(stream.description)),
+                                         ("events", .array(entries.map(\.json)))] + slice.json)
+        }
+    }
+}
+
+/// Field-level differences between two states: one entry per changed leaf field, with a dotted path.
+enum FieldDiff {
+    static func changes(from before: JSONValue, to after: JSONValue, path: String = "") -> [JSONValue] {
+        if case .object(let old) = before, case .object(let new) = after {
+            var result: [JSONValue] = []
+            for key in Set(old.keys).union(new.keys).sorted() {
+                let child = path.isEmpty ? key : path + "." + key
+                switch (old[key], new[key]) {
+                case (let a?, let b?) where a != b: result += changes(from: a, to: b, path: child)
+                case (let a?, nil): result.append(.object(["field": .string(child), "before": a]))
+                case (nil, let b?): result.append(.object(["field": .string(child), "after": b]))
+                default: break
+                }
+            }
+            return result
+        }
+        guard before != after else { return [] }
+        return [.object(["field": .string(path), "before": before, "after": after])]
+    }
+}

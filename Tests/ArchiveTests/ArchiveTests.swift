@@ -1,0 +1,216 @@
+import Foundation
+import Ledger
+import Synchronization
+import Testing
+
+@testable import Archive
+
+/// Export → verify → import round trips, and archives altered in every way a careless or hostile hand might.
+@Suite struct ArchiveTests {
+    let directory = NSTemporaryDirectory() + "planledger-archive-" + UUID().uuidString
+    let actor = Actor(id: "archivist", role: "auditor", organisation: "organisation/QWO")
+
+    init() throws { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+
+    func cleanUp() { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// A ledger of 25 events over streams of two organisations' items.
+    func makeLedger() throws -> Ledger {
+        let ledger = try Ledger(path: directory + "/source.sqlite")
+        for n in 0..<25 {
+            let stream = StreamName(n % 3 == 0 ? "goal/CCG-\(n % 4)" : "goal/ICB-\(n % 5)")!
+            _ = try ledger.append(AppendTransaction(
+                streams: [StreamAppend(stream: stream, events: [ProposedEvent(type: "Noted", reason: "r\(n)", data: ["n": JSONValue(n)])])],
+                actor: actor))
+        }
+        return ledger
+    }
+
+    func export(_ ledger: Ledger, _ options: ArchiveExporter.Options? = nil) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try ArchiveExporter(ledger: ledger).export(options ?? .init(createdBy: actor)) { bytes += $0 }
+        return bytes
+    }
+
+    func verify(_ bytes: [UInt8]) throws -> ArchiveVerifier.Report {
+        try ArchiveVerifier().verify(LineReader(bytes: bytes))
+    }
+
+    func lines(_ bytes: [UInt8]) -> [[UInt8]] { bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init) }
+
+    func join(_ lines: [[UInt8]]) -> [UInt8] { Array(lines.joined(separator: [0x0A])) }
+
+    func expectRefused(_ bytes: [UInt8], line: Int? = nil, code: String? = nil,
+                       sourceLocation: SourceLocation = #_sourceLocation)
+    {
+        do {
+            _ = try verify(bytes)
+            Issue.record("the altered archive verified", sourceLocation: sourceLocation)
+        } catch let error as ArchiveError {
+            if let line { #expect(error.line == line, "\(error)", sourceLocation: sourceLocation) }
+            if let code { #expect(error.code == code, "\(error)", sourceLocation: sourceLocation) }
+        } catch {
+            Issue.record("unexpected \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func fullArchiveRoundTripsToTheSameCheckpoint() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        let bytes = try export(ledger)
+        let report = try verify(bytes)
+        #expect(report.events == 25 && report.manifest.slice == .full)
+        #expect(report.manifest.source == (try ledger.checkpoint()))
+
+        let target = directory + "/imported.sqlite"
+        _ = try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: target)
+        let imported = try Ledger(path: target)
+        defer { imported.close() }
+        #expect(try imported.checkpoint() == ledger.checkpoint())
+        #expect(try imported.events(after: 0, limit: 100) == ledger.events(after: 0, limit: 100))
+        #expect(try LedgerVerifier(path: target).verify().isValid)
+    }
+
+    @Test func archivesAreWrittenAndReadInChunks() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        let bytes = try export(ledger)
+        // Feed the verifier 7 bytes at a time: lines straddle every chunk boundary.
+        var offset = 0
+        let reader = LineReader {
+            defer { offset += 7 }
+            return offset < bytes.count ? Array(bytes[offset..<min(offset + 7, bytes.count)]) : []
+        }
+        #expect(try ArchiveVerifier().verify(reader).events == 25)
+    }
+
+    @Test func sliceVerifiesAgainstTheFullLedgersCheckpoint() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        let streams: Set<String> = ["goal/CCG-0", "goal/CCG-1", "goal/CCG-2", "goal/CCG-3"]
+        let bytes = try export(ledger, .init(streams: streams, organisation: "organisation/CCG", createdBy: actor,
+                                             summary: ["note": "CCG handover"]))
+        let report = try verify(bytes)
+        #expect(report.manifest.source == (try ledger.checkpoint()))
+        #expect(report.events == 9)  // n = 0, 3, ..., 24
+        #expect(report.manifest.summary?["note"] == "CCG handover")
+        // A slice cannot be imported as if it were a whole ledger.
+        #expect(throws: ArchiveError.self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: directory + "/slice.sqlite")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/slice.sqlite"))
+    }
+
+    @Test func asOfArchiveIsTheLedgerAsItWasThen() throws {
+        defer { cleanUp() }
+        let clock = Clock()
+        let ledger = try Ledger(path: directory + "/timed.sqlite", clock: clock.now)
+        defer { ledger.close() }
+        for n in 0..<10 {
+            clock.set(1_000_000 + Int64(n) * 1000)
+            _ = try ledger.append(AppendTransaction(streams: [StreamAppend(stream: StreamName("goal/G-\(n)")!,
+                events: [ProposedEvent(type: "Noted", data: [:])])], actor: actor))
+        }
+        let bytes = try export(ledger, .init(asOf: Timestamp(millisecondsSinceEpoch: 1_004_500), createdBy: actor))
+        let report = try verify(bytes)
+        #expect(report.events == 5)
+        #expect(report.manifest.source == (try ledger.checkpoint(size: 5)))
+    }
+
+    @Test func flippedByteInDataIsRefused() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        var lines = lines(try export(ledger))
+        let text = String(decoding: lines[7], as: UTF8.self).replacingOccurrences(of: "\"n\":6", with: "\"n\":7")
+        lines[7] = Array(text.utf8)
+        expectRefused(join(lines), line: 8, code: "hash_mismatch")
+    }
+
+    @Test func droppedLineIsRefused() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        var lines = lines(try export(ledger))
+        lines.remove(at: 10)
+        expectRefused(join(lines), line: 11, code: "missing_event")
+        var last = self.lines(try export(ledger))
+        last.remove(at: last.count - 3)  // the last event (before the trailer and the final empty split)
+        expectRefused(join(last), code: "invalid_trailer")
+    }
+
+    @Test func reorderedLinesAreRefused() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        var lines = lines(try export(ledger))
+        lines.swapAt(4, 5)
+        expectRefused(join(lines), line: 5)
+        let slice = try export(ledger, .init(streams: ["goal/CCG-0", "goal/CCG-1"], createdBy: actor))
+        var sliceLines = self.lines(slice)
+        sliceLines.swapAt(1, 2)
+        expectRefused(join(sliceLines), line: 3, code: "out_of_order")
+    }
+
+    @Test func swappedProofIsRefused() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        var lines = lines(try export(ledger, .init(streams: ["goal/CCG-0", "goal/CCG-1", "goal/CCG-2"], createdBy: actor)))
+        var first = try JSONParser.parse(lines[1]).objectValue!
+        var second = try JSONParser.parse(lines[2]).objectValue!
+        (first["proof"], second["proof"]) = (second["proof"], first["proof"])
+        lines[1] = CanonicalJSON.encode(.object(first))
+        lines[2] = CanonicalJSON.encode(.object(second))
+        expectRefused(join(lines), line: 2, code: "proof_mismatch")
+    }
+
+    @Test func addedLineAndEditedManifestAreRefused() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        var lines = lines(try export(ledger))
+        lines.insert(lines[3], at: 3)  // position 3 twice: the copy on line 5 is refused
+        expectRefused(join(lines), line: 5, code: "out_of_order")
+
+        var edited = self.lines(try export(ledger))
+        let manifest = String(decoding: edited[0], as: UTF8.self).replacingOccurrences(of: "archivist", with: "forger")
+        edited[0] = Array(manifest.utf8)
+        expectRefused(join(edited), code: "digest_mismatch")
+    }
+
+    @Test func importRefusesNonEmptyTargetAndDamagedArchiveLeavingTargetUntouched() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        let bytes = try export(ledger)
+        let before = try ledger.checkpoint()
+        ledger.close()
+        #expect(throws: LedgerError.self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: directory + "/source.sqlite")
+        }
+        var lines = lines(bytes)
+        lines[20] = Array(String(decoding: lines[20], as: UTF8.self).replacingOccurrences(of: "r", with: "R").utf8)
+        let target = directory + "/empty.sqlite"
+        let empty = try Ledger(path: target)
+        empty.close()
+        #expect(throws: (any Error).self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: join(lines)), into: target)
+        }
+        let reopened = try Ledger(path: target)
+        #expect(reopened.size == 0)
+        reopened.close()
+        let source = try Ledger(path: directory + "/source.sqlite")
+        #expect(try source.checkpoint() == before)
+        source.close()
+    }
+}
+
+/// A settable clock for `asOf` archives.
+final class Clock: Sendable {
+    private let value = Mutex<Int64>(0)
+    func set(_ milliseconds: Int64) { value.withLock { $0 = milliseconds } }
+    var now: @Sendable () -> Timestamp { { [self] in Timestamp(millisecondsSinceEpoch: value.withLock { $0 }) } }
+}
