@@ -7,6 +7,7 @@ import Glibc
 public enum PlanLedgerCommand {
     static var commands: [any Command.Type] { [
         AppendCommand.self, GetCommand.self, CheckpointCommand.self, ProveCommand.self, VerifyCommand.self,
+        ExportCommand.self, VerifyArchiveCommand.self, ImportCommand.self,
     ] }
 
     static var overview: String {

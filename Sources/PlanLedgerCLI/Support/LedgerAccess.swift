@@ -9,8 +9,11 @@ enum LedgerAccess {
         if !create && !FileManager.default.fileExists(atPath: context.databasePath) {
             throw CLIError.io("no ledger at \(context.databasePath) (use --db PATH, or create one with 'planledger demo' or 'planledger append')")
         }
-        return try Ledger(path: context.databasePath)
+        return try Ledger(path: context.databasePath, hook: hook)
     }
+
+    /// The domain and projections every ledger the CLI opens runs on each append.
+    static var hook: any LedgerHook { NoHook() }
 
     /// The actor the CLI records: `--actor` / `--role` / `--organisation`, defaulting to the local user.
     static func actor(_ arguments: CommandLineArguments) -> Actor {

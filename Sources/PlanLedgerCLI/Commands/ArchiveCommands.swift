@@ -1,0 +1,144 @@
+import Archive
+import Foundation
+import Ledger
+
+/// `planledger export`: writes a self-verifying archive.
+enum ExportCommand: Command {
+    static let name = "export"
+    static let summary = "write a self-verifying archive (whole ledger, one organisation's slice, or as of a date)"
+    static let help = """
+        Usage: planledger export --out FILE [--organisation KEY] [--as-of TIME] [--actor ID] [--role ROLE] [--db PATH]
+
+        Writes one file an archivist can keep and check offline with 'planledger verify-archive': a manifest (format
+        version, source checkpoint, counts, event types and schema versions, created at and by whom), every event's
+        full envelope, and a trailer with the SHA-256 of the file. See Schemas/archive.md.
+
+        Options:
+          --organisation KEY   only the streams the organisation owned at any time (including those handed to or
+                               from it), its handovers and its own record; each event carries an inclusion proof
+                               against the source checkpoint, and the manifest holds its corporate memory
+          --as-of TIME         the ledger as recorded at TIME (a date or RFC 3339 date-time): its prefix
+          --out FILE           where to write ('-' for standard output)
+        """
+    static let valuedOptions: Set<String> = ["out", "organisation", "as-of", "actor", "role"]
+
+    static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
+        guard let out = arguments.value("out") else { throw CLIError.usage("--out FILE is required") }
+        let ledger = try LedgerAccess.open(context)
+        defer { ledger.close() }
+        var options = ArchiveExporter.Options(asOf: try LedgerAccess.timestamp(arguments, "as-of"),
+                                              createdBy: LedgerAccess.actor(arguments))
+        if let organisation = arguments.value("organisation") {
+            let slice = try OrganisationSlice.make(ledger: ledger, organisation: LedgerAccess.organisationStream(organisation),
+                                                   asOf: options.asOf)
+            options.streams = slice.streams
+            options.organisation = slice.organisation
+            options.summary = slice.summary
+        }
+        let output: FileHandle
+        if out == "-" {
+            output = FileHandle.standardOutput
+        } else {
+            guard FileManager.default.createFile(atPath: out + ".partial", contents: nil),
+                let handle = FileHandle(forWritingAtPath: out + ".partial")
+            else { throw CLIError.io("cannot write \(out)") }
+            output = handle
+        }
+        let manifest = try ArchiveExporter(ledger: ledger).export(options, write: { output.write(Data($0)) }) { done, total in
+            Terminal.progress("exporting", done, total)
+        }
+        if out != "-" {
+            try output.synchronize()
+            try output.close()
+            // Only a complete archive gets the requested name.
+            _ = try? FileManager.default.removeItem(atPath: out)
+            try FileManager.default.moveItem(atPath: out + ".partial", toPath: out)
+            Terminal.error("wrote \(manifest.eventCount) events to \(out); source checkpoint \(manifest.source.size):\(manifest.source.rootHash.hex)")
+        }
+        return 0
+    }
+}
+
+/// `planledger verify-archive`: checks an archive offline.
+enum VerifyArchiveCommand: Command {
+    static let name = "verify-archive"
+    static let summary = "check an archive offline: every hash, proof, count and the source root"
+    static let help = """
+        Usage: planledger verify-archive FILE [--checkpoint SIZE:ROOTHEX]
+
+        Needs nothing but the file. Checks every event's leaf hash, every slice event's inclusion proof against the
+        source checkpoint, that a full archive's events rebuild exactly the source root, the manifest's counts and
+        the trailer's SHA-256 of the whole file. Prints a verdict; exits 1 naming the first bad line and position.
+
+        Options:
+          --checkpoint SIZE:ROOT   also require the archive's source to be this published checkpoint
+        """
+    static let valuedOptions: Set<String> = ["checkpoint"]
+
+    static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
+        guard arguments.positional.count == 1, let path = arguments.positional.first else {
+            throw CLIError.usage("give one archive file")
+        }
+        do {
+            let report = try ArchiveVerifier().verify(try LineReader(path: path), progress: { done, total in
+                Terminal.progress("verifying", done, total)
+            })
+            let manifest = report.manifest
+            if let text = arguments.value("checkpoint") {
+                let parts = text.split(separator: ":")
+                guard parts.count == 2, Int(parts[0]) == manifest.source.size,
+                    Digest(hex: String(parts[1])) == manifest.source.rootHash
+                else {
+                    Terminal.print("REFUSED: the archive's source checkpoint \(manifest.source.size):\(manifest.source.rootHash.hex) is not \(text)")
+                    return 1
+                }
+            }
+            let kind: String
+            switch manifest.slice {
+            case .full: kind = "full ledger; root recomputed from every event"
+            case .streams(let organisation, let streams):
+                kind = "slice of \(streams.count) streams\(organisation.map { " for \($0)" } ?? ""); every event proven by inclusion"
+            }
+            Terminal.print("""
+                VERIFIED \(path)
+                  events:  \(report.events) (\(kind))
+                  source:  \(manifest.source.size):\(manifest.source.rootHash.hex) recorded \(manifest.source.recordedAt.rfc3339)
+                  created: \(manifest.createdAt.rfc3339) by \(manifest.createdBy.id) (\(manifest.createdBy.role))
+                """)
+            return 0
+        } catch let error as ArchiveError {
+            Terminal.print("REFUSED \(path): \(error)")
+            return 1
+        }
+    }
+}
+
+/// `planledger import`: loads a full archive into an empty ledger.
+enum ImportCommand: Command {
+    static let name = "import"
+    static let summary = "load a full archive into an empty ledger, verifying it on the way"
+    static let help = """
+        Usage: planledger import FILE --db NEW
+
+        Verifies the archive while loading it (same positions, same hashes, same root) into the ledger at --db,
+        which must be new or empty. A damaged archive, a slice, or a non-empty target is refused and the target is
+        left untouched.
+        """
+
+    static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
+        guard arguments.positional.count == 1, let path = arguments.positional.first else {
+            throw CLIError.usage("give one archive file")
+        }
+        guard arguments.value("db") != nil else { throw CLIError.usage("--db NEW is required (the ledger to create)") }
+        do {
+            let report = try ArchiveImporter(hook: LedgerAccess.hook).importArchive(
+                try LineReader(path: path), into: context.databasePath
+            ) { done, total in Terminal.progress("importing", done, total) }
+            Terminal.print("imported \(report.events) events into \(context.databasePath); checkpoint \(report.manifest.source.size):\(report.manifest.source.rootHash.hex)")
+            return 0
+        } catch let error as ArchiveError {
+            Terminal.print("REFUSED \(path): \(error)")
+            return 1
+        }
+    }
+}
