@@ -20,11 +20,13 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "Ledger", dependencies: ["SQLite", "CSHA256"]),
         .target(name: "Archive", dependencies: ["Ledger"]),
+        .target(name: "Access", dependencies: ["Ledger"]),
         .target(name: "PlanLedgerCLI", dependencies: ["Ledger", "Archive"]),
         .executableTarget(name: "planledger", dependencies: ["PlanLedgerCLI"]),
 
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .testTarget(name: "AccessTests", dependencies: ["Access"]),
     ]
 )

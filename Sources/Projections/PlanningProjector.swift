@@ -14,6 +14,15 @@ public struct PlanningProjector: LedgerHook {
 
     public func currentSchemaVersion(of type: String) -> Int? { PlanningDomain.schemaVersion(of: type) }
 
+    public func resetProjections(database: Database) throws {
+        try ProjectionSchema.drop(in: database)
+        try ProjectionSchema.create(in: database)
+    }
+
+    public func project(_ record: RecordedEvent, database: Database) throws {
+        try Self.project(record, store: ProjectionStore(database: database))
+    }
+
     public func apply(_ records: [RecordedEvent], database: Database) throws {
         let store = ProjectionStore(database: database)
         for (index, record) in records.enumerated() {

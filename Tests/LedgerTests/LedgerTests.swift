@@ -116,6 +116,8 @@ import Testing
                 try database.execute("CREATE TABLE IF NOT EXISTS seen (position INTEGER)")
             }
             func currentSchemaVersion(of type: String) -> Int? { type == "Unknown" ? nil : 3 }
+            func resetProjections(database: Database) throws {}
+            func project(_ record: RecordedEvent, database: Database) throws {}
             func apply(_ records: [RecordedEvent], database: Database) throws {
                 for (index, record) in records.enumerated() {
                     try database.run("INSERT INTO seen VALUES (?1)", [.integer(Int64(record.position))])

@@ -3,6 +3,9 @@ import SQLite
 /// What the layers above plug into every append: domain validation and projection updates, run on the writer's
 /// connection inside the append's own savepoint. If `apply` throws, the whole transaction is rolled back, its
 /// projection writes with it, and the error goes back to the client.
+///
+/// The same hook rebuilds its projections from the log (`planledger rebuild`) through `resetProjections` and
+/// `project`, so incremental and rebuilt read models are made by one piece of code.
 public protocol LedgerHook: Sendable {
     /// Creates the hook's own tables (projections) on first open.
     func prepare(database: Database) throws
@@ -13,6 +16,12 @@ public protocol LedgerHook: Sendable {
     /// Validates one transaction's records (positions, versions and times already assigned) against the state
     /// before it, and updates the read models. Throws a `LedgerError` located with `at(eventIndex:)` to reject.
     func apply(_ records: [RecordedEvent], database: Database) throws
+
+    /// Drops and recreates the hook's projection tables, empty.
+    func resetProjections(database: Database) throws
+
+    /// Folds one already-accepted record into the projections, without re-validating it.
+    func project(_ record: RecordedEvent, database: Database) throws
 }
 
 /// A ledger with no domain: any event type is accepted at schema version 1.
@@ -21,4 +30,49 @@ public struct NoHook: LedgerHook {
     public func prepare(database: Database) throws {}
     public func currentSchemaVersion(of type: String) -> Int? { 1 }
     public func apply(_ records: [RecordedEvent], database: Database) throws {}
+    public func resetProjections(database: Database) throws {}
+    public func project(_ record: RecordedEvent, database: Database) throws {}
+}
+
+/// Sends each record to the hook for its stream kind (e.g. `access/...` to the token registry, everything else to
+/// the planning domain). Types are looked up in every hook, the first that knows one wins.
+public struct RoutingHook: LedgerHook {
+    public let routes: [String: any LedgerHook]
+    public let fallback: any LedgerHook
+
+    public init(routes: [String: any LedgerHook], fallback: any LedgerHook) {
+        self.routes = routes
+        self.fallback = fallback
+    }
+
+    private var all: [any LedgerHook] { [fallback] + routes.keys.sorted().map { routes[$0]! } }
+
+    private func hook(for record: RecordedEvent) -> any LedgerHook { routes[record.stream.kind] ?? fallback }
+
+    public func prepare(database: Database) throws { for hook in all { try hook.prepare(database: database) } }
+
+    public func currentSchemaVersion(of type: String) -> Int? {
+        all.lazy.compactMap { $0.currentSchemaVersion(of: type) }.first
+    }
+
+    public func apply(_ records: [RecordedEvent], database: Database) throws {
+        // Each record goes to its own hook, in order, so later events see earlier ones; indexes stay those of the
+        // whole transaction.
+        for (index, record) in records.enumerated() {
+            do {
+                try hook(for: record).apply([record], database: database)
+            } catch var error as LedgerError {
+                error.details["index"] = JSONValue(index)
+                throw error
+            }
+        }
+    }
+
+    public func resetProjections(database: Database) throws {
+        for hook in all { try hook.resetProjections(database: database) }
+    }
+
+    public func project(_ record: RecordedEvent, database: Database) throws {
+        try hook(for: record).project(record, database: database)
+    }
 }

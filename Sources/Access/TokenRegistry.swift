@@ -1,0 +1,97 @@
+import Foundation
+import Ledger
+import SQLite
+
+/// Issues, lists, revokes and authenticates bearer tokens. Secrets are random 256-bit values shown once; only their
+/// SHA-256 is stored (in the ledger's `AccessGranted` event and the token table), so a copy of the database grants
+/// nothing.
+public struct TokenRegistry: Sendable {
+    public let ledger: Ledger
+
+    public init(ledger: Ledger) { self.ledger = ledger }
+
+    public struct Token: Sendable {
+        public let id: String
+        public let role: Role
+        public let organisations: [String]
+        public let actorId: String
+        public let label: String?
+        public let grantedAt: Timestamp
+        public let revokedAt: Timestamp?
+        /// The secret: only on the value `create` returns.
+        public let secret: String?
+
+        public var json: JSONValue {
+            .object(omittingNil: [
+                ("id", .string(id)), ("role", .string(role.rawValue)), ("organisations", JSONValue(organisations)),
+                ("actorId", .string(actorId)), ("label", label.map(JSONValue.string)),
+                ("grantedAt", .string(grantedAt.rfc3339)), ("revoked", .bool(revokedAt != nil)),
+                ("revokedAt", revokedAt.map { .string($0.rfc3339) }), ("token", secret.map(JSONValue.string)),
+            ])
+        }
+    }
+
+    /// Grants a new token, recorded as an `AccessGranted` event by `grantedBy`.
+    public func create(role: Role, organisations: [String], actorId: String, label: String?, grantedBy: Actor,
+                       reason: String? = nil) throws -> Token
+    {
+        let id = "tok-" + Self.randomHex(8)
+        let secret = "plt_" + Self.randomHex(32)
+        let data: JSONValue = .object(omittingNil: [
+            ("role", .string(role.rawValue)), ("organisations", JSONValue(organisations)), ("actorId", .string(actorId)),
+            ("label", label.map(JSONValue.string)), ("secretSha256", .string(Self.hash(secret))),
+        ])
+        let result = try ledger.append(AppendTransaction(
+            streams: [StreamAppend(stream: StreamName(kind: AccessEvents.kind, key: id)!, expectedVersion: .noStream,
+                                   events: [ProposedEvent(type: AccessEvents.granted, reason: reason, data: data)])],
+            actor: grantedBy))
+        return Token(id: id, role: role, organisations: organisations, actorId: actorId, label: label,
+                     grantedAt: result.events[0].recordedAt, revokedAt: nil, secret: secret)
+    }
+
+    /// Revokes a token, recorded as an `AccessRevoked` event with the reason.
+    public func revoke(id: String, reason: String, revokedBy: Actor) throws {
+        guard let stream = StreamName(kind: AccessEvents.kind, key: id) else {
+            throw LedgerError(.notFound, code: "not_found", "no token \(id)")
+        }
+        _ = try ledger.append(AppendTransaction(
+            streams: [StreamAppend(stream: stream, expectedVersion: .exists,
+                                   events: [ProposedEvent(type: AccessEvents.revoked, reason: reason, data: [:])])],
+            actor: revokedBy))
+    }
+
+    public func list() throws -> [Token] {
+        try ledger.read { database in
+            try database.map("SELECT \(Self.columns) FROM access_tokens ORDER BY granted_at, id") { Self.token($0) }
+        }
+    }
+
+    /// Whether any token exists (the server creates a first admin token when none does).
+    public func isEmpty() throws -> Bool { try list().isEmpty }
+
+    /// The principal behind a presented secret, or nil when it is unknown or revoked.
+    public func authenticate(_ secret: String) throws -> Principal? {
+        let hash = Self.hash(secret)
+        return try ledger.read { database in
+            try database.first("SELECT \(Self.columns) FROM access_tokens WHERE secret_sha256 = ?1 AND revoked_at IS NULL",
+                               [.text(hash)]) { Self.token($0) }
+        }.map { Principal(tokenId: $0.id, actorId: $0.actorId, role: $0.role, organisations: $0.organisations) }
+    }
+
+    private static let columns = "id, role, organisations, actor_id, label, granted_at, revoked_at"
+
+    private static func token(_ row: Statement) -> Token {
+        let organisations = (try? JSONParser.parse(row.text(2)))?.arrayValue?.compactMap(\.stringValue) ?? []
+        return Token(id: row.text(0), role: Role(rawValue: row.text(1)) ?? .reader, organisations: organisations,
+                     actorId: row.text(3), label: row.optionalText(4),
+                     grantedAt: Timestamp(millisecondsSinceEpoch: row.int64(5)),
+                     revokedAt: row.optionalInt64(6).map(Timestamp.init(millisecondsSinceEpoch:)), secret: nil)
+    }
+
+    static func hash(_ secret: String) -> String { SHA256.hash(Array(secret.utf8)).hex }
+
+    static func randomHex(_ bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Digest.hex((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+}
