@@ -19,6 +19,8 @@ let package = Package(
         // Layers, each depending only downward.
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "Ledger", dependencies: ["SQLite", "CSHA256"]),
+        .target(name: "Planning", dependencies: ["Ledger"]),
+        .target(name: "Projections", dependencies: ["Ledger", "Planning"]),
         .target(name: "Archive", dependencies: ["Ledger"]),
         .target(name: "Access", dependencies: ["Ledger"]),
         .target(name: "PlanLedgerCLI", dependencies: ["Ledger", "Archive"]),
@@ -27,6 +29,7 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning"]),
         .testTarget(name: "AccessTests", dependencies: ["Access"]),
     ]
 )

@@ -34,7 +34,7 @@ extension PlanningReadModel {
                 {
                     continue
                 }
-                guard let after = try store.entity(stream, at: end), var summary = try summary(stream, store: store, slice: end)?.objectValue
+                guard let after = try store.entity(stream, at: end), var summary = try Self.summary(stream, store: store, slice: end)?.objectValue
                 else { continue }
                 let before = try store.entity(stream, at: start)
                 var events: [JSONValue] = []

@@ -49,7 +49,7 @@ extension PlanningReadModel {
             var groups: [String: [JSONValue]] = ["decision": [], "goal": [], "measure": []]
             var other: [JSONValue] = []
             for item in reached {
-                guard let summary = try summary(item, store: store, slice: slice) else { continue }
+                guard let summary = try Self.summary(item, store: store, slice: slice) else { continue }
                 if groups[item.kind] != nil { groups[item.kind]!.append(summary) } else { other.append(summary) }
             }
             return .object(omittingNil: [

@@ -12,7 +12,7 @@ extension PlanningReadModel {
             var decided: [JSONValue] = []
             var assumed: [JSONValue] = []
             for stream in try store.everOwned(by: org, at: slice) {
-                guard var summary = try summary(stream, store: store, slice: slice)?.objectValue else { continue }
+                guard var summary = try Self.summary(stream, store: store, slice: slice)?.objectValue else { continue }
                 let history = try store.ownershipHistory(of: stream, at: slice)
                 if let start = history.firstIndex(where: { $0.organisation == org }) {
                     summary["ownedFrom"] = .string(history[start].effectiveAt.rfc3339)
@@ -38,7 +38,7 @@ extension PlanningReadModel {
                 var open: [JSONValue] = []
                 for itemName in (record.fields["items"]?.arrayValue ?? []).compactMap({ $0.stringValue.flatMap(StreamName.init) }) {
                     guard let item = try store.entity(itemName, at: atHandover) else { continue }
-                    let summary = try summary(itemName, store: store, slice: atHandover) ?? .null
+                    let summary = try Self.summary(itemName, store: store, slice: atHandover) ?? .null
                     items.append(summary)
                     if let why = Self.openReason(item) {
                         var entry = summary.objectValue ?? [:]

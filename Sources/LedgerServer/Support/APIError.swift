@@ -1,0 +1,51 @@
+import Ledger
+
+/// An error answered to an API client: `{"error": {"code", "message", ...details}}` with its HTTP status.
+/// Every failure the routes can meet is mapped to a status here, in one place.
+public struct APIError: Error, Sendable {
+    public let status: Int
+    public let body: JSONValue
+    public var headers: [(String, String)] = []
+
+    public init(status: Int, code: String, _ message: String, details: [String: JSONValue] = [:]) {
+        var error = details
+        error["code"] = .string(code)
+        error["message"] = .string(message)
+        self.status = status
+        self.body = ["error": .object(error)]
+    }
+
+    public init(_ error: LedgerError) {
+        self.status = Self.status(of: error.kind)
+        self.body = ["error": error.json]
+        if error.kind == .unavailable { headers = [("Retry-After", "1")] }
+    }
+
+    /// The HTTP status of each kind of ledger error.
+    public static func status(of kind: LedgerError.Kind) -> Int {
+        switch kind {
+        case .invalidInput: 400
+        case .notFound: 404
+        case .conflict: 409
+        case .domainRule: 422
+        case .unavailable: 503
+        case .storage: 500
+        }
+    }
+
+    public static func from(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as LedgerError: return APIError(error)
+        default: return APIError(status: 500, code: "internal_error", "the server could not complete the request")
+        }
+    }
+
+    static func badRequest(_ message: String, field: String? = nil) -> APIError {
+        APIError(status: 400, code: "invalid_request", message, details: field.map { ["field": .string($0)] } ?? [:])
+    }
+    static let unauthenticated = APIError(status: 401, code: "unauthenticated",
+                                          "send a bearer token: Authorization: Bearer <token>")
+    static func forbidden(_ message: String) -> APIError { APIError(status: 403, code: "forbidden", message) }
+    static func notFound(_ message: String) -> APIError { APIError(status: 404, code: "not_found", message) }
+}
