@@ -23,7 +23,8 @@ let package = Package(
         .target(name: "Projections", dependencies: ["Ledger", "Planning"]),
         .target(name: "Archive", dependencies: ["Ledger"]),
         .target(name: "Access", dependencies: ["Ledger"]),
-        .target(name: "PlanLedgerCLI", dependencies: ["Ledger", "Archive"]),
+        .target(name: "LedgerServer", dependencies: ["Ledger", "Planning", "Projections", "Access", "Archive"]),
+        .target(name: "PlanLedgerCLI", dependencies: ["Ledger", "Planning", "Projections", "Access", "Archive", "LedgerServer"]),
         .executableTarget(name: "planledger", dependencies: ["PlanLedgerCLI"]),
 
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),

@@ -6,8 +6,10 @@ import Glibc
 /// into messages on standard error and exit codes.
 public enum PlanLedgerCommand {
     static var commands: [any Command.Type] { [
-        AppendCommand.self, GetCommand.self, CheckpointCommand.self, ProveCommand.self, VerifyCommand.self,
-        ExportCommand.self, VerifyArchiveCommand.self, ImportCommand.self,
+        DemoCommand.self, AppendCommand.self, GetCommand.self, HistoryCommand.self, PlanCommand.self,
+        ImpactCommand.self, DecisionsCommand.self, MemoryCommand.self, DiffCommand.self, CheckpointCommand.self,
+        ProveCommand.self, VerifyCommand.self, RebuildCommand.self, ExportCommand.self, VerifyArchiveCommand.self,
+        ImportCommand.self,
     ] }
 
     static var overview: String {

@@ -1,19 +1,22 @@
 import Foundation
 import Ledger
+import LedgerServer
+import Projections
 
 /// Opening the ledger the way every command does.
 enum LedgerAccess {
     /// Opens an existing ledger (or creates one when `create` is set). Commands that only read refuse to invent an
     /// empty ledger at a mistyped path.
-    static func open(_ context: CommandContext, create: Bool = false) throws -> Ledger {
+    static func open(_ context: CommandContext, create: Bool = false,
+                     clock: @escaping @Sendable () -> Timestamp = Timestamp.now) throws -> Ledger {
         if !create && !FileManager.default.fileExists(atPath: context.databasePath) {
             throw CLIError.io("no ledger at \(context.databasePath) (use --db PATH, or create one with 'planledger demo' or 'planledger append')")
         }
-        return try Ledger(path: context.databasePath, hook: hook)
+        return try Ledger(path: context.databasePath, hook: hook, clock: clock)
     }
 
     /// The domain and projections every ledger the CLI opens runs on each append.
-    static var hook: any LedgerHook { NoHook() }
+    static var hook: any LedgerHook { PlanLedgerHook.standard }
 
     /// The actor the CLI records: `--actor` / `--role` / `--organisation`, defaulting to the local user.
     static func actor(_ arguments: CommandLineArguments) -> Actor {
@@ -25,6 +28,11 @@ enum LedgerAccess {
     /// `organisation/QWO` for `QWO` or `organisation/QWO`.
     static func organisationStream(_ text: String) -> String {
         text.hasPrefix("organisation/") ? text : "organisation/" + text
+    }
+
+    /// `--as-of` / `--valid-at` as a time slice.
+    static func slice(_ arguments: CommandLineArguments) throws(CLIError) -> TimeSlice {
+        TimeSlice(asOf: try timestamp(arguments, "as-of"), validAt: try timestamp(arguments, "valid-at"))
     }
 
     static func timestamp(_ arguments: CommandLineArguments, _ name: String) throws(CLIError) -> Timestamp? {
