@@ -31,6 +31,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Planning", "Ledger"]),
         .testTarget(name: "AccessTests", dependencies: ["Access"]),
     ]
 )

@@ -45,11 +45,17 @@ public struct InMemoryPlanningState: PlanningStateReader, Sendable {
         for append in transaction.streams {
             for proposed in append.events {
                 let version = (copy.versions[append.stream]?.count ?? 0) + 1
+                let effectiveAt = proposed.effectiveAt ?? recordedAt
+                if let previous = copy.versions[append.stream]?.last, effectiveAt < previous.updatedAt {
+                    // The ledger's own envelope rule, mirrored so the model accepts exactly what the ledger does.
+                    throw LedgerError(.domainRule, code: "effective_time_regression",
+                                      "effectiveAt is before the stream's previous event")
+                }
                 let record = RecordedEvent(
                     position: copy.events.count + 1, id: proposed.id ?? "event-\(copy.events.count + 1)",
                     stream: append.stream, version: version, type: proposed.type,
                     schemaVersion: proposed.schemaVersion ?? PlanningDomain.schemaVersion(of: proposed.type) ?? 1,
-                    recordedAt: recordedAt, effectiveAt: proposed.effectiveAt ?? recordedAt, actor: transaction.actor,
+                    recordedAt: recordedAt, effectiveAt: effectiveAt, actor: transaction.actor,
                     reason: proposed.reason, correlationId: proposed.correlationId, causationId: proposed.causationId,
                     data: proposed.data, hash: MerkleTree.emptyRoot)
                 try copy.apply(record)

@@ -31,7 +31,7 @@ public enum DemoStory {
     }
 
     /// Every stream the CCG owned before the handover (what it hands over).
-    static let ccgItems = [
+    public static let ccgItems = [
         "goal/AMB-1", "goal/OBJ-ELECTIVE", "goal/OBJ-MH", "goal/KR-MH-ACCESS", "measure/M-RTT-52WK", "measure/M-MH-SMI",
         "assumption/A-CMHN-RATIO", "assumption/A-IS-CAPACITY", "evidence/EV-WORKFORCE-2021", "evidence/EV-GB-2021-09",
         "decision/GB-2021-017", "decision/GB-2021-022", "decision/GB-2022-004",

@@ -53,23 +53,23 @@ extension PlanningReadModel {
     }
 }
 
-/// Field-level differences between two states: one entry per changed leaf field, with a dotted path.
+/// Field-level differences between two states: one entry per changed leaf, with a path such as `target.value` or
+/// `readings[4]` (arrays are compared element by element, so an appended reading is one entry, not the whole list).
 enum FieldDiff {
-    static func changes(from before: JSONValue, to after: JSONValue, path: String = "") -> [JSONValue] {
-        if case .object(let old) = before, case .object(let new) = after {
-            var result: [JSONValue] = []
-            for key in Set(old.keys).union(new.keys).sorted() {
-                let child = path.isEmpty ? key : path + "." + key
-                switch (old[key], new[key]) {
-                case (let a?, let b?) where a != b: result += changes(from: a, to: b, path: child)
-                case (let a?, nil): result.append(.object(["field": .string(child), "before": a]))
-                case (nil, let b?): result.append(.object(["field": .string(child), "after": b]))
-                default: break
-                }
+    static func changes(from before: JSONValue?, to after: JSONValue?, path: String = "") -> [JSONValue] {
+        switch (before, after) {
+        case (.object(let old)?, .object(let new)?):
+            return Set(old.keys).union(new.keys).sorted().flatMap { key in
+                changes(from: old[key], to: new[key], path: path.isEmpty ? key : path + "." + key)
             }
-            return result
+        case (.array(let old)?, .array(let new)?):
+            return (0..<max(old.count, new.count)).flatMap { index in
+                changes(from: index < old.count ? old[index] : nil, to: index < new.count ? new[index] : nil,
+                        path: "\(path)[\(index)]")
+            }
+        default:
+            guard before != after else { return [] }
+            return [.object(omittingNil: [("field", .string(path)), ("before", before), ("after", after)])]
         }
-        guard before != after else { return [] }
-        return [.object(["field": .string(path), "before": before, "after": after])]
     }
 }

@@ -1,0 +1,133 @@
+import Ledger
+import Planning
+import Testing
+
+@testable import Projections
+
+/// The views on the demo story answer the questions the product exists for.
+@Suite struct DemoViewsTests {
+    func streams(_ json: JSONValue?) -> [String] { (json?.arrayValue ?? []).compactMap { $0["stream"]?.stringValue } }
+
+    func allGoals(_ plan: JSONValue) -> [JSONValue] {
+        func walk(_ nodes: [JSONValue]) -> [JSONValue] { nodes.flatMap { [$0] + walk($0["children"]?.arrayValue ?? []) } }
+        return walk(plan["goals"]?.arrayValue ?? [])
+    }
+
+    func goal(_ plan: JSONValue, _ stream: String) -> JSONValue? { allGoals(plan).first { $0["stream"]?.stringValue == stream } }
+
+    @Test func planAsRecordedOn30JuneDiffersFromPlanInForceThenAsKnownNow() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let recordedThen = try test.model.plan(at: TimeSlice(asOf: time("2022-06-30T12:00:00Z"), validAt: time("2022-06-30T12:00:00Z")))
+        let knownNow = try test.model.plan(at: TimeSlice(validAt: time("2022-06-30T12:00:00Z")))
+        let electiveThen = try #require(goal(recordedThen, "goal/OBJ-ELECTIVE"))
+        let electiveNow = try #require(goal(knownNow, "goal/OBJ-ELECTIVE"))
+        // The shadow ICB board's decision of 15 June was recorded only in September.
+        #expect(!streams(electiveThen["decisions"]).contains("decision/ICB-2022-011"))
+        #expect(streams(electiveNow["decisions"]).contains("decision/ICB-2022-011"))
+        // Both show the weekend-list decision as taken: its supersession came in October.
+        #expect(electiveNow["decisions"]?.arrayValue?.first { $0["stream"] == "decision/GB-2021-022" }?["status"] == "taken")
+        // On 30 June the CCG still owned everything; the plan of the ICB was empty of its items.
+        #expect(electiveThen["owner"] == .string(DemoStory.ccg))
+        #expect(goal(try test.model.plan(organisation: DemoStory.icb, at: TimeSlice(validAt: time("2022-06-30"))), "goal/AMB-1") == nil)
+        #expect(goal(try test.model.plan(organisation: DemoStory.icb), "goal/AMB-1") != nil)
+    }
+
+    @Test func needsReviewFollowsTheInvalidatedAssumption() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let today = try test.model.plan()
+        #expect(goal(today, "goal/KR-MH-ACCESS")?["needsReview"] == true)
+        #expect(goal(today, "goal/OBJ-MH")?["needsReview"] == true)
+        #expect(goal(today, "goal/OBJ-ELECTIVE")?["needsReview"] == false)
+        let beforeAudit = try test.model.plan(at: TimeSlice(asOf: time("2022-12-31")))
+        #expect(goal(beforeAudit, "goal/KR-MH-ACCESS")?["needsReview"] == false)
+        let rag = goal(today, "goal/OBJ-ELECTIVE")?["measures"]?.arrayValue?.first
+        #expect(rag?["rag"] == "red" && rag?["latestReading"]?["value"] == 1850)
+    }
+
+    @Test func decisionsRestingOnTheInvalidatedAssumption() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let impact = try test.model.impact(of: StreamName("assumption/A-CMHN-RATIO")!)
+        #expect(impact["status"] == "invalidated")
+        #expect(streams(impact["decisions"]) == ["decision/GB-2021-017"])
+        #expect(Set(streams(impact["goals"])) == ["goal/KR-MH-ACCESS", "goal/OBJ-MH"])
+        #expect(streams(impact["measures"]) == ["measure/M-MH-SMI"])
+        let register = try test.model.decisions(now: time("2023-06-01"))
+        let undermined = (register["decisions"]?.arrayValue ?? []).filter { !($0["reliesOnUndermined"]?.arrayValue?.isEmpty ?? true) }
+        #expect(streams(.array(undermined)) == ["decision/GB-2021-017"])
+        let chain = register["decisions"]?.arrayValue?.first { $0["stream"] == "decision/GB-2021-022" }?["supersessionChain"]
+        #expect(chain == ["decision/ICB-2022-019"])
+        let overdue = try test.model.decisions(reviewDue: time("2022-10-31"), now: time("2022-10-31"))
+        #expect(streams(overdue["decisions"]) == ["decision/GB-2021-017"])
+        #expect(overdue["decisions"]?.arrayValue?.first?["reviewOverdue"] == true)
+    }
+
+    @Test func whatTheCCGHandedOverAndWhatWasStillOpen() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let memory = try test.model.memory(of: StreamName(DemoStory.ccg)!)
+        #expect(memory["status"] == "dissolved")
+        #expect(Set(streams(memory["owned"])) == Set(DemoStory.ccgItems))
+        let handover = try #require(memory["handoversOut"]?.arrayValue?.first)
+        #expect(handover["to"] == .string(DemoStory.icb) && handover["items"]?.arrayValue?.count == DemoStory.ccgItems.count)
+        #expect(Set(streams(handover["openAtHandover"])) == [
+            "decision/GB-2022-004", "assumption/A-CMHN-RATIO", "assumption/A-IS-CAPACITY", "goal/OBJ-ELECTIVE",
+        ])
+        let received = try test.model.memory(of: StreamName(DemoStory.icb)!)
+        #expect(streams(received["handoversIn"]) == ["handover/QWO-CCG-TO-QWO"])
+    }
+
+    @Test func historyShowsActorsTimesReasonsDiffsAndOwnershipMoves() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let history = try test.model.history(StreamName("measure/M-RTT-52WK")!)
+        let events = history["events"]?.arrayValue ?? []
+        let correction = try #require(events.first { $0["type"] == "MeasureReadingCorrected" })
+        #expect(correction["reason"] == "Validated figure from the trust's data quality review")
+        #expect(correction["changes"]?.arrayValue?.contains(["field": "readings[5].value", "before": 1900, "after": 1850]) == true)
+        let move = try #require(events.first { $0["type"] == "HandoverRecorded" })
+        #expect(move["changes"] == [["field": "owner", "before": .string(DemoStory.ccg), "after": .string(DemoStory.icb)]])
+    }
+
+    @Test func planDiffBetweenTwoDates() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let diff = try test.model.diff(from: time("2022-06-30"), to: time("2022-12-31"))
+        #expect(streams(diff["added"]) == ["decision/ICB-2022-019"])
+        #expect(streams(diff["closed"]) == ["decision/GB-2021-022"])
+        #expect(Set(streams(diff["revised"])) == ["measure/M-RTT-52WK", "measure/M-MH-SMI"])
+    }
+
+    @Test func entityStateAndListsAtPastTimes() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let assumption = StreamName("assumption/A-CMHN-RATIO")!
+        #expect(try test.model.entity(assumption)["status"] == "invalidated")
+        #expect(try test.model.entity(assumption, at: TimeSlice(asOf: time("2022-12-31")))["status"] == "active")
+        #expect(try test.model.entity(assumption, at: TimeSlice(validAt: time("2022-12-31")))["status"] == "active")
+        #expect(throws: LedgerError.self) { try test.model.entity(assumption, at: TimeSlice(validAt: time("2021-01-01"))) }
+        let owned = try test.model.entities(kind: "decision", organisation: DemoStory.icb)
+        #expect(streams(owned["entities"]).count == 5)
+        let proposed = try test.model.entities(kind: "decision", status: "proposed")
+        #expect(streams(proposed["entities"]) == ["decision/GB-2022-004"])
+    }
+
+    @Test func domainRulesAreEnforcedAtAppendAndNothingIsStored() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let before = try test.ledger.checkpoint()
+        let actor = Actor(id: "x", role: "y")
+        let dissolvedOwner = AppendTransaction(streams: [StreamAppend(stream: StreamName("goal/NEW")!, events: [
+            ProposedEvent(type: "GoalDefined", data: ["title": "t", "level": "ambition",
+                                                      "owner": ["organisation": .string(DemoStory.ccg), "role": "r"]])])], actor: actor)
+        do {
+            try test.append(dissolvedOwner, at: time("2023-02-01"))
+            Issue.record("a dissolved organisation was given a new goal")
+        } catch let error as LedgerError {
+            #expect(error.code == "organisation_dissolved" && error.kind == .domainRule && error.details["index"] == 0)
+        }
+        #expect(try test.ledger.checkpoint() == before)
+    }
+}

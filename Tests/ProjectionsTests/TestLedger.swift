@@ -1,0 +1,51 @@
+import Foundation
+import Ledger
+import Planning
+import Synchronization
+
+@testable import Projections
+
+/// A ledger on a temporary file with the planning hook and a clock the test sets.
+final class TestLedger: Sendable {
+    let directory = NSTemporaryDirectory() + "planledger-projections-" + UUID().uuidString
+    let clock = SettableClock()
+    let ledger: Ledger
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let clock = self.clock
+        ledger = try Ledger(path: directory + "/ledger.sqlite", hook: PlanningProjector(), clock: { clock.now })
+    }
+
+    var path: String { ledger.path }
+    var model: PlanningReadModel { PlanningReadModel(ledger: ledger) }
+
+    @discardableResult
+    func append(_ transaction: AppendTransaction, at time: Timestamp) throws -> [RecordedEvent] {
+        clock.now = time
+        return try ledger.append(transaction).events
+    }
+
+    /// Loads the demo story.
+    static func demo() throws -> TestLedger {
+        let test = try TestLedger()
+        for step in DemoStory.steps() { try test.append(step.transaction, at: step.recordedAt) }
+        return test
+    }
+
+    func close() {
+        ledger.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+func time(_ text: String) -> Timestamp { Timestamp(parsing: text)! }
+
+/// A clock the test sets before each append.
+final class SettableClock: Sendable {
+    private let time = Mutex(Timestamp(millisecondsSinceEpoch: 0))
+    var now: Timestamp {
+        get { time.withLock { $0 } }
+        set { time.withLock { $0 = newValue } }
+    }
+}
