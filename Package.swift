@@ -23,7 +23,8 @@ let package = Package(
         .target(name: "Projections", dependencies: ["Ledger", "Planning"]),
         .target(name: "Archive", dependencies: ["Ledger"]),
         .target(name: "Access", dependencies: ["Ledger"]),
-        .target(name: "LedgerServer", dependencies: ["Ledger", "Planning", "Projections", "Access", "Archive"]),
+        .target(name: "HTTPServer"),
+        .target(name: "LedgerServer", dependencies: ["Ledger", "Planning", "Projections", "Access", "Archive", "HTTPServer"]),
         .target(name: "PlanLedgerCLI", dependencies: ["Ledger", "Planning", "Projections", "Access", "Archive", "LedgerServer"]),
         .executableTarget(name: "planledger", dependencies: ["PlanLedgerCLI"]),
 
@@ -33,5 +34,6 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Planning", "Ledger"]),
         .testTarget(name: "AccessTests", dependencies: ["Access"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
     ]
 )

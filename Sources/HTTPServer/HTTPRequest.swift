@@ -1,0 +1,95 @@
+/// A parsed HTTP/1.x request.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// The request target as sent (origin form: path and query).
+    public var target: String
+    /// The percent-decoded path, without the query.
+    public var path: String
+    /// Query parameters, percent-decoded (`+` as space); the last value wins when a name repeats.
+    public var query: [String: String]
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    /// `1.0` or `1.1`.
+    public var version: String
+    /// Whether the connection stays open after the response (HTTP/1.1 unless `Connection: close`; HTTP/1.0 only
+    /// with `Connection: keep-alive`).
+    public var keepAlive: Bool
+    public var remoteAddress: String = ""
+
+    public init(method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
+                version: String = "1.1")
+    {
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.body = body
+        self.version = version
+        let (path, query) = Self.split(target)
+        self.path = path
+        self.query = query
+        let connection = headers["connection"]?.lowercased() ?? ""
+        self.keepAlive = version == "1.1" ? !connection.contains("close") : connection.contains("keep-alive")
+    }
+
+    static func split(_ target: String) -> (String, [String: String]) {
+        guard let mark = target.firstIndex(of: "?") else { return (percentDecode(target, plusAsSpace: false), [:]) }
+        var query: [String: String] = [:]
+        for pair in target[target.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = percentDecode(String(parts[0]), plusAsSpace: true)
+            query[name] = parts.count > 1 ? percentDecode(String(parts[1]), plusAsSpace: true) : ""
+        }
+        return (percentDecode(String(target[..<mark]), plusAsSpace: false), query)
+    }
+
+    /// Decodes `%XX` escapes; malformed escapes are kept as they are, and invalid UTF-8 becomes U+FFFD.
+    static func percentDecode(_ text: String, plusAsSpace: Bool) -> String {
+        let bytes = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case 0x30...0x39: byte - 0x30
+            case 0x41...0x46: byte - 0x41 + 10
+            case 0x61...0x66: byte - 0x61 + 10
+            default: nil
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) {
+                output.append(high << 4 | low)
+                index += 3
+            } else {
+                output.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                index += 1
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
+/// Header fields in arrival order, looked up case-insensitively.
+public struct HTTPHeaders: Sendable, Sequence {
+    public private(set) var fields: [(name: String, value: String)] = []
+
+    public init(_ fields: [(String, String)] = []) {
+        self.fields = fields.map { (name: $0.0, value: $0.1) }
+    }
+
+    public mutating func add(_ name: String, _ value: String) { fields.append((name, value)) }
+
+    /// The first value of `name` (case-insensitive).
+    public subscript(name: String) -> String? {
+        let lowered = name.lowercased()
+        return fields.first { $0.name.lowercased() == lowered }?.value
+    }
+
+    public func values(_ name: String) -> [String] {
+        let lowered = name.lowercased()
+        return fields.filter { $0.name.lowercased() == lowered }.map(\.value)
+    }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+}

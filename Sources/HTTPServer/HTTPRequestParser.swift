@@ -1,0 +1,257 @@
+/// An incremental HTTP/1.1 request parser over bytes (RFC 9112), with explicit limits. Feed it whatever arrived;
+/// ask it for the next complete request. Pipelined requests come out one by one, in order. No sockets here: it is
+/// tested byte by byte without a network.
+///
+/// Lines end in CRLF (a bare LF is refused, as are obs-folded header lines). A body is delimited by
+/// `Content-Length` or `Transfer-Encoding: chunked`; both together, conflicting lengths or another transfer coding
+/// are refused rather than guessed at (request smuggling).
+public struct HTTPRequestParser {
+    public struct Limits: Sendable {
+        /// Request line and header fields together.
+        public var maximumHeadBytes = 16 * 1024
+        public var maximumBodyBytes = 1024 * 1024
+        public init(maximumHeadBytes: Int = 16 * 1024, maximumBodyBytes: Int = 1024 * 1024) {
+            self.maximumHeadBytes = maximumHeadBytes
+            self.maximumBodyBytes = maximumBodyBytes
+        }
+    }
+
+    /// What `next()` found.
+    public enum Outcome: Sendable {
+        case request(HTTPRequest)
+        /// More bytes are needed. `expectsContinue` is true once a complete head asked for `100 Continue` and its
+        /// body has not arrived.
+        case needMore(expectsContinue: Bool)
+    }
+
+    public let limits: Limits
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var pending: (request: HTTPRequest, framing: Framing)?
+
+    private enum Framing {
+        case length(Int)
+        case chunked
+    }
+
+    public init(limits: Limits = Limits()) { self.limits = limits }
+
+    /// Whether a request's head is complete and its body is still arriving.
+    public var isAwaitingBody: Bool { pending != nil }
+
+    /// Whether bytes of an unfinished request are buffered.
+    public var hasPartialRequest: Bool { pending != nil || buffer.count > start }
+
+    public mutating func append(_ bytes: some Collection<UInt8>) {
+        if start > 0 && start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public mutating func next() throws(HTTPParseError) -> Outcome {
+        if pending == nil {
+            guard let headEnd = findHeadEnd() else {
+                if buffer.count - start > limits.maximumHeadBytes {
+                    throw HTTPParseError(431, "header_too_large", "request line and headers exceed \(limits.maximumHeadBytes) bytes")
+                }
+                return .needMore(expectsContinue: false)
+            }
+            guard headEnd - start <= limits.maximumHeadBytes else {
+                throw HTTPParseError(431, "header_too_large", "request line and headers exceed \(limits.maximumHeadBytes) bytes")
+            }
+            pending = try parseHead(buffer[start..<headEnd])
+            start = headEnd + 4
+        }
+        let (request, framing) = pending!
+        var body: [UInt8]
+        switch framing {
+        case .length(let length):
+            guard buffer.count - start >= length else { return .needMore(expectsContinue: expectsContinue(request)) }
+            body = Array(buffer[start..<start + length])
+            start += length
+        case .chunked:
+            guard let (decoded, end) = try decodeChunked() else { return .needMore(expectsContinue: expectsContinue(request)) }
+            body = decoded
+            start = end
+        }
+        pending = nil
+        var complete = request
+        complete.body = body
+        compact()
+        return .request(complete)
+    }
+
+    private func expectsContinue(_ request: HTTPRequest) -> Bool {
+        request.headers["expect"]?.lowercased() == "100-continue"
+    }
+
+    private mutating func compact() {
+        if start > 64 * 1024 || start == buffer.count {
+            buffer.removeFirst(start)
+            start = 0
+        }
+    }
+
+    private func findHeadEnd() -> Int? {
+        guard buffer.count - start >= 4 else { return nil }
+        var index = start
+        while index + 3 < buffer.count {
+            if buffer[index + 3] != 0x0A {
+                index += 1
+                continue
+            }
+            if buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPParseError) -> (HTTPRequest, Framing) {
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = head.startIndex
+        var index = head.startIndex
+        while index < head.endIndex {
+            if head[index] == 0x0A {
+                guard index > lineStart, head[index - 1] == 0x0D else {
+                    throw HTTPParseError(400, "malformed_request", "lines must end in CRLF")
+                }
+                lines.append(head[lineStart..<(index - 1)])
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        lines.append(head[lineStart..<head.endIndex])
+        let requestLine = lines[0].split(separator: 0x20, omittingEmptySubsequences: false)
+        guard requestLine.count == 3 else {
+            throw HTTPParseError(400, "malformed_request_line", "the request line must be METHOD TARGET HTTP/1.1")
+        }
+        let method = String(decoding: requestLine[0], as: UTF8.self)
+        let target = String(decoding: requestLine[1], as: UTF8.self)
+        let versionText = String(decoding: requestLine[2], as: UTF8.self)
+        guard !method.isEmpty, method.utf8.allSatisfy(Self.isTokenCharacter) else {
+            throw HTTPParseError(400, "malformed_request_line", "invalid method")
+        }
+        guard target.hasPrefix("/") || (target == "*" && method == "OPTIONS"),
+            target.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else { throw HTTPParseError(400, "malformed_request_line", "the target must be an absolute path") }
+        guard versionText == "HTTP/1.1" || versionText == "HTTP/1.0" else {
+            if versionText.hasPrefix("HTTP/") {
+                throw HTTPParseError(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are supported")
+            }
+            throw HTTPParseError(400, "malformed_request_line", "invalid HTTP version")
+        }
+        var headers = HTTPHeaders()
+        for line in lines.dropFirst() {
+            guard let first = line.first, first != 0x20, first != 0x09 else {
+                throw HTTPParseError(400, "malformed_header", "folded header lines are not accepted")
+            }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
+                line[line.startIndex..<colon].allSatisfy(Self.isTokenCharacter)
+            else { throw HTTPParseError(400, "malformed_header", "invalid header field") }
+            var value = line[(colon + 1)...]
+            while let byte = value.first, byte == 0x20 || byte == 0x09 { value = value.dropFirst() }
+            while let byte = value.last, byte == 0x20 || byte == 0x09 { value = value.dropLast() }
+            guard value.allSatisfy({ $0 >= 0x20 || $0 == 0x09 }), value.allSatisfy({ $0 != 0x7F }) else {
+                throw HTTPParseError(400, "malformed_header", "control characters in a header value")
+            }
+            headers.add(String(decoding: line[line.startIndex..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self))
+        }
+        let version = String(versionText.dropFirst(5))
+        let request = HTTPRequest(method: method, target: target, headers: headers, version: version)
+
+        let transferEncodings = headers.values("transfer-encoding")
+        let lengths = headers.values("content-length")
+        if !transferEncodings.isEmpty {
+            guard lengths.isEmpty else {
+                throw HTTPParseError(400, "ambiguous_length", "Content-Length and Transfer-Encoding together are refused")
+            }
+            guard transferEncodings.count == 1, transferEncodings[0].lowercased() == "chunked" else {
+                throw HTTPParseError(501, "unsupported_transfer_encoding", "only Transfer-Encoding: chunked is supported")
+            }
+            return (request, .chunked)
+        }
+        guard !lengths.isEmpty else { return (request, .length(0)) }
+        let values = Set(lengths.flatMap { $0.split(separator: ",").map { $0.trimmingBlanks() } })
+        guard values.count == 1, let text = values.first, let length = Self.parseLength(text) else {
+            throw HTTPParseError(400, "bad_content_length", "Content-Length must be one non-negative integer")
+        }
+        guard length <= limits.maximumBodyBytes else {
+            throw HTTPParseError(413, "body_too_large", "the body exceeds \(limits.maximumBodyBytes) bytes")
+        }
+        return (request, .length(length))
+    }
+
+    /// Decodes a chunked body starting at `start`; nil until it is complete.
+    private func decodeChunked() throws(HTTPParseError) -> ([UInt8], Int)? {
+        var body: [UInt8] = []
+        var index = start
+        func line(from position: Int) -> (ArraySlice<UInt8>, Int)? {
+            var cursor = position
+            while cursor + 1 < buffer.count {
+                if buffer[cursor] == 0x0D && buffer[cursor + 1] == 0x0A { return (buffer[position..<cursor], cursor + 2) }
+                cursor += 1
+            }
+            return nil
+        }
+        while true {
+            guard let (sizeLine, afterSize) = line(from: index) else {
+                if buffer.count - index > 1024 { throw HTTPParseError(400, "bad_chunk", "chunk size line too long") }
+                return nil
+            }
+            let sizeText = sizeLine.prefix { $0 != UInt8(ascii: ";") }
+            guard !sizeText.isEmpty, sizeText.count <= 8,
+                let size = Int(String(decoding: sizeText, as: UTF8.self).trimmingBlanks(), radix: 16), size >= 0
+            else { throw HTTPParseError(400, "bad_chunk", "invalid chunk size") }
+            if size == 0 {
+                // Trailer fields until an empty line; they are read and ignored.
+                var cursor = afterSize
+                while true {
+                    guard let (trailer, next) = line(from: cursor) else { return nil }
+                    cursor = next
+                    if trailer.isEmpty { return (body, cursor) }
+                    if cursor - afterSize > limits.maximumHeadBytes {
+                        throw HTTPParseError(431, "header_too_large", "chunked trailers are too large")
+                    }
+                }
+            }
+            guard body.count + size <= limits.maximumBodyBytes else {
+                throw HTTPParseError(413, "body_too_large", "the body exceeds \(limits.maximumBodyBytes) bytes")
+            }
+            guard buffer.count >= afterSize + size + 2 else { return nil }
+            guard buffer[afterSize + size] == 0x0D, buffer[afterSize + size + 1] == 0x0A else {
+                throw HTTPParseError(400, "bad_chunk", "chunk data is not followed by CRLF")
+            }
+            body.append(contentsOf: buffer[afterSize..<afterSize + size])
+            index = afterSize + size + 2
+        }
+    }
+
+    static func parseLength(_ text: String) -> Int? {
+        guard !text.isEmpty, text.count <= 18, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int(text)
+    }
+
+    /// RFC 9110 token characters.
+    static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    func trimmingBlanks() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,127 @@
+/// A response: status, headers and either a complete body or a stream (Server-Sent Events).
+public struct HTTPResponse: Sendable {
+    public enum Body: Sendable {
+        case bytes([UInt8])
+        /// Written as chunks as the producer calls `write`, on the connection's own thread, until it returns.
+        case stream(@Sendable (HTTPStreamWriter) -> Void)
+    }
+
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: Body
+
+    public init(status: Int, headers: [(String, String)] = [], body: Body = .bytes([])) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func json(status: Int = 200, _ bytes: [UInt8], headers: [(String, String)] = []) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: .bytes(bytes))
+    }
+
+    public static func text(status: Int = 200, _ text: String, contentType: String = "text/plain; charset=utf-8")
+        -> HTTPResponse
+    {
+        HTTPResponse(status: status, headers: [("Content-Type", contentType)], body: .bytes(Array(text.utf8)))
+    }
+
+    /// `{"error": {"code", "message"}}`: the one error shape of the API.
+    public static func error(status: Int, code: String, message: String, headers: [(String, String)] = []) -> HTTPResponse {
+        let body = #"{"error":{"code":"# + jsonString(code) + #","message":"# + jsonString(message) + "}}"
+        return json(status: status, Array(body.utf8), headers: headers)
+    }
+
+    public static func stream(status: Int = 200, headers: [(String, String)],
+                              producer: @escaping @Sendable (HTTPStreamWriter) -> Void) -> HTTPResponse
+    {
+        HTTPResponse(status: status, headers: headers, body: .stream(producer))
+    }
+
+    /// The status line and headers; `Content-Length` or `Transfer-Encoding: chunked` and `Connection` are added
+    /// here, so handlers cannot get the framing wrong.
+    func head(keepAlive: Bool) -> [UInt8] {
+        var text = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
+        for (name, value) in headers where !["content-length", "transfer-encoding", "connection"].contains(name.lowercased()) {
+            text += "\(name): \(value)\r\n"
+        }
+        switch body {
+        case .bytes(let bytes): text += "Content-Length: \(bytes.count)\r\n"
+        case .stream: text += "Transfer-Encoding: chunked\r\n"
+        }
+        text += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
+        return Array(text.utf8)
+    }
+
+    /// The whole response of a byte body, as sent on the wire.
+    public func serialized(keepAlive: Bool) -> [UInt8] {
+        guard case .bytes(let bytes) = body else { return head(keepAlive: keepAlive) }
+        return head(keepAlive: keepAlive) + bytes
+    }
+
+    /// A JSON string literal with the mandatory escapes.
+    static func jsonString(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 204: "No Content"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 411: "Length Required"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 505: "HTTP Version Not Supported"
+        default: "Status"
+        }
+    }
+}
+
+/// Writes a streaming response's chunks as they are produced.
+public final class HTTPStreamWriter: @unchecked Sendable {
+    // @unchecked: used only on the connection's thread; `connection` guards its own state.
+    private let connection: Connection
+
+    init(connection: Connection) { self.connection = connection }
+
+    /// Sends `bytes` now as one chunk. False once the client has gone or the server is stopping.
+    @discardableResult
+    public func write(_ bytes: [UInt8]) -> Bool {
+        guard !bytes.isEmpty else { return isOpen }
+        var chunk = Array((String(bytes.count, radix: 16) + "\r\n").utf8)
+        chunk += bytes
+        chunk += [0x0D, 0x0A]
+        return connection.send(chunk) && isOpen
+    }
+
+    /// Whether the client is still connected and the server is not stopping.
+    public var isOpen: Bool { connection.isOpenForStreaming }
+}

@@ -1,0 +1,91 @@
+import Testing
+
+@testable import HTTPServer
+
+struct HTTPRequestParserTests {
+    func parse(_ text: String, limits: HTTPRequestParser.Limits = .init()) throws -> [HTTPRequest] {
+        var parser = HTTPRequestParser(limits: limits)
+        parser.append(Array(text.utf8))
+        var requests: [HTTPRequest] = []
+        while case .request(let request) = try parser.next() { requests.append(request) }
+        return requests
+    }
+
+    func error(_ text: String, limits: HTTPRequestParser.Limits = .init()) -> HTTPParseError? {
+        do {
+            _ = try parse(text, limits: limits)
+            return nil
+        } catch {
+            return error as? HTTPParseError
+        }
+    }
+
+    @Test func simpleGetWithQuery() throws {
+        let request = try #require(try parse("GET /v1/plan?organisation=QWO&asOf=2022-06-30T00%3A00%3A00Z&q=a+b HTTP/1.1\r\nHost: x\r\n\r\n").first)
+        #expect(request.method == "GET" && request.path == "/v1/plan" && request.keepAlive)
+        #expect(request.query == ["organisation": "QWO", "asOf": "2022-06-30T00:00:00Z", "q": "a b"])
+        #expect(request.headers["HOST"] == "x")
+    }
+
+    @Test func pipelinedRequestsComeOutInOrder() throws {
+        let requests = try parse("GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\n\r\n")
+        #expect(requests.map(\.path) == ["/a", "/b", "/c"])
+        #expect(requests[1].body == Array("xyz".utf8))
+    }
+
+    @Test func requestFedOneByteAtATime() throws {
+        let text = "POST /v1/transactions HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world"
+        var parser = HTTPRequestParser()
+        var result: HTTPRequest?
+        for byte in text.utf8 {
+            parser.append([byte])
+            if case .request(let request) = try parser.next() { result = request }
+        }
+        #expect(result?.body == Array("hello world".utf8))
+    }
+
+    @Test func chunkedBodyWithExtensionsAndTrailers() throws {
+        let request = try #require(try parse("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: y\r\n\r\n").first)
+        #expect(request.body == Array("hello world".utf8))
+    }
+
+    @Test func limits() {
+        let small = HTTPRequestParser.Limits(maximumHeadBytes: 64, maximumBodyBytes: 10)
+        #expect(error("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 100) + "\r\n\r\n", limits: small)?.status == 431)
+        #expect(error("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 100), limits: small)?.status == 431)
+        #expect(error("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", limits: small)?.status == 413)
+        #expect(error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n", limits: small)?.status == 413)
+    }
+
+    @Test(arguments: ["GET\r\n\r\n", "GET / HTTP/1.1 extra\r\n\r\n", "G(T / HTTP/1.1\r\n\r\n", "GET http://x/ HTTP/1.1\r\n\r\n",
+                      "GET / HTTP/1.1\r\n folded: x\r\n\r\n", "GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", "GET / HTTP/1.1\nHost: x\r\n\r\n"])
+    func malformedRequestsAreRefused(text: String) {
+        #expect(error(text)?.status == 400)
+    }
+
+    @Test func badLengthsAndSmugglingAttemptsAreRefused() {
+        #expect(error("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n")?.code == "bad_content_length")
+        #expect(error("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n")?.code == "bad_content_length")
+        #expect(error("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n")?.code == "bad_content_length")
+        #expect(error("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")?.code == "bad_content_length")
+        #expect(error("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n")?.code == "ambiguous_length")
+        #expect(error("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n")?.status == 501)
+        #expect(error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")?.code == "bad_chunk")
+        #expect(error("GET / HTTP/2.0\r\n\r\n")?.status == 505)
+    }
+
+    @Test func keepAliveDefaults() throws {
+        #expect(try parse("GET / HTTP/1.0\r\n\r\n").first?.keepAlive == false)
+        #expect(try parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").first?.keepAlive == true)
+        #expect(try parse("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").first?.keepAlive == false)
+    }
+
+    @Test func responseSerialisation() {
+        let response = HTTPResponse.json(status: 201, Array("{}".utf8))
+        #expect(String(decoding: response.serialized(keepAlive: true), as: UTF8.self)
+            == "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n{}")
+        let error = HTTPResponse.error(status: 400, code: "bad", message: "a \"quoted\"\nline\u{1}")
+        guard case .bytes(let body) = error.body else { return }
+        #expect(String(decoding: body, as: UTF8.self) == #"{"error":{"code":"bad","message":"a \"quoted\"\nline\u0001"}}"#)
+    }
+}

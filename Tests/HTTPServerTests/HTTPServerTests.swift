@@ -1,0 +1,133 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import HTTPServer
+
+/// The server over real loopback sockets.
+@Suite struct HTTPServerTests {
+    func server(_ configure: (inout HTTPServer.Configuration) -> Void = { _ in },
+                handler: @escaping HTTPServer.Handler = { request in
+                    .text(request.method + " " + request.path + " " + String(decoding: request.body, as: UTF8.self))
+                }) throws -> HTTPServer
+    {
+        var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
+        configuration.headerTimeout = 0.5
+        configuration.idleTimeout = 2
+        configuration.shutdownGrace = 2
+        configure(&configuration)
+        let server = HTTPServer(configuration: configuration, handler: handler)
+        try server.start()
+        return server
+    }
+
+    @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
+        let server = try server()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        #expect(try client.request("GET", "/a").text == "GET /a ")
+        #expect(try client.request("POST", "/b", body: Array("body".utf8)).text == "POST /b body")
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let server = try server()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        try client.sendRaw("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\nConnection: close\r\n\r\n")
+        #expect(try (0..<3).map { _ in try client.readResponse().text } == ["GET /1 ", "GET /2 ", "GET /3 "])
+        #expect(client.isClosedByServer(within: 1000))
+    }
+
+    @Test func oversizeBodyGets413AndGarbageGets400AndTheServerStaysUp() throws {
+        let server = try server { $0.limits.maximumBodyBytes = 16 }
+        defer { server.stop() }
+        let big = try BlockingHTTPClient(port: server.port)
+        let response = try big.request("POST", "/x", body: [UInt8](repeating: 65, count: 17))
+        #expect(response.status == 413 && response.text.contains("\"code\":\"body_too_large\""))
+        let garbage = try BlockingHTTPClient(port: server.port)
+        try garbage.sendRaw([0x16, 0x03, 0x01, 0xFF, 0x0D, 0x0A, 0x0D, 0x0A])
+        #expect(try garbage.readResponse().status == 400)
+        #expect(try BlockingHTTPClient(port: server.port).request("GET", "/still-up").status == 200)
+    }
+
+    @Test func slowlorisIsCutOffAtTheHeaderDeadline() throws {
+        let server = try server()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        let started = Date()
+        try client.sendRaw("GET / HTTP/1.1\r\nX-")
+        // Keep trickling: the deadline is absolute, not per byte.
+        for _ in 0..<3 {
+            usleep(100_000)
+            try? client.sendRaw("a")
+        }
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+
+    @Test func connectionLimitAnswers503WithRetryAfter() throws {
+        let server = try server { $0.maximumConnections = 2 }
+        defer { server.stop() }
+        let first = try BlockingHTTPClient(port: server.port)
+        let second = try BlockingHTTPClient(port: server.port)
+        _ = try first.request("GET", "/")
+        _ = try second.request("GET", "/")
+        let third = try BlockingHTTPClient(port: server.port)
+        let response = try third.readResponse()
+        #expect(response.status == 503 && response.headers["retry-after"] == "1")
+    }
+
+    @Test func streamingResponseDeliversChunksLiveAndNoticesTheClientLeaving() throws {
+        let writes = Collected()
+        let server = try server(handler: { _ in
+            .stream(headers: [("Content-Type", "text/event-stream")]) { writer in
+                var n = 0
+                while writer.write(Array("data: \(n)\n\n".utf8)) {
+                    n += 1
+                    usleep(20_000)
+                    if n > 500 { break }
+                }
+                writes.set(n)
+            }
+        })
+        defer { server.stop() }
+        var client: BlockingHTTPClient? = try BlockingHTTPClient(port: server.port)
+        try client!.sendRaw("GET /events HTTP/1.1\r\n\r\n")
+        let head = try client!.readStreamHead()
+        #expect(head.status == 200 && head.headers["content-type"] == "text/event-stream")
+        #expect(try client!.readChunk() == Array("data: 0\n\n".utf8))
+        #expect(try client!.readChunk() == Array("data: 1\n\n".utf8))
+        client = nil  // disconnect
+        let deadline = Date(timeIntervalSinceNow: 3)
+        while writes.value == nil && Date() < deadline { usleep(20_000) }
+        #expect((writes.value ?? 1000) < 500, "the producer stopped once the client left")
+    }
+
+    @Test func stopReturnsPromptlyWithIdleKeepAliveConnections() throws {
+        let server = try server { $0.idleTimeout = 30 }
+        let client = try BlockingHTTPClient(port: server.port)
+        _ = try client.request("GET", "/")
+        let started = Date()
+        server.stop()
+        #expect(Date().timeIntervalSince(started) < 1.5)
+        #expect(client.isClosedByServer(within: 1000))
+    }
+
+    @Test func expectContinueIsAnswered() throws {
+        let server = try server()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        try client.sendRaw("POST /x HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        let interim = try client.readStreamHead()
+        #expect(interim.status == 100)
+        try client.sendRaw("ok")
+        #expect(try client.readResponse().text == "POST /x ok")
+    }
+}
+
+final class Collected: Sendable {
+    private let stored = Mutex<Int?>(nil)
+    func set(_ value: Int) { stored.withLock { $0 = value } }
+    var value: Int? { stored.withLock { $0 } }
+}
