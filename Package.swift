@@ -24,7 +24,11 @@ let package = Package(
         .target(name: "Archive", dependencies: ["Ledger"]),
         .target(name: "Access", dependencies: ["Ledger"]),
         .target(name: "HTTPServer"),
-        .target(name: "LedgerServer", dependencies: ["Ledger", "Planning", "Projections", "Access", "Archive", "HTTPServer"]),
+        .target(
+            name: "LedgerServer",
+            dependencies: ["Ledger", "Planning", "Projections", "Access", "Archive", "HTTPServer"],
+            resources: [.embedInCode("Resources/openapi.json")]
+        ),
         .target(name: "PlanLedgerCLI", dependencies: ["Ledger", "Planning", "Projections", "Access", "Archive", "LedgerServer"]),
         .executableTarget(name: "planledger", dependencies: ["PlanLedgerCLI"]),
 

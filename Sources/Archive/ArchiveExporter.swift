@@ -3,7 +3,7 @@ import SQLite
 
 /// Writes an archive: a manifest line, one line per event (`{"event": envelope, "proof": [...]}`), and a trailer
 /// with the SHA-256 of everything before it. Streams from one read snapshot; memory stays flat whatever the size.
-public struct ArchiveExporter {
+public struct ArchiveExporter: Sendable {
     public struct Options: Sendable {
         /// The streams of a slice; nil for every event (a full archive).
         public var streams: Set<String>?

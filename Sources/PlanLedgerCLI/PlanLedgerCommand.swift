@@ -6,7 +6,7 @@ import Glibc
 /// into messages on standard error and exit codes.
 public enum PlanLedgerCommand {
     static var commands: [any Command.Type] { [
-        DemoCommand.self, AppendCommand.self, GetCommand.self, HistoryCommand.self, PlanCommand.self,
+        ServeCommand.self, DemoCommand.self, TokenCommand.self, AppendCommand.self, GetCommand.self, HistoryCommand.self, PlanCommand.self,
         ImpactCommand.self, DecisionsCommand.self, MemoryCommand.self, DiffCommand.self, CheckpointCommand.self,
         ProveCommand.self, VerifyCommand.self, RebuildCommand.self, ExportCommand.self, VerifyArchiveCommand.self,
         ImportCommand.self,

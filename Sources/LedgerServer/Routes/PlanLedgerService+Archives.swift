@@ -1,0 +1,33 @@
+import Archive
+import HTTPServer
+import Ledger
+import Projections
+
+extension PlanLedgerService {
+    /// `GET /v1/archives?organisation=&asOf=`: a self-verifying archive (Schemas/archive.md), streamed as JSON lines.
+    func archive(_ context: RequestContext) throws -> HTTPResponse {
+        guard let principal = context.principal else { throw APIError.unauthenticated }
+        var options = ArchiveExporter.Options(asOf: try context.time("asOf"), createdBy: principal.actor)
+        if let organisation = context.organisation() {
+            guard let stream = StreamName(organisation) else { throw APIError.badRequest("invalid organisation", field: "organisation") }
+            let memory = try model.memory(of: stream, at: TimeSlice(asOf: options.asOf))
+            var streams: Set<String> = [organisation]
+            for section in ["owned", "handoversIn", "handoversOut"] {
+                for item in memory[section]?.arrayValue ?? [] { if let name = item["stream"]?.stringValue { streams.insert(name) } }
+            }
+            options.streams = streams
+            options.organisation = organisation
+            options.summary = memory
+        }
+        let exporter = ArchiveExporter(ledger: ledger)
+        let chosen = options
+        let name = "planledger-\(options.organisation?.split(separator: "/").last.map(String.init) ?? "ledger").jsonl"
+        return .stream(headers: [("Content-Type", "application/x-ndjson"),
+                                 ("Content-Disposition", "attachment; filename=\"\(name)\"")]) { writer in
+            struct ClientGone: Error {}
+            _ = try? exporter.export(chosen, write: { bytes in
+                guard writer.write(bytes) else { throw ClientGone() }
+            })
+        }
+    }
+}

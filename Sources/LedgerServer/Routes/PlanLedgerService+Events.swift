@@ -1,0 +1,66 @@
+import HTTPServer
+import Ledger
+
+extension PlanLedgerService {
+    /// `GET /v1/events`: the log, filtered, a page at a time.
+    func events(_ context: RequestContext) throws -> HTTPResponse {
+        let limit = try context.integer("limit", default: 100, range: 1...1000)!
+        var stream: StreamName?
+        if let text = context.query("stream") {
+            guard let name = StreamName(text) else { throw APIError.badRequest("stream must be kind/key", field: "stream") }
+            stream = name
+        }
+        let filter = EventFilter(type: context.query("type"), stream: stream, streamKind: context.query("kind"),
+                                 actorId: context.query("actor"), organisation: context.organisation(),
+                                 recordedFrom: try context.time("from"), recordedTo: try context.time("to"))
+        let events = try ledger.events(after: try context.integer("after", default: 0)!, limit: limit, filter: filter)
+        return .json(.object(omittingNil: [
+            ("events", .array(events.map(\.json))),
+            ("next", events.count == limit ? JSONValue(events.last!.position) : nil),
+        ]))
+    }
+
+    /// `GET /v1/streams/{kind}/{key}`: a stream's events from `fromVersion`.
+    func stream(_ context: RequestContext) throws -> HTTPResponse {
+        let stream = try context.stream()
+        let version = try ledger.version(of: stream)
+        guard version > 0 else { throw APIError.notFound("stream \(stream) does not exist") }
+        let events = try ledger.stream(stream, fromVersion: try context.integer("fromVersion", default: 1, range: 1...Int.max)!,
+                                       limit: 10_000)
+        return .json(["stream": .string(stream.description), "version": JSONValue(version), "events": .array(events.map(\.json))])
+    }
+
+    /// `GET /v1/events/stream`: Server-Sent Events. Catches up from `after` (or `Last-Event-ID`), then sends each
+    /// event as it commits, with a keep-alive comment when quiet; ends when the client leaves or the server stops.
+    func subscribe(_ context: RequestContext) throws -> HTTPResponse {
+        var cursor = try context.integer("after", default: 0)!
+        if let lastEventID = context.request.headers["last-event-id"], let position = Int(lastEventID) { cursor = position }
+        let ledger = self.ledger
+        let interval = keepAliveInterval
+        let start = cursor
+        return .stream(headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]) { writer in
+            var cursor = start
+            guard writer.write(Array(": planledger events after \(cursor)\n\n".utf8)) else { return }
+            while writer.isOpen {
+                guard let events = try? ledger.events(after: cursor, limit: 500) else { return }
+                if events.isEmpty {
+                    if !ledger.waitForEvents(after: cursor, timeout: min(interval, 1)) {
+                        // Quiet: a comment now and then keeps proxies from closing the stream and notices a gone client.
+                        if Int(Timestamp.now().millisecondsSinceEpoch / 1000) % max(1, Int(interval)) == 0 {
+                            guard writer.write(Array(": keep-alive\n\n".utf8)) else { return }
+                        }
+                    }
+                    continue
+                }
+                var chunk: [UInt8] = []
+                for event in events {
+                    chunk += Array("id: \(event.position)\nevent: ledger-event\ndata: ".utf8)
+                    chunk += CanonicalJSON.encode(event.json)
+                    chunk += Array("\n\n".utf8)
+                }
+                guard writer.write(chunk) else { return }
+                cursor = events.last!.position
+            }
+        }
+    }
+}

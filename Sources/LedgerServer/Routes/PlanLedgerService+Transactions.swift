@@ -1,0 +1,26 @@
+import Access
+import HTTPServer
+import Ledger
+import Projections
+
+extension PlanLedgerService {
+    /// `POST /v1/transactions`: the actor comes from the token; a contributor may write only to streams its
+    /// organisations own (or, for new streams, will own); `access/` streams are written through `/v1/tokens` only.
+    func append(_ context: RequestContext) throws -> HTTPResponse {
+        guard let principal = context.principal else { throw APIError.unauthenticated }
+        let transaction = try AppendTransaction(json: try context.json(), actor: principal.actor)
+        if transaction.streams.contains(where: { $0.stream.kind == "access" }) {
+            throw APIError.forbidden("tokens are granted and revoked through /v1/tokens")
+        }
+        if principal.role != .admin {
+            for (stream, owner) in try model.owners(affectedBy: transaction) {
+                guard let owner, principal.organisations.contains(owner) else {
+                    throw APIError.forbidden("\(stream) belongs to \(owner ?? "no organisation"); this token may write for \(principal.organisations.joined(separator: ", "))")
+                }
+            }
+        }
+        let result = try ledger.append(transaction)
+        return .json(["events": .array(result.events.map(\.json)), "checkpoint": result.checkpoint.json],
+                     status: result.alreadyStored ? 200 : 201)
+    }
+}
