@@ -39,5 +39,9 @@ let package = Package(
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Planning", "Ledger"]),
         .testTarget(name: "AccessTests", dependencies: ["Access"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(
+            name: "LedgerServerTests",
+            dependencies: ["LedgerServer", "HTTPServer", "Access", "Archive", "Planning", "Ledger", "planledger"]
+        ),
     ]
 )

@@ -1,0 +1,109 @@
+import Access
+import Foundation
+import Ledger
+import Testing
+
+@testable import LedgerServer
+
+/// Who may call what, and the OpenAPI document agreeing with the routes.
+@Suite struct AuthAndContractTests {
+    /// A sample request for each route pattern.
+    static let samples: [String: String] = [
+        "/v1/events/stream": "/v1/events?limit=1",  // streaming: probed through its sibling's role below
+        "/v1/streams/{kind}/{key}": "/v1/streams/goal/AMB-1",
+        "/v1/entities/{kind}/{key}": "/v1/entities/goal/AMB-1",
+        "/v1/entities/{kind}/{key}/history": "/v1/entities/goal/AMB-1/history",
+        "/v1/entities/{kind}": "/v1/entities/goal",
+        "/v1/plan/diff": "/v1/plan/diff?from=2022-01-01&to=2022-12-31",
+        "/v1/impact/{kind}/{key}": "/v1/impact/assumption/A-CMHN-RATIO",
+        "/v1/organisations/{key}/memory": "/v1/organisations/QWO/memory",
+        "/v1/ledger/proofs/inclusion": "/v1/ledger/proofs/inclusion?position=1",
+        "/v1/ledger/proofs/consistency": "/v1/ledger/proofs/consistency?from=1",
+        "/v1/tokens/{id}": "/v1/tokens/tok-none?reason=test",
+    ]
+
+    @Test func roleByRouteMatrix() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        for route in test.service.routeTable where route.pattern != "/v1/events/stream" {
+            let target = Self.samples[route.pattern] ?? route.pattern
+            let body: JSONValue? = route.method == "POST"
+                ? (route.pattern == "/v1/tokens" ? ["role": "reader"] : ["streams": [["stream": "goal/OBJ-MH", "events": [
+                    ["type": "GoalStatusAssessed", "effectiveAt": "2023-02-01", "data": ["status": "on_track", "narrative": "n"]]]]]])
+                : nil
+            let required = route.role.flatMap(Role.init(rawValue:))
+            for role in [nil] + Role.allCases {
+                let status = try test.request(route.method, target, as: role, body: body).status
+                let context = "\(route.method) \(route.pattern) as \(role?.rawValue ?? "anonymous")"
+                if let required {
+                    if role == nil {
+                        #expect(status == 401, "\(context)")
+                    } else if !role!.satisfies(required) {
+                        #expect(status == 403, "\(context)")
+                    } else {
+                        #expect(status != 401 && status != 403, "\(context): \(status)")
+                    }
+                } else {
+                    #expect(status == 200, "\(context)")
+                }
+            }
+        }
+        // The live stream needs the auditor role too.
+        #expect(try test.request("GET", "/v1/events/stream", as: .reader).status == 403)
+        #expect(try test.request("GET", "/v1/events/stream", as: nil).status == 401)
+        #expect(try test.request("GET", "/v1/plan", token: "plt_not-a-token").status == 401)
+    }
+
+    @Test func revokedTokensStopWorkingAndGrantsAreAudited() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let created = try test.request("POST", "/v1/tokens", body: ["role": "reader", "label": "analyst"])
+        #expect(created.status == 201)
+        let secret = try #require(created.json["token"]?.stringValue)
+        let id = try #require(created.json["id"]?.stringValue)
+        #expect(try test.request("GET", "/v1/plan", token: secret).status == 200)
+        #expect(try test.request("DELETE", "/v1/tokens/\(id)").status == 400, "a revocation needs a reason")
+        #expect(try test.request("DELETE", "/v1/tokens/\(id)?reason=left").status == 200)
+        #expect(try test.request("GET", "/v1/plan", token: secret).status == 401)
+        let audit = try test.request("GET", "/v1/events?stream=access/\(id)", as: .auditor).json["events"]?.arrayValue ?? []
+        #expect(audit.map { $0["type"] } == ["AccessGranted", "AccessRevoked"])
+        #expect(audit.last?["reason"] == "left" && audit.last?["actor"]?["id"] == "admin-1")
+        #expect(!CanonicalJSON.string(.array(audit)).contains(secret), "the secret itself is never stored")
+        let listed = try test.request("GET", "/v1/tokens").json["tokens"]?.arrayValue ?? []
+        #expect(listed.allSatisfy { $0["token"] == nil })
+    }
+
+    @Test func openAPIDocumentsExactlyTheImplementedRoutes() throws {
+        let test = try TestServer(demo: false)
+        defer { test.stop() }
+        let served = try test.request("GET", "/openapi.json", as: nil)
+        #expect(served.status == 200)
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schemas/openapi.json")
+        let committed = try JSONParser.parse(Array(try Data(contentsOf: file)))
+        #expect(served.json == committed, "GET /openapi.json serves Schemas/openapi.json")
+        var documented: Set<String> = []
+        for (path, operations) in committed["paths"]?.objectValue ?? [:] {
+            for (method, operation) in operations.objectValue ?? [:] {
+                documented.insert("\(method.uppercased()) \(path)")
+                let role = operation["x-required-role"]?.stringValue
+                let implemented = test.service.routeTable.first { $0.method == method.uppercased() && $0.pattern == path }
+                #expect(implemented?.role == role, "\(method) \(path): documented role \(role ?? "public")")
+            }
+        }
+        let implemented = Set(test.service.routeTable.map { "\($0.method) \($0.pattern)" })
+        #expect(implemented == documented)
+    }
+
+    @Test func metricsCountRequestsAndAppends() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        _ = try test.request("GET", "/v1/plan", as: .reader)
+        _ = try test.request("GET", "/v1/plan", as: nil)
+        let metrics = try test.client().request("GET", "/metrics").text
+        #expect(metrics.contains(#"planledger_http_requests_total{route="/v1/plan",status="200"} 1"#))
+        #expect(metrics.contains(#"planledger_http_requests_total{route="/v1/plan",status="401"} 1"#))
+        #expect(metrics.contains("planledger_ledger_events \(test.ledger.size)"))
+        #expect(metrics.contains("# TYPE planledger_append_duration_seconds histogram"))
+    }
+}

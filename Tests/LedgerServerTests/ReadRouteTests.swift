@@ -1,0 +1,136 @@
+import Archive
+import Foundation
+import HTTPServer
+import Ledger
+import Planning
+import Testing
+
+@testable import LedgerServer
+
+/// Every read route over real HTTP on the demo story, with asOf and validAt.
+@Suite struct ReadRouteTests {
+    @Test func entityHistoryListPlanDiffImpactDecisionsMemory() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let then = try test.request("GET", "/v1/entities/assumption/A-CMHN-RATIO?asOf=2022-12-31", as: .reader)
+        #expect(then.status == 200 && then.json["status"] == "active" && then.json["asOf"] == "2022-12-31T00:00:00.000Z")
+        #expect(try test.request("GET", "/v1/entities/assumption/A-CMHN-RATIO", as: .reader).json["status"] == "invalidated")
+        #expect(try test.request("GET", "/v1/entities/goal/AMB-1?validAt=2022-06-30", as: .reader).json["owner"] == .string(DemoStory.ccg))
+        #expect(try test.request("GET", "/v1/entities/goal/NOPE", as: .reader).status == 404)
+        #expect(try test.request("GET", "/v1/entities/goal/AMB-1?asOf=yesterday", as: .reader).status == 400)
+
+        let history = try test.request("GET", "/v1/entities/measure/M-RTT-52WK/history", as: .reader)
+        #expect(history.json["events"]?.arrayValue?.contains { $0["type"] == "MeasureReadingCorrected" } == true)
+        let list = try test.request("GET", "/v1/entities/decision?status=proposed", as: .reader)
+        #expect(list.json["entities"]?.arrayValue?.map { $0["stream"] } == ["decision/GB-2022-004"])
+
+        let planThen = try test.request("GET", "/v1/plan?asOf=2022-06-30T12:00:00Z&validAt=2022-06-30T12:00:00Z", as: .reader)
+        let planKnownNow = try test.request("GET", "/v1/plan?validAt=2022-06-30T12:00:00Z", as: .reader)
+        #expect(!CanonicalJSON.string(planThen.json).contains("ICB-2022-011"))
+        #expect(CanonicalJSON.string(planKnownNow.json).contains("ICB-2022-011"))
+        #expect(try test.request("GET", "/v1/plan?organisation=QWO", as: .reader).json["organisation"] == .string(DemoStory.icb))
+
+        let diff = try test.request("GET", "/v1/plan/diff?from=2022-06-30&to=2022-12-31", as: .reader)
+        #expect(diff.json["closed"]?.arrayValue?.map { $0["stream"] } == ["decision/GB-2021-022"])
+        #expect(try test.request("GET", "/v1/plan/diff?from=2022-06-30", as: .reader).status == 400)
+
+        let impact = try test.request("GET", "/v1/impact/assumption/A-CMHN-RATIO", as: .reader)
+        #expect(impact.json["decisions"]?.arrayValue?.map { $0["stream"] } == ["decision/GB-2021-017"])
+        let decisions = try test.request("GET", "/v1/decisions?forum=Governing%20Body&status=superseded", as: .reader)
+        #expect(decisions.json["decisions"]?.arrayValue?.map { $0["stream"] } == ["decision/GB-2021-022"])
+        let memory = try test.request("GET", "/v1/organisations/QWO-CCG/memory", as: .auditor)
+        #expect(memory.json["handoversOut"]?.arrayValue?.first?["openAtHandover"]?.arrayValue?.count == 4)
+    }
+
+    @Test func logStreamsCheckpointAndProofsVerifyClientSide() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let page = try test.request("GET", "/v1/events?limit=5&kind=decision", as: .auditor)
+        let events = page.json["events"]?.arrayValue ?? []
+        #expect(events.count == 5 && events.allSatisfy { $0["stream"]?.stringValue?.hasPrefix("decision/") == true })
+        #expect(page.json["next"] == events.last?["position"])
+        let next = try test.request("GET", "/v1/events?limit=5&kind=decision&after=\(page.json["next"]!.intValue!)", as: .auditor)
+        #expect(next.json["events"]?.arrayValue?.first?["position"]?.intValue ?? 0 > page.json["next"]!.intValue!)
+        // An independent client recomputes each served envelope's hash.
+        for event in events {
+            let record = try RecordedEvent(json: event)
+            #expect(record.computedHash == record.hash)
+        }
+        let stream = try test.request("GET", "/v1/streams/decision/GB-2021-017?fromVersion=2", as: .reader)
+        #expect(stream.json["version"] == 2 && stream.json["events"]?.arrayValue?.count == 1)
+
+        let checkpoint = try test.request("GET", "/v1/ledger/checkpoint", as: .reader).json
+        let size = checkpoint["size"]!.intValue!
+        let root = Digest(hex: checkpoint["rootHash"]!.stringValue!)!
+        let proof = try test.request("GET", "/v1/ledger/proofs/inclusion?position=7&size=\(size)", as: .reader).json
+        let leaf = try RecordedEvent(json: try test.request("GET", "/v1/events?after=6&limit=1", as: .auditor).json["events"]!.arrayValue![0])
+        #expect(MerkleProof.verifyInclusion(leafHash: leaf.computedHash, leafIndex: 6, size: size,
+                                            path: proof["path"]!.arrayValue!.map { Digest(hex: $0.stringValue!)! }, rootHash: root))
+        let old = try test.request("GET", "/v1/ledger/checkpoint?size=20", as: .reader).json
+        let consistency = try test.request("GET", "/v1/ledger/proofs/consistency?from=20&to=\(size)", as: .reader).json
+        #expect(MerkleProof.verifyConsistency(fromSize: 20, toSize: size, fromRoot: Digest(hex: old["rootHash"]!.stringValue!)!,
+                                              toRoot: root, path: consistency["path"]!.arrayValue!.map { Digest(hex: $0.stringValue!)! }))
+        #expect(try test.request("GET", "/v1/ledger/proofs/inclusion?position=0", as: .reader).status == 400)
+        #expect(try test.request("GET", "/v1/ledger/proofs/inclusion?position=9999", as: .reader).status == 404)
+    }
+
+    @Test func archiveOfTheCCGVerifiesAgainstTheFullLedgersCheckpoint() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let response = try test.client().request("GET", "/v1/archives?organisation=QWO-CCG",
+                                                  headers: [("Authorization", "Bearer \(test.tokens[.auditor]!)")])
+        #expect(response.status == 200 && response.headers["content-type"] == "application/x-ndjson")
+        let report = try ArchiveVerifier().verify(LineReader(bytes: response.body))
+        let checkpoint = try test.ledger.checkpoint()
+        #expect(report.manifest.source == checkpoint)
+        #expect(report.manifest.summary?["organisation"] == .string(DemoStory.ccg))
+        let streams = Set(CanonicalJSON.string(report.manifest.json).matches("goal/"))
+        #expect(!streams.isEmpty)
+        #expect(report.events > 20)
+    }
+
+    @Test func liveSubscriptionCatchesUpThenStreams() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let client = try test.client()
+        let size = test.ledger.size
+        try client.sendRaw("GET /v1/events/stream?after=\(size - 2) HTTP/1.1\r\nAuthorization: Bearer \(test.tokens[.auditor]!)\r\n\r\n")
+        let head = try client.readStreamHead()
+        #expect(head.status == 200 && head.headers["content-type"] == "text/event-stream")
+        var received: [Int] = []
+        var sawKeepAlive = false
+        func read(until count: Int) throws {
+            while received.count < count {
+                guard let chunk = try client.readChunk() else { return }
+                let text = String(decoding: chunk, as: UTF8.self)
+                if text.contains(": keep-alive") { sawKeepAlive = true }
+                for line in text.split(separator: "\n") where line.hasPrefix("id: ") { received.append(Int(line.dropFirst(4))!) }
+            }
+        }
+        try read(until: 2)
+        #expect(received == [size - 1, size])
+        let append = try test.request("POST", "/v1/transactions", body: [
+            "streams": [["stream": "measure/M-MH-SMI", "events": [["type": "MeasureReadingRecorded", "effectiveAt": "2023-03-31",
+                                                                  "data": ["value": 3900, "at": "2023-03-31"]]]]]])
+        #expect(append.status == 201)
+        try read(until: 3)
+        #expect(received.last == size + 1)
+        Thread.sleep(forTimeInterval: 1.2)
+        while !sawKeepAlive, let chunk = try client.readChunk() {
+            if String(decoding: chunk, as: UTF8.self).contains(": keep-alive") { sawKeepAlive = true }
+        }
+        #expect(sawKeepAlive)
+    }
+}
+
+extension String {
+    func matches(_ needle: String) -> [Substring] {
+        var found: [Substring] = []
+        var rest = self[...]
+        while let range = rest.range(of: needle) {
+            found.append(rest[range])
+            rest = rest[range.upperBound...]
+        }
+        return found
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import HTTPServer
+import Ledger
+import Testing
+
+/// The real `planledger` binary: `serve` on a free port, first-start admin token, and a graceful SIGTERM while
+/// clients append — every acknowledged event survives and `verify` passes.
+@Suite struct ServerProcessTests {
+    static var binary: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("planledger").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/planledger").path
+    }
+
+    final class Server {
+        let process = Process()
+        let output = Pipe()
+        var port = 0
+        var adminToken = ""
+
+        init(database: String) throws {
+            process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+            process.arguments = ["serve", "--db", database, "--port", "0", "--quiet"]
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            let deadline = Date(timeIntervalSinceNow: 20)
+            while !text.contains("listening on"), Date() < deadline {
+                let data = output.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("admin token") { adminToken = String(line.split(separator: " ").last!) }
+                if let range = line.range(of: "http://127.0.0.1:") {
+                    port = Int(line[range.upperBound...].prefix { $0.isNumber })!
+                }
+            }
+        }
+
+        func terminate() {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    @Test func servesPrintsTheFirstAdminTokenAndShutsDownGracefullyKeepingEveryAcknowledgedAppend() throws {
+        let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = directory + "/ledger.sqlite"
+        let server = try Server(database: database)
+        #expect(server.port > 0 && server.adminToken.hasPrefix("plt_"))
+        let health = try BlockingHTTPClient(port: server.port).request("GET", "/healthz")
+        #expect(health.status == 200)
+
+        // Register an organisation, then let 8 clients append readings-free goals concurrently while we SIGTERM.
+        let register = #"{"streams":[{"stream":"organisation/ORG","events":[{"type":"OrganisationRegistered","data":{"name":"Org","kind":"icb"}}]}]}"#
+        let headers = [("Authorization", "Bearer \(server.adminToken)"), ("Content-Type", "application/json")]
+        #expect(try BlockingHTTPClient(port: server.port).request("POST", "/v1/transactions", headers: headers, body: Array(register.utf8)).status == 201)
+        let acknowledged = Acknowledged()
+        let port = server.port
+        let group = DispatchGroup()
+        for client in 0..<8 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                guard let connection = try? BlockingHTTPClient(port: port) else { return }
+                for n in 0..<200 {
+                    let body = #"{"streams":[{"stream":"goal/C\#(client)-\#(n)","expectedVersion":"noStream","events":[{"type":"GoalDefined","data":{"title":"g","level":"objective","owner":{"organisation":"organisation/ORG","role":"r"}}}]}]}"#
+                    guard let response = try? connection.request("POST", "/v1/transactions", headers: headers, body: Array(body.utf8)),
+                        response.status == 201
+                    else { return }
+                    acknowledged.add("goal/C\(client)-\(n)")
+                }
+            }.start()
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        server.terminate()
+        #expect(server.process.terminationStatus == 0)
+        group.wait()
+
+        let ledger = try Ledger(path: database)
+        defer { ledger.close() }
+        let stored = Set(try ledger.events(after: 0, limit: 100_000).map(\.stream.description))
+        #expect(!acknowledged.all.isEmpty)
+        #expect(acknowledged.all.isSubset(of: stored), "every acknowledged append survived the shutdown")
+        #expect(try LedgerVerifier(path: database).verify().isValid)
+    }
+}
+
+final class Acknowledged: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var streams: Set<String> = []
+    func add(_ stream: String) { lock.lock(); streams.insert(stream); lock.unlock() }
+    var all: Set<String> { lock.lock(); defer { lock.unlock() }; return streams }
+}
