@@ -39,6 +39,7 @@ let package = Package(
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Planning", "Ledger"]),
         .testTarget(name: "AccessTests", dependencies: ["Access"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "PlanLedgerCLITests", dependencies: ["PlanLedgerCLI", "Ledger", "Projections", "SQLite"]),
         .testTarget(
             name: "LedgerServerTests",
             dependencies: ["LedgerServer", "HTTPServer", "Access", "Archive", "Planning", "Ledger", "planledger"]

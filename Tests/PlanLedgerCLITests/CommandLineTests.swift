@@ -1,0 +1,127 @@
+import Foundation
+import Ledger
+import SQLite
+import Testing
+
+@testable import PlanLedgerCLI
+
+/// The `planledger` commands run in-process on temporary ledgers: exit codes and what they leave behind.
+@Suite(.serialized) struct CommandLineTests {
+    let directory = NSTemporaryDirectory() + "planledger-cli-" + UUID().uuidString
+
+    init() throws { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+
+    func cleanUp() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func run(_ arguments: String...) -> Int32 { PlanLedgerCommand.run(arguments) }
+
+    var db: String { directory + "/ledger.sqlite" }
+
+    @Test func demoLoadsIntoAnEmptyLedgerAndVerifies() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        #expect(run("verify", "--db", db) == 0)
+        #expect(run("demo", "--db", db) == 1, "the demo refuses a ledger that already holds events")
+        for command in [["plan", "--organisation", "QWO"], ["plan", "--as-of", "2022-06-30", "--json"], ["impact", "assumption/A-CMHN-RATIO"],
+                        ["decisions"], ["memory", "QWO-CCG"], ["history", "goal/AMB-1"], ["diff", "--from", "2022-01-01", "--to", "2023-01-01"],
+                        ["get", "decision/GB-2021-017", "--valid-at", "2022-06-30"], ["get", "--after", "40"], ["checkpoint"],
+                        ["prove", "inclusion", "--position", "5"], ["prove", "consistency", "--from", "10"]] {
+            #expect(PlanLedgerCommand.run(command + ["--db", db]) == 0, "\(command)")
+        }
+    }
+
+    @Test func usageErrorsAndMissingLedgersHaveTheirExitCodes() throws {
+        defer { cleanUp() }
+        #expect(run("plan", "--db", directory + "/missing.sqlite") == 3)
+        #expect(run("plan", "--bogus") == 2)
+        #expect(run("no-such-command") == 2)
+        #expect(run("plan", "--help") == 0)
+        #expect(run("get", "not a stream", "--db", db) != 0)
+    }
+
+    @Test func verifyFindsAnEditAndExitsOne() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let database = try Database(path: db)
+        try database.execute("UPDATE events SET reason = 'edited later' WHERE position = 30")
+        #expect(run("verify", "--db", db) == 1)
+        let report = try LedgerVerifier(path: db).verify()
+        #expect(report.failure?.position == 30)
+    }
+
+    @Test func ccgSliceVerifiesAgainstTheFullLedgerAndAFullArchiveImportsToTheSameViews() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let slice = directory + "/ccg.jsonl"
+        #expect(run("export", "--db", db, "--organisation", "QWO-CCG", "--out", slice) == 0)
+        let checkpoint = try Ledger(path: db)
+        let published = try checkpoint.checkpoint()
+        checkpoint.close()
+        #expect(run("verify-archive", slice, "--checkpoint", "\(published.size):\(published.rootHash.hex)") == 0)
+        #expect(run("verify-archive", slice, "--checkpoint", "\(published.size):\(MerkleTree.emptyRoot.hex)") == 1)
+
+        let full = directory + "/full.jsonl"
+        #expect(run("export", "--db", db, "--out", full) == 0)
+        #expect(run("verify-archive", full) == 0)
+        let imported = directory + "/imported.sqlite"
+        #expect(run("import", full, "--db", imported) == 0)
+        #expect(run("import", full, "--db", imported) == 1, "a non-empty target is refused")
+        #expect(run("import", slice, "--db", directory + "/slice.sqlite") == 1, "a slice is not a whole ledger")
+        let original = try Ledger(path: db)
+        let copy = try Ledger(path: imported)
+        defer {
+            original.close()
+            copy.close()
+        }
+        #expect(try copy.checkpoint() == original.checkpoint())
+        let views = { (ledger: Ledger) throws -> [JSONValue] in
+            let model = PlanningReadModelProbe(ledger: ledger)
+            return try model.views()
+        }
+        #expect(try views(copy) == views(original))
+
+        var lines = try String(contentsOfFile: full, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        lines.swapAt(3, 4)
+        let reordered = directory + "/reordered.jsonl"
+        try lines.joined(separator: "\n").write(toFile: reordered, atomically: true, encoding: .utf8)
+        #expect(run("verify-archive", reordered) == 1)
+        #expect(run("import", reordered, "--db", directory + "/never.sqlite") == 1)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/never.sqlite"), "a refused import leaves nothing behind")
+    }
+
+    @Test func appendFromAFileAndRebuildGiveTheSameAnswers() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let input = directory + "/tx.json"
+        try #"{"streams":[{"stream":"goal/G-CLI","expectedVersion":"noStream","events":[{"type":"GoalDefined","effectiveAt":"2023-02-01","data":{"title":"From the CLI","level":"annual","parent":"goal/AMB-1","owner":{"organisation":"organisation/QWO","role":"Director"}}}]}]}"#
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        #expect(run("append", input, "--db", db, "--actor", "planner-7", "--role", "planner", "--organisation", "QWO") == 0)
+        #expect(run("append", input, "--db", db) == 1, "expectedVersion noStream now conflicts")
+        let before = try { () throws -> [JSONValue] in
+            let ledger = try Ledger(path: db)
+            defer { ledger.close() }
+            #expect(try ledger.stream(StreamName("goal/G-CLI")!).first?.actor == Actor(id: "planner-7", role: "planner", organisation: "organisation/QWO"))
+            return try PlanningReadModelProbe(ledger: ledger).views()
+        }()
+        #expect(run("rebuild", "--db", db) == 0)
+        let ledger = try Ledger(path: db)
+        defer { ledger.close() }
+        #expect(try PlanningReadModelProbe(ledger: ledger).views() == before)
+    }
+}
+
+import Projections
+
+/// A handful of views that together cover every projection table.
+struct PlanningReadModelProbe {
+    let ledger: Ledger
+    func views() throws -> [JSONValue] {
+        let model = PlanningReadModel(ledger: ledger)
+        let past = TimeSlice(asOf: Timestamp(parsing: "2022-09-01"), validAt: Timestamp(parsing: "2022-06-30"))
+        return [
+            try model.plan(), try model.plan(at: past), try model.decisions(now: Timestamp(parsing: "2024-01-01")!),
+            try model.memory(of: StreamName("organisation/QWO-CCG")!),
+            try model.impact(of: StreamName("assumption/A-CMHN-RATIO")!), try model.entities(kind: "goal", at: past),
+        ]
+    }
+}
