@@ -32,6 +32,9 @@ let package = Package(
         .target(name: "PlanLedgerCLI", dependencies: ["Ledger", "Planning", "Projections", "Access", "Archive", "LedgerServer"]),
         .executableTarget(name: "planledger", dependencies: ["PlanLedgerCLI"]),
 
+        // The reliability harness shared by the tools under Tools/ and the quick versions in the test suite.
+        .target(name: "Harness", dependencies: ["Ledger", "SQLite", "HTTPServer"], path: "Tools/Harness"),
+
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
@@ -39,6 +42,7 @@ let package = Package(
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Planning", "Ledger"]),
         .testTarget(name: "AccessTests", dependencies: ["Access"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["Harness", "LedgerServer", "HTTPServer", "Planning", "Ledger"]),
         .testTarget(name: "PlanLedgerCLITests", dependencies: ["PlanLedgerCLI", "Ledger", "Projections", "SQLite"]),
         .testTarget(
             name: "LedgerServerTests",

@@ -89,3 +89,32 @@ struct HTTPRequestParserTests {
         #expect(String(decoding: body, as: UTF8.self) == #"{"error":{"code":"bad","message":"a \"quoted\"\nline\u0001"}}"#)
     }
 }
+
+/// Random input never traps the parser: every outcome is a request, a need for more bytes, or a typed error.
+struct HTTPRequestParserRandomInputTests {
+    @Test func randomBytesAndMutatedRequestsNeverTrap() {
+        var state: UInt64 = 0x1234_5678
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        let seed = Array("POST /v1/x?a=1 HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".utf8)
+        for round in 0..<3_000 {
+            var bytes = round % 2 == 0 ? seed : (0..<Int(next() % 300)).map { _ in UInt8(truncatingIfNeeded: next()) }
+            for _ in 0..<Int(next() % 6) where !bytes.isEmpty { bytes[Int(next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: next()) }
+            var parser = HTTPRequestParser(limits: .init(maximumHeadBytes: 256, maximumBodyBytes: 64))
+            var offset = 0
+            while offset < bytes.count {
+                let step = 1 + Int(next() % 17)
+                parser.append(bytes[offset..<min(offset + step, bytes.count)])
+                offset += step
+                do {
+                    while case .request = try parser.next() {}
+                } catch {
+                    #expect((400...505).contains(error.status))
+                    break
+                }
+            }
+        }
+    }
+}

@@ -62,3 +62,54 @@ struct CanonicalJSONTests {
         #expect(try JSONParser.parse(text) == value)
     }
 }
+
+/// Random values: canonical text parses back to the same value and is a fixed point; random bytes never trap
+/// the parser.
+struct CanonicalJSONRandomTests {
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        mutating func value(depth: Int = 0) -> JSONValue {
+            switch next() % (depth > 3 ? 4 : 6) {
+            case 0: return .null
+            case 1: return .bool(next() % 2 == 0)
+            case 2:
+                let bits = next() << 32 | next()
+                let double = Double(bitPattern: bits)
+                return .number(double.isFinite ? double : Double(Int64(truncatingIfNeeded: bits)) / 7)
+            case 3:
+                let scalars = (0..<Int(next() % 8)).compactMap { _ in Unicode.Scalar(UInt32(next() % 0x2FFFF)) }
+                return .string(String(String.UnicodeScalarView(scalars)))
+            case 4: return .array((0..<Int(next() % 4)).map { _ in value(depth: depth + 1) })
+            default:
+                var members: [String: JSONValue] = [:]
+                for _ in 0..<Int(next() % 4) { members["k\(next() % 50)\u{e9}\(next() % 3 == 0 ? "😀" : "")"] = value(depth: depth + 1) }
+                return .object(members)
+            }
+        }
+    }
+
+    @Test func canonicalFormRoundTripsAndIsAFixedPoint() throws {
+        var generator = Generator(state: 99)
+        for _ in 0..<2_000 {
+            let value = generator.value()
+            let bytes = CanonicalJSON.encode(value)
+            let parsed = try JSONParser.parse(bytes)
+            #expect(parsed == value || CanonicalJSON.encode(parsed) == bytes)
+            #expect(CanonicalJSON.encode(parsed) == bytes)
+        }
+    }
+
+    @Test func randomBytesNeverTrapTheParser() {
+        var generator = Generator(state: 7)
+        for _ in 0..<5_000 {
+            let bytes = (0..<Int(generator.next() % 64)).map { _ in
+                Array("{}[],:\"\\0123456789.eE+-tfnrul \u{1}é".utf8)[Int(generator.next() % 30)]
+            }
+            _ = try? JSONParser.parse(bytes)
+        }
+    }
+}

@@ -105,7 +105,9 @@ import Testing
         try database.run("UPDATE events SET data = ?1, hash = ?2 WHERE position = 6",
                          [.text(#"{"n":1000}"#), .blob(record.computedHash.bytes)])
         let failure = try failure(path)
-        #expect(failure?.position == 6 && failure?.code == "merkle_node_mismatch")
+        // Leaves 5 and 6 form the first stored subtree that disagrees.
+        #expect(failure?.position == 5 && failure?.code == "merkle_node_mismatch")
+        #expect(failure?.message.contains("positions 5–6") == true)
     }
 
     @Test func publishedCheckpointMustMatch() throws {

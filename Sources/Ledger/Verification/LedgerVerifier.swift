@@ -110,8 +110,11 @@ public struct LedgerVerifier {
                 let stored = try storedNode.step() ? storedNode.blob(0) : nil
                 storedNode.reset()
                 if stored != hash.bytes {
-                    fail(position, "merkle_node_mismatch",
-                         "the stored Merkle node at level \(level), index \(index) does not match the events")
+                    // A row edited with its leaf hash recomputed: the stored subtree root no longer matches, which
+                    // places the edit within the subtree's positions (the hash alone cannot say which).
+                    let first = (index << level) + 1
+                    fail(first, "merkle_node_mismatch",
+                         "positions \(first)–\(first + (1 << level) - 1) do not match the stored Merkle tree (level \(level), index \(index)): a record there was altered and its hash recomputed")
                 }
             }
             frontier[level] = hash
