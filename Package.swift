@@ -34,6 +34,11 @@ let package = Package(
 
         // The reliability harness shared by the tools under Tools/ and the quick versions in the test suite.
         .target(name: "Harness", dependencies: ["Ledger", "SQLite", "HTTPServer"], path: "Tools/Harness"),
+        .executableTarget(
+            name: "planledger-bench",
+            dependencies: ["Harness", "Ledger", "LedgerServer", "Projections", "Planning", "HTTPServer"],
+            path: "Tools/Bench"
+        ),
 
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),

@@ -182,6 +182,8 @@ struct DomainRulesTests {
         #expect(try outcome("measure/M-1", e("MeasureReadingRecorded", at: "2022-01-05", ["value": 3, "at": "2022-01-05"]),
                             e("MeasureReadingCorrected", at: "2022-01-06", reason: "validated", ["value": 4, "at": "2022-01-05"])) == nil)
         #expect(try outcome("measure/M-1", e("MeasureReadingCorrected", at: "2022-01-06", reason: "r", ["value": 4, "at": "2022-01-04"])) == "unknown_reading")
+        #expect(try outcome("measure/M-1", e("MeasureReadingRecorded", at: "2022-01-05", ["value": 3, "at": "2022-01-05"]),
+                            e("MeasureReadingCorrected", at: "2022-01-06", reason: "r", ["value": 4, "at": "2022-01-09"])) == "unknown_reading")
         #expect(try outcome("measure/M-1", e("MeasureTargetSet", at: "2022-01-05", ["value": 0, "due": "2023-01-01"]),
                             e("MeasureTargetSet", at: "2022-01-06", ["value": 1, "due": "2023-01-01"])) == "reason_required")
     }
@@ -198,6 +200,7 @@ struct DomainRulesTests {
         #expect(assumption.status == "validated" && assumption.fields["challenges"]?.arrayValue?.count == 1)
         #expect(try state.entity(StreamName("assumption/A-1")!, validAt: Timestamp(parsing: "2022-01-05"))?.status == "challenged")
         let measure = try #require(try state.entity(StreamName("measure/M-1")!, validAt: nil))
-        #expect(measure.fields["readings"] == [["value": 4, "at": "2022-01-05", "correctedFrom": 3]])
+        #expect(measure.fields["latestReading"] == ["value": 4, "at": "2022-01-05", "correctedFrom": 3])
+        #expect(measure.fields["readingCount"] == 1 && measure.fields["correctionCount"] == 1)
     }
 }

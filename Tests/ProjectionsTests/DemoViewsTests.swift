@@ -86,7 +86,7 @@ import Testing
         let events = history["events"]?.arrayValue ?? []
         let correction = try #require(events.first { $0["type"] == "MeasureReadingCorrected" })
         #expect(correction["reason"] == "Validated figure from the trust's data quality review")
-        #expect(correction["changes"]?.arrayValue?.contains(["field": "readings[5].value", "before": 1900, "after": 1850]) == true)
+        #expect(correction["changes"]?.arrayValue?.contains(["field": "latestReading.value", "before": 1900, "after": 1850]) == true)
         let move = try #require(events.first { $0["type"] == "HandoverRecorded" })
         #expect(move["changes"] == [["field": "owner", "before": .string(DemoStory.ccg), "after": .string(DemoStory.icb)]])
     }

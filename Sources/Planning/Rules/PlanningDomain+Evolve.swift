@@ -39,17 +39,21 @@ extension PlanningDomain {
             fields["closure"] = .object(data.merging(["at": at]) { $1 })
             next.status = EntityStatus.closed
         case "MeasureTargetSet": fields["target"] = event.data
-        case "MeasureReadingRecorded": append("readings", event.data)
+        case "MeasureReadingRecorded":
+            // The state keeps the latest reading (by its `at`) and a count, not the series: a measure read monthly
+            // for years would otherwise copy a growing list into every version. The series is the stream's events.
+            fields["readingCount"] = JSONValue((fields["readingCount"]?.intValue ?? 0) + 1)
+            if let latest = fields["latestReading"], let at = Self.time(data["at"]), let latestAt = Self.time(latest["at"]), at < latestAt {
+                break
+            }
+            fields["latestReading"] = event.data
         case "MeasureReadingCorrected":
-            let target = data["at"]?.stringValue.flatMap(Timestamp.init(parsing:))
-            fields["readings"] = .array((fields["readings"]?.arrayValue ?? []).map { reading in
-                guard reading["at"]?.stringValue.flatMap(Timestamp.init(parsing:)) == target,
-                    var corrected = reading.objectValue
-                else { return reading }
-                corrected["correctedFrom"] = reading["value"]
-                corrected["value"] = data["value"]
-                return .object(corrected)
-            })
+            fields["correctionCount"] = JSONValue((fields["correctionCount"]?.intValue ?? 0) + 1)
+            if var latest = fields["latestReading"]?.objectValue, Self.time(latest["at"]) == Self.time(data["at"]) {
+                latest["correctedFrom"] = latest["value"]
+                latest["value"] = data["value"]
+                fields["latestReading"] = .object(latest)
+            }
         case "MeasureRetired", "AssumptionRetired":
             fields["retirement"] = .object(data.merging(["at": at]) { $1 })
             next.status = EntityStatus.retired
@@ -96,4 +100,6 @@ extension PlanningDomain {
         next.fields = .object(fields)
         return next
     }
+
+    static func time(_ value: JSONValue?) -> Timestamp? { value?.stringValue.flatMap(Timestamp.init(parsing:)) }
 }

@@ -24,10 +24,11 @@ struct Rules<Reader: PlanningStateReader> {
                 throw rule("reason_required", "the measure already has a target; replacing it needs a reason", field: "reason")
             }
         case "MeasureReadingCorrected":
-            let at = data["at"]?.stringValue.flatMap(Timestamp.init(parsing:))
-            let readings = current?.fields["readings"]?.arrayValue ?? []
-            guard readings.contains(where: { $0["at"]?.stringValue.flatMap(Timestamp.init(parsing:)) == at }) else {
-                throw rule("unknown_reading", "there is no reading at \(data["at"]?.stringValue ?? "") to correct", field: "data.at")
+            // Corrections are of readings already taken: on or before the latest reading's date.
+            let at = PlanningDomain.time(data["at"])
+            guard let latest = PlanningDomain.time(current?.fields["latestReading"]?["at"]), let at, at <= latest else {
+                throw rule("unknown_reading", "there is no reading on or before \(data["at"]?.stringValue ?? "") to correct",
+                           field: "data.at")
             }
         case "DecisionTaken": try checkDecisionTaken(current)
         case "DecisionReviewed", "DecisionRevoked": try requireTaken(current)

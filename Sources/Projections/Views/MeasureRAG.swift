@@ -39,19 +39,15 @@ public enum MeasureRAG {
     }
 
     /// The RAG of a measure from its state fields (`direction`, `baseline`, `target` {value, due, trajectory?,
-    /// tolerance?}, `readings` [{at, value}]), considering only readings taken by `validAt`.
-    static func evaluate(fields: JSONValue, validAt: Timestamp?) -> (rag: String, latest: JSONValue?, expected: Double?) {
+    /// tolerance?}, `latestReading` {at, value}).
+    static func evaluate(fields: JSONValue) -> (rag: String, latest: JSONValue?, expected: Double?) {
         func point(_ json: JSONValue?) -> Point? {
             guard let json, let text = json["at"]?.stringValue ?? json["due"]?.stringValue,
                 let at = Timestamp(parsing: text), let value = json["value"]?.doubleValue
             else { return nil }
             return Point(at: at, value: value)
         }
-        let readings = (fields["readings"]?.arrayValue ?? []).filter { reading in
-            guard let validAt, let at = point(reading)?.at else { return true }
-            return at <= validAt
-        }
-        let latestJSON = readings.max { (point($0)?.at ?? .init(millisecondsSinceEpoch: 0)) < (point($1)?.at ?? .init(millisecondsSinceEpoch: 0)) }
+        let latestJSON = fields["latestReading"]
         guard let target = fields["target"] else { return ("unknown", latestJSON, nil) }
         var points: [Point] = []
         if let baseline = point(fields["baseline"]) { points.append(baseline) }

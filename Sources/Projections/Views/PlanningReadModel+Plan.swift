@@ -34,7 +34,7 @@ extension PlanningReadModel {
         var measures: [JSONValue] = []
         for measure in try store.sources(linkingTo: goal, relation: "measures", at: slice) {
             guard let measureState = try store.entity(measure, at: slice) else { continue }
-            let evaluation = MeasureRAG.evaluate(fields: measureState.fields, validAt: slice.validAt)
+            let evaluation = MeasureRAG.evaluate(fields: measureState.fields)
             measures.append(.object(omittingNil: [
                 ("stream", .string(measure.description)), ("status", .string(measureState.status)),
                 ("title", measureState.fields["title"]), ("unit", measureState.fields["unit"]),

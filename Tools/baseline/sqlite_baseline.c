@@ -1,0 +1,102 @@
+// Baselines for Tools/BENCHMARKS.md, measured in the same run as PlanLedger:
+//   batch      SOURCE TARGET   copy every row of SOURCE's events table into a fresh TARGET with the same table and
+//                              indexes, 1,000 rows per transaction, WAL + synchronous=FULL (P1's baseline: what raw
+//                              SQLite costs for the same rows, without validation, hashing or projections)
+//   autocommit TARGET N        N single-row inserts, each its own durable transaction (P2's baseline)
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void check(int rc, sqlite3 *db, const char *what) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        fprintf(stderr, "%s: %s\n", what, sqlite3_errmsg(db));
+        exit(1);
+    }
+}
+
+static const char *schema =
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+    "CREATE TABLE events (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, version INTEGER NOT NULL,"
+    " type TEXT NOT NULL, schema_version INTEGER NOT NULL, recorded_at INTEGER NOT NULL, effective_at INTEGER NOT NULL,"
+    " actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, actor_organisation TEXT, reason TEXT, correlation_id TEXT,"
+    " causation_id TEXT, data TEXT NOT NULL, hash BLOB NOT NULL, UNIQUE (stream, version));"
+    "CREATE INDEX events_by_type ON events (type, position);"
+    "CREATE INDEX events_by_actor ON events (actor_id, position);"
+    "CREATE INDEX events_by_organisation ON events (actor_organisation, position);"
+    "CREATE INDEX events_by_recorded_at ON events (recorded_at);";
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s batch SOURCE TARGET | autocommit TARGET N\n", argv[0]);
+        return 2;
+    }
+    sqlite3 *target;
+    const char *target_path = strcmp(argv[1], "batch") == 0 ? argv[3] : argv[2];
+    remove(target_path);
+    check(sqlite3_open(target_path, &target), target, "open target");
+    check(sqlite3_exec(target, schema, 0, 0, 0), target, "schema");
+    sqlite3_stmt *insert;
+    check(sqlite3_prepare_v2(target, "INSERT INTO events VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)", -1, &insert, 0),
+          target, "prepare insert");
+
+    if (strcmp(argv[1], "batch") == 0) {
+        sqlite3 *source;
+        check(sqlite3_open_v2(argv[2], &source, SQLITE_OPEN_READONLY, 0), source, "open source");
+        sqlite3_stmt *select;
+        check(sqlite3_prepare_v2(source, "SELECT * FROM events ORDER BY position", -1, &select, 0), source, "select");
+        // Read everything first, so only the inserts are timed.
+        long capacity = 1 << 20, count = 0;
+        sqlite3_value ***rows = malloc(sizeof(*rows) * capacity);
+        while (sqlite3_step(select) == SQLITE_ROW) {
+            if (count == capacity) rows = realloc(rows, sizeof(*rows) * (capacity *= 2));
+            rows[count] = malloc(sizeof(sqlite3_value *) * 16);
+            for (int c = 0; c < 16; c++) rows[count][c] = sqlite3_value_dup(sqlite3_column_value(select, c));
+            count++;
+        }
+        double start = now();
+        for (long i = 0; i < count; i++) {
+            if (i % 1000 == 0) check(sqlite3_exec(target, "BEGIN IMMEDIATE", 0, 0, 0), target, "begin");
+            for (int c = 0; c < 16; c++) sqlite3_bind_value(insert, c + 1, rows[i][c]);
+            check(sqlite3_step(insert), target, "insert");
+            sqlite3_reset(insert);
+            if (i % 1000 == 999 || i == count - 1) check(sqlite3_exec(target, "COMMIT", 0, 0, 0), target, "commit");
+        }
+        double elapsed = now() - start;
+        printf("rows=%ld\nseconds=%.3f\nrows_per_second=%.0f\n", count, elapsed, count / elapsed);
+    } else {
+        long n = atol(argv[3]);
+        double start = now();
+        char id[64], stream[64];
+        for (long i = 0; i < n; i++) {
+            snprintf(id, sizeof id, "id-%ld", i);
+            snprintf(stream, sizeof stream, "measure/M-%ld", i % 10);
+            sqlite3_bind_int64(insert, 1, i + 1);
+            sqlite3_bind_text(insert, 2, id, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(insert, 3, stream, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(insert, 4, i / 10 + 1);
+            sqlite3_bind_text(insert, 5, "MeasureReadingRecorded", -1, SQLITE_STATIC);
+            sqlite3_bind_int(insert, 6, 1);
+            sqlite3_bind_int64(insert, 7, 1700000000000 + i);
+            sqlite3_bind_int64(insert, 8, 1700000000000 + i);
+            sqlite3_bind_text(insert, 9, "bench", -1, SQLITE_STATIC);
+            sqlite3_bind_text(insert, 10, "admin", -1, SQLITE_STATIC);
+            for (int c = 11; c <= 14; c++) sqlite3_bind_null(insert, c);
+            sqlite3_bind_text(insert, 15, "{\"at\":\"2030-01-01\",\"value\":1}", -1, SQLITE_STATIC);
+            sqlite3_bind_blob(insert, 16, id, 32, SQLITE_TRANSIENT);
+            check(sqlite3_step(insert), target, "insert");  // autocommit: one durable transaction per row
+            sqlite3_reset(insert);
+        }
+        double elapsed = now() - start;
+        printf("commits=%ld\nseconds=%.3f\ncommits_per_second=%.0f\n", n, elapsed, n / elapsed);
+    }
+    sqlite3_close(target);
+    return 0;
+}
