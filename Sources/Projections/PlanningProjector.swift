@@ -23,6 +23,12 @@ public struct PlanningProjector: LedgerHook {
         try Self.project(record, store: ProjectionStore(database: database))
     }
 
+    /// Rebuild's path: the latest state of each stream is kept in memory for the page instead of being read back.
+    public func project(_ records: [RecordedEvent], database: Database) throws {
+        let store = ProjectionStore(database: database, cache: LatestStateCache())
+        for record in records { try Self.project(record, store: store) }
+    }
+
     public func apply(_ records: [RecordedEvent], database: Database) throws {
         let store = ProjectionStore(database: database)
         for (index, record) in records.enumerated() {
@@ -41,6 +47,7 @@ public struct PlanningProjector: LedgerHook {
         let database = store.database
         let previous = try store.latest(record.stream)
         let state = PlanningDomain.evolve(previous, record)
+        store.cache?.states[record.stream] = state
         let times: [SQLiteValue] = [.integer(Int64(record.position)), .integer(record.recordedAt.millisecondsSinceEpoch),
                                     .integer(record.effectiveAt.millisecondsSinceEpoch)]
         try database.run(

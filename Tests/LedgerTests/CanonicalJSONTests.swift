@@ -113,3 +113,23 @@ struct CanonicalJSONRandomTests {
         }
     }
 }
+
+/// The envelope fast path writes exactly what the generic canonical encoder writes.
+struct EnvelopeEncoderTests {
+    @Test func fastEnvelopeEncodingEqualsTheGenericEncoding() {
+        var generator = CanonicalJSONRandomTests.Generator(state: 5)
+        for n in 0..<500 {
+            let text = { (length: Int) -> String in
+                String(String.UnicodeScalarView((0..<length).compactMap { _ in Unicode.Scalar(UInt32(generator.next() % 0x1FFFF)) }))
+            }
+            let event = RecordedEvent(
+                position: n + 1, id: "id-\(n)", stream: StreamName("goal/G-\(n)")!, version: n % 7 + 1, type: "GoalDefined",
+                schemaVersion: 1, recordedAt: Timestamp(millisecondsSinceEpoch: Int64(generator.next())),
+                effectiveAt: Timestamp(millisecondsSinceEpoch: -Int64(generator.next() % 1_000_000_000_000)),
+                actor: Actor(id: text(5), role: "r\"\\", organisation: n % 2 == 0 ? nil : text(3)),
+                reason: n % 3 == 0 ? nil : text(10), correlationId: n % 4 == 0 ? text(2) : nil, causationId: n % 5 == 0 ? "c" : nil,
+                data: generator.value(), hash: MerkleTree.emptyRoot)
+            #expect(event.canonicalBytes == CanonicalJSON.encode(event.unhashedEnvelope))
+        }
+    }
+}

@@ -56,7 +56,7 @@ public struct RecordedEvent: Sendable, Hashable {
     }
 
     /// The RFC 8785 bytes of `unhashedEnvelope`.
-    public var canonicalBytes: [UInt8] { CanonicalJSON.encode(unhashedEnvelope) }
+    public var canonicalBytes: [UInt8] { EnvelopeEncoder.encode(self, canonicalData: CanonicalJSON.encode(data)) }
 
     /// The leaf hash the envelope's fields imply; equal to `hash` unless the record was altered.
     public var computedHash: Digest { MerkleTree.leafHash(canonicalBytes) }

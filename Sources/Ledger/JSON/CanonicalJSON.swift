@@ -21,7 +21,13 @@ public enum CanonicalJSON {
         switch value {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .number(let number): output.append(contentsOf: formatNumber(number).utf8)
+        case .number(let number):
+            // Integers (the common case: versions, counts, values) need none of the shortest-digits work.
+            if number == number.rounded(), abs(number) < 1e15, let integer = Int64(exactly: number) {
+                output.append(contentsOf: String(integer).utf8)
+            } else {
+                output.append(contentsOf: formatNumber(number).utf8)
+            }
         case .string(let string): writeString(string, to: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
@@ -42,27 +48,44 @@ public enum CanonicalJSON {
         }
     }
 
-    /// Member names in JCS order: by UTF-16 code units, which differs from UTF-8 byte order above U+FFFF.
+    /// Member names in JCS order: by UTF-16 code units. That is the order of their UTF-8 bytes unless a name holds a
+    /// character above U+FFFF (a 4-byte UTF-8 sequence, a surrogate pair in UTF-16), so bytes are compared first
+    /// and UTF-16 only for those.
     static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
-        members.keys.sorted { left, right in left.utf16.lexicographicallyPrecedes(right.utf16) }
+        members.keys.sorted(by: precedes)
+    }
+
+    @inline(__always)
+    static func precedes(_ left: String, _ right: String) -> Bool {
+        let simple = !left.utf8.contains { $0 >= 0xF0 } && !right.utf8.contains { $0 >= 0xF0 }
+        return simple ? left.utf8.lexicographicallyPrecedes(right.utf8) : left.utf16.lexicographicallyPrecedes(right.utf16)
     }
 
     public static func writeString(_ string: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case 0x22: output.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: output.append(contentsOf: [0x5C, 0x5C])
-            case 0x08: output.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0C: output.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: output.append(byte)
+        var string = string
+        string.withUTF8 { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+                // Copy the run that needs no escaping in one go, then the escape.
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                runStart = index + 1
+                switch byte {
+                case 0x22: output.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: output.append(contentsOf: [0x5C, 0x5C])
+                case 0x08: output.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+                case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0C: output.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+                case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    output.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                }
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
         output.append(UInt8(ascii: "\""))
     }

@@ -20,20 +20,30 @@ public enum EventRow {
         ]
     }
 
+    /// The leaf hash a row's stored fields imply, hashing its stored `data` text as it is (no parse): what `verify`
+    /// recomputes for every row. A row whose data is not the canonical text it was hashed from fails here.
+    public static func computedHash(_ row: Statement) throws(LedgerError) -> (header: RecordedEvent, hash: Digest) {
+        let header = try decode(row, parsingData: false)
+        let bytes = row.withBytes(14) { EnvelopeEncoder.encode(header, canonicalData: $0) }
+        return (header, MerkleTree.leafHash(bytes))
+    }
+
     /// Reads a row selected with `columns`. A row whose stream name or data no longer parses (edited behind the
     /// ledger's back) is reported as `LedgerError` `corrupt_record` naming its position.
-    public static func decode(_ row: Statement) throws(LedgerError) -> RecordedEvent {
+    public static func decode(_ row: Statement, parsingData: Bool = true) throws(LedgerError) -> RecordedEvent {
         let position = row.int(0)
         func corrupt(_ what: String) -> LedgerError {
             LedgerError(.storage, code: "corrupt_record", "the stored record at position \(position) is damaged: \(what)",
                         details: ["position": JSONValue(position)])
         }
         guard let stream = StreamName(row.text(2)) else { throw corrupt("invalid stream name") }
-        let data: JSONValue
-        do {
-            data = try row.withBytes(14) { try JSONParser.parse($0) }
-        } catch {
-            throw corrupt("data is not valid JSON")
+        var data: JSONValue = .null
+        if parsingData {
+            do {
+                data = try row.withBytes(14) { try JSONParser.parse($0) }
+            } catch {
+                throw corrupt("data is not valid JSON")
+            }
         }
         let hash = Digest(bytes: row.blob(15)) ?? Digest(unchecked: [UInt8](repeating: 0, count: 32))
         return RecordedEvent(

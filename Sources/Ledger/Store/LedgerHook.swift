@@ -22,6 +22,16 @@ public protocol LedgerHook: Sendable {
 
     /// Folds one already-accepted record into the projections, without re-validating it.
     func project(_ record: RecordedEvent, database: Database) throws
+
+    /// Folds a run of already-accepted records, in order (`rebuild` calls this with pages of the log; a hook may
+    /// keep state between the records of one call).
+    func project(_ records: [RecordedEvent], database: Database) throws
+}
+
+extension LedgerHook {
+    public func project(_ records: [RecordedEvent], database: Database) throws {
+        for record in records { try project(record, database: database) }
+    }
 }
 
 /// A ledger with no domain: any event type is accepted at schema version 1.
@@ -74,5 +84,18 @@ public struct RoutingHook: LedgerHook {
 
     public func project(_ record: RecordedEvent, database: Database) throws {
         try hook(for: record).project(record, database: database)
+    }
+
+    public func project(_ records: [RecordedEvent], database: Database) throws {
+        // Consecutive records for the same hook go together, in order.
+        func route(_ record: RecordedEvent) -> String? { routes[record.stream.kind] == nil ? nil : record.stream.kind }
+        var start = records.startIndex
+        while start < records.endIndex {
+            let key = route(records[start])
+            var end = start + 1
+            while end < records.endIndex, route(records[end]) == key { end += 1 }
+            try (key.flatMap { routes[$0] } ?? fallback).project(Array(records[start..<end]), database: database)
+            start = end
+        }
     }
 }

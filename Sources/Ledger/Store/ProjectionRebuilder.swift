@@ -25,10 +25,10 @@ public struct ProjectionRebuilder {
             while true {
                 // Pages of the log: each page's statement is finished before the projections' statements run.
                 let page = try database.map(
-                    "SELECT \(EventRow.columns) FROM events WHERE position > ?1 ORDER BY position LIMIT 2000",
+                    "SELECT \(EventRow.columns) FROM events WHERE position > ?1 ORDER BY position LIMIT 10000",
                     [.integer(Int64(after))]) { row throws in try EventRow.decode(row) }
                 guard let last = page.last else { break }
-                for record in page { try hook.project(record, database: database) }
+                try hook.project(page, database: database)
                 done += page.count
                 after = last.position
                 progress?(done, total)

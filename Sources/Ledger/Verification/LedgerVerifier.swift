@@ -71,13 +71,13 @@ public struct LedgerVerifier {
                 break
             }
             let event: RecordedEvent
+            let computed: Digest
             do {
-                event = try EventRow.decode(rows)
+                (event, computed) = try EventRow.computedHash(rows)
             } catch {
                 fail(position, "corrupt_record", error.message)
                 break
             }
-            let computed = event.computedHash
             if computed != event.hash {
                 fail(position, "hash_mismatch",
                      "stored hash \(event.hash.hex) does not match the recomputed leaf hash \(computed.hex)")

@@ -8,6 +8,8 @@ struct ProjectionStore: PlanningStateReader {
     let database: Database
     /// The slice reads default to; the domain's checks read "as recorded so far".
     var slice: TimeSlice = .now
+    /// Latest states already folded in this run (rebuild only: appends read back through their savepoints).
+    var cache: LatestStateCache? = nil
 
     // MARK: PlanningStateReader
 
@@ -48,7 +50,10 @@ struct ProjectionStore: PlanningStateReader {
     }
 
     /// The latest version of `stream` regardless of time (for the writer's evolve step).
-    func latest(_ stream: StreamName) throws -> EntityState? { try entity(stream, at: .now) }
+    func latest(_ stream: StreamName) throws -> EntityState? {
+        if let cached = cache?.states[stream] { return cached }
+        return try entity(stream, at: .now)
+    }
 
     /// Streams of `kind` that exist at `slice`, in name order.
     func streams(ofKind kind: String, at slice: TimeSlice) throws -> [StreamName] {
@@ -129,4 +134,9 @@ struct ProjectionStore: PlanningStateReader {
 
     /// Relations where a later link replaces the earlier one rather than adding to it.
     static let singleValuedRelations: Set<String> = ["parent"]
+}
+
+/// Latest entity states kept in memory during one rebuild page.
+final class LatestStateCache {
+    var states: [StreamName: EntityState] = [:]
 }
