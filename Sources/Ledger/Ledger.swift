@@ -45,6 +45,14 @@ public final class Ledger: Sendable {
         return try box.wait().get()
     }
 
+    /// Queues `transaction` without waiting; `completion` runs on the writer thread once it is durable or refused.
+    /// Transactions submitted from one thread are appended in submission order, so a client can keep several in
+    /// flight (pipelining) and they share commits.
+    public func submit(_ transaction: AppendTransaction,
+                       completion: @escaping @Sendable (Result<AppendResult, LedgerError>) -> Void) {
+        writer.submit(transaction, completion: completion)
+    }
+
     /// Appends `transaction`, suspending until it is durable or refused.
     public func append(_ transaction: AppendTransaction) async throws(LedgerError) -> AppendResult {
         let result = await withCheckedContinuation { continuation in

@@ -30,7 +30,8 @@ public struct PlanningProjector: LedgerHook {
     }
 
     public func apply(_ records: [RecordedEvent], database: Database) throws {
-        let store = ProjectionStore(database: database)
+        // The cache lives for this one transaction: if it is refused, the savepoint and the cache go together.
+        let store = ProjectionStore(database: database, cache: LatestStateCache())
         for (index, record) in records.enumerated() {
             do {
                 try PlanningDomain.decide(record, reader: store)

@@ -22,7 +22,10 @@ enum SyntheticLedger {
         }
         var measures: [String] = []
         var round = 0
-        while ledger.size < events {
+        let inFlight = InFlightLimit(8)
+        let failure = FirstFailure()
+        var submitted = ledger.size
+        while submitted < events {
             round += 1
             let effective = Timestamp(millisecondsSinceEpoch: base + Int64(round) * 3_600_000)
             let day = effective.date
@@ -77,9 +80,18 @@ enum SyntheticLedger {
                 }
                 add(measure, .exists, readings)
             }
-            _ = try ledger.append(AppendTransaction(streams: streams, actor: actor))
-            progress(ledger.size)
+            // Pipelined: up to 8 transactions in flight while the next is built; the writer commits them in order.
+            inFlight.acquire()
+            submitted += count
+            ledger.submit(AppendTransaction(streams: streams, actor: actor)) { result in
+                if case .failure(let error) = result { failure.set("\(error)") }
+                inFlight.release()
+            }
+            if let error = failure.value { throw GenerationError(message: error) }
+            progress(submitted)
         }
+        inFlight.drain()
+        if let error = failure.value { throw GenerationError(message: error) }
         return Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }
 }
@@ -93,5 +105,49 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+struct GenerationError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// The first error any pipelined append reported.
+final class FirstFailure: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var stored: String?
+    func set(_ message: String) { lock.lock(); if stored == nil { stored = message }; lock.unlock() }
+    var value: String? { lock.lock(); defer { lock.unlock() }; return stored }
+}
+
+/// At most `limit` appends in flight (a counting gate that, unlike DispatchSemaphore, may be dropped at any count).
+final class InFlightLimit: @unchecked Sendable {
+    // @unchecked: guarded by `condition`.
+    private let condition = NSCondition()
+    private var available: Int
+    private let limit: Int
+    init(_ limit: Int) {
+        self.limit = limit
+        available = limit
+    }
+    func acquire() {
+        condition.lock()
+        while available == 0 { condition.wait() }
+        available -= 1
+        condition.unlock()
+    }
+    func release() {
+        condition.lock()
+        available += 1
+        condition.broadcast()
+        condition.unlock()
+    }
+    /// Waits until nothing is in flight.
+    func drain() {
+        condition.lock()
+        while available < limit { condition.wait() }
+        condition.unlock()
     }
 }

@@ -47,7 +47,10 @@ public struct HTTPFuzzer {
                 }
                 let response = try client.readResponse()
                 outcome.answered[response.status, default: 0] += 1
-                if response.status == 201 { outcome.acknowledgedAppends += 1 }
+                if response.status == 201 {
+                    outcome.acknowledgedAppends += 1
+                    outcome.failures.append("a mutated request was accepted: \(Self.describe(Array(bytes.suffix(200))))")
+                }
                 if response.status >= 400 {
                     let json = try? JSONParser.parse(response.body)
                     if json?["error"]?["code"]?.stringValue == nil {

@@ -14,7 +14,11 @@ struct ProjectionStore: PlanningStateReader {
     // MARK: PlanningStateReader
 
     func entity(_ stream: StreamName, validAt: Timestamp?) throws -> EntityState? {
-        try entity(stream, at: TimeSlice(asOf: slice.asOf, validAt: validAt ?? slice.validAt))
+        if let cached = cache?.states[stream], slice == .now, validAt == nil || validAt! >= cached.updatedAt {
+            // Valid time only grows along a stream, so the latest state is also the state at any later valid time.
+            return cached
+        }
+        return try entity(stream, at: TimeSlice(asOf: slice.asOf, validAt: validAt ?? slice.validAt))
     }
 
     func owner(of stream: StreamName, at: Timestamp) throws -> String? {
@@ -52,7 +56,9 @@ struct ProjectionStore: PlanningStateReader {
     /// The latest version of `stream` regardless of time (for the writer's evolve step).
     func latest(_ stream: StreamName) throws -> EntityState? {
         if let cached = cache?.states[stream] { return cached }
-        return try entity(stream, at: .now)
+        let state = try entity(stream, at: .now)
+        if let state { cache?.states[stream] = state }
+        return state
     }
 
     /// Streams of `kind` that exist at `slice`, in name order.
