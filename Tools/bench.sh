@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs PlanLedger's benchmarks and their baselines side by side on this machine, and writes Tools/BENCHMARKS.md.
+# Usage: Tools/bench.sh [EVENTS]   (default 1000000). Needs gcc, libsqlite3-dev, openssl; wrk and nginx for P5
+# (installed with apt-get when missing). Loopback only; everything it starts it stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVENTS=${1:-1000000}
+OUT=Tools/out
+mkdir -p "$OUT"
+rm -f "$OUT"/bench.sqlite* "$OUT"/baseline*.sqlite*
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq wrk nginx-light >/dev/null
+fi
+swift build -c release --product planledger --product planledger-bench 2>&1 | tail -1
+BIN=.build/release
+gcc -O2 -o "$OUT/sqlite_baseline" Tools/baseline/sqlite_baseline.c -lsqlite3
+value() { grep "^$1=" "$2" | cut -d= -f2; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+echo "P1: batch append of $EVENTS synthetic events"
+$BIN/planledger-bench generate --db "$OUT/bench.sqlite" --events "$EVENTS" > "$OUT/p1.txt" 2>/dev/null
+"$OUT/sqlite_baseline" batch "$OUT/bench.sqlite" "$OUT/baseline-batch.sqlite" > "$OUT/p1-baseline.txt"
+
+echo "P3: rebuild"
+$BIN/planledger-bench rebuild --db "$OUT/bench.sqlite" > "$OUT/p3.txt"
+
+echo "P4: as-of / valid-at queries"
+$BIN/planledger-bench queries --db "$OUT/bench.sqlite" --count 20000 > "$OUT/p4.txt"
+
+echo "P6: verify"
+$BIN/planledger-bench verify --db "$OUT/bench.sqlite" > "$OUT/p6.txt"
+MEAN=$(value mean_event_bytes "$OUT/p6.txt")
+openssl speed -bytes "$MEAN" -seconds 3 sha256 2>/dev/null | grep '^sha256' > "$OUT/p6-openssl.txt" || true
+OPENSSL_KBS=$(awk '{ v=$NF; sub(/k$/, "", v); print v }' "$OUT/p6-openssl.txt")
+
+echo "P2 and P5: the server under load"
+PORT=7391
+$BIN/planledger serve --db "$OUT/bench.sqlite" --port $PORT --quiet --max-connections 512 > "$OUT/serve.txt" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; [ -n "${NGINX_PID:-}" ] && kill $NGINX_PID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q "listening" "$OUT/serve.txt" && break; sleep 0.2; done
+TOKEN=$($BIN/planledger token create --role admin --label bench --db "$OUT/bench.sqlite" | tail -1)
+$BIN/planledger-bench http-append --port $PORT --token "$TOKEN" --clients 64 --per-client 50 > "$OUT/p2.txt"
+"$OUT/sqlite_baseline" autocommit "$OUT/baseline-autocommit.sqlite" 2000 > "$OUT/p2-baseline.txt"
+
+ENTITY=/v1/entities/goal/R1-G0
+curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$ENTITY" > "$OUT/entity.json"
+wrk -t2 -c64 -d15s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$ENTITY" > "$OUT/p5.txt"
+RSS_KB=$(grep VmHWM /proc/$SERVER/status | awk '{print $2}')
+kill -INT $SERVER; wait $SERVER || true
+
+mkdir -p "$OUT/www"
+cp "$OUT/entity.json" "$OUT/www/entity.json"
+cat > "$OUT/nginx.conf" <<CONF
+worker_processes 2;
+pid $PWD/$OUT/nginx.pid;
+error_log $PWD/$OUT/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server { listen 127.0.0.1:7392; root $PWD/$OUT/www; location / { default_type application/json; } }
+}
+CONF
+nginx -c "$PWD/$OUT/nginx.conf" -p "$PWD/$OUT"
+sleep 0.5
+NGINX_PID=$(cat "$OUT/nginx.pid")
+wrk -t2 -c64 -d15s "http://127.0.0.1:7392/entity.json" > "$OUT/p5-nginx.txt"
+kill $NGINX_PID
+
+P1=$(value events_per_second "$OUT/p1.txt"); P1B=$(value rows_per_second "$OUT/p1-baseline.txt")
+P2=$(value appends_per_second "$OUT/p2.txt"); P2B=$(value commits_per_second "$OUT/p2-baseline.txt")
+P5=$(awk '/Requests\/sec/ {print $2}' "$OUT/p5.txt"); P5B=$(awk '/Requests\/sec/ {print $2}' "$OUT/p5-nginx.txt")
+P6=$(value hashed_mb_per_second "$OUT/p6.txt"); P6B=$(awk -v k="$OPENSSL_KBS" 'BEGIN { printf "%.1f", k * 1000 / 1e6 }')
+
+cat > Tools/BENCHMARKS.md <<MD
+# PlanLedger benchmarks
+
+Measured by \`Tools/bench.sh $EVENTS\` on $(date -u +%Y-%m-%d): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),
+$(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1), release build. Each ratio is against a
+baseline measured in the same run on the same machine (a shared, noisy one: treat single runs as ±15%).
+
+| | PlanLedger | baseline (same run) | ratio | target |
+|---|---|---|---|---|
+| P1 batch append, $EVENTS events in transactions of 1,000 (validation, domain rules, hashing, Merkle nodes, projections) | $P1 events/s | raw C inserts of the same rows and indexes: $P1B rows/s | $(ratio "$P1" "$P1B")× | ≥ 0.6× |
+| P2 64 HTTP clients appending one event each, durable | $P2 appends/s, p50 $(value p50_ms "$OUT/p2.txt") ms, p99 $(value p99_ms "$OUT/p2.txt") ms | single-row autocommit FULL commits: $P2B commits/s | $(ratio "$P2" "$P2B")× | ≥ 2×, p99 ≤ 20 ms |
+| P3 rebuild of all projections from $EVENTS events | $(value events_per_second "$OUT/p3.txt") events/s | — | — | ≥ 250k events/s |
+| P4 entity query p50 / p99: current | $(value current_p50_ms "$OUT/p4.txt") / $(value current_p99_ms "$OUT/p4.txt") ms | | | |
+| P4 as-of (random past transaction time) | $(value as_of_p50_ms "$OUT/p4.txt") / $(value as_of_p99_ms "$OUT/p4.txt") ms | current query | p50 $(value as_of_ratio_p50 "$OUT/p4.txt")× | p99 ≤ 2 ms, ratio ≤ 2 |
+| P4 valid-at (random past valid time) | $(value valid_at_p50_ms "$OUT/p4.txt") / $(value valid_at_p99_ms "$OUT/p4.txt") ms | current query | p50 $(value valid_at_ratio_p50 "$OUT/p4.txt")× | |
+| P4 both | $(value both_p50_ms "$OUT/p4.txt") / $(value both_p99_ms "$OUT/p4.txt") ms | current query | p99 $(value both_ratio_p99 "$OUT/p4.txt")× | |
+| P5 wrk keep-alive GET of an entity (64 connections, 15 s) | $P5 req/s | nginx serving the same JSON bytes as a static file: $P5B req/s | $(ratio "$P5" "$P5B")× | ≥ 0.3× |
+| P6 verify of $EVENTS events (mean event $MEAN bytes) | $(value events_per_second "$OUT/p6.txt") events/s = $P6 MB/s hashed | openssl speed sha256 at $MEAN-byte blocks: $P6B MB/s | $(ratio "$P6" "$P6B")× | ≥ 0.3× |
+| Peak RSS of serve holding the ledger, after P2 and P5 | $((RSS_KB / 1024)) MB | | | ≤ 200 MB |
+
+Raw outputs are in \`Tools/out/\` (not committed). See the notes below for what misses its target and why.
+MD
+cat Tools/BENCHMARKS.md
