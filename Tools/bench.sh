@@ -11,7 +11,8 @@ rm -f "$OUT"/bench.sqlite* "$OUT"/baseline*.sqlite*
 if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
     apt-get update -qq && apt-get install -y -qq wrk nginx-light >/dev/null
 fi
-swift build -c release --product planledger --product planledger-bench 2>&1 | tail -1
+swift build -c release --product planledger 2>&1 | tail -1
+swift build -c release --product planledger-bench 2>&1 | tail -1
 BIN=.build/release
 gcc -O2 -o "$OUT/sqlite_baseline" Tools/baseline/sqlite_baseline.c -lsqlite3
 value() { grep "^$1=" "$2" | cut -d= -f2; }

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-20}; TAMPER=${2:-1000}; FUZZ=${3:-20000}
 OUT=Tools/out/reliability
 rm -rf "$OUT"; mkdir -p "$OUT"
-swift build -c release --product planledger --product planledger-bench 2>&1 | tail -1
+swift build -c release --product planledger 2>&1 | tail -1
+swift build -c release --product planledger-bench 2>&1 | tail -1
 BIN=.build/release
 DB="$OUT/crash.sqlite"
 
