@@ -116,31 +116,3 @@ public struct ArchiveVerifier {
         return Report(manifest: manifest, events: events)
     }
 }
-
-/// An RFC 6962 tree folded leaf by leaf, keeping only its right edge: O(log n) memory for any size.
-struct FrontierTree {
-    private var frontier: [Digest?] = Array(repeating: nil, count: 64)
-    private(set) var size = 0
-
-    mutating func append(_ leaf: Digest) {
-        var hash = leaf
-        var index = size
-        var level = 0
-        while index & 1 == 1 {
-            hash = MerkleTree.nodeHash(frontier[level]!, hash)
-            frontier[level] = nil
-            level += 1
-            index >>= 1
-        }
-        frontier[level] = hash
-        size += 1
-    }
-
-    var root: Digest {
-        var root: Digest?
-        for level in 0..<63 where size >> level & 1 == 1 {
-            root = root.map { MerkleTree.nodeHash(frontier[level]!, $0) } ?? frontier[level]!
-        }
-        return root ?? MerkleTree.emptyRoot
-    }
-}

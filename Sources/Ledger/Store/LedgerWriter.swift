@@ -7,11 +7,10 @@ import SQLite
 final class LedgerWriter {
     /// The ledger's tail as of the last commit (or as it grows inside the open transaction).
     struct Tail {
-        var size: Int
         var lastRecordedAt: Timestamp
-        /// For each level, the newest complete left subtree still waiting for its right sibling. Together the
-        /// entries at the set bits of `size` are the right edge of the tree, which is all an append needs.
-        var frontier: [Digest?]
+        /// The right edge of the Merkle tree: all an append needs to add leaves and compute the root.
+        var tree: FrontierTree
+        var size: Int { tree.size }
     }
 
     let database: Database
@@ -23,7 +22,7 @@ final class LedgerWriter {
         self.database = database
         self.hook = hook
         self.clock = clock
-        self.tail = Tail(size: 0, lastRecordedAt: Timestamp(millisecondsSinceEpoch: 0), frontier: [])
+        self.tail = Tail(lastRecordedAt: Timestamp(millisecondsSinceEpoch: 0), tree: FrontierTree())
         try reloadTail()
     }
 
@@ -31,12 +30,9 @@ final class LedgerWriter {
     func reloadTail() throws {
         let size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
         let last = try database.scalarInt("SELECT recorded_at FROM events WHERE position = ?1", [.integer(Int64(size))])
-        var frontier: [Digest?] = Array(repeating: nil, count: 64)
         let nodes = DatabaseNodeSource(database: database)
-        for level in 0..<63 where size >> level & 1 == 1 {
-            frontier[level] = try nodes.node(level: level, index: (size >> level) - 1)
-        }
-        tail = Tail(size: size, lastRecordedAt: Timestamp(millisecondsSinceEpoch: last ?? 0), frontier: frontier)
+        tail = Tail(lastRecordedAt: Timestamp(millisecondsSinceEpoch: last ?? 0),
+                    tree: try FrontierTree(size: size) { try nodes.node(level: $0, index: $1) })
     }
 
     /// Appends one transaction inside the caller's open SQLite transaction, in its own savepoint: on a throw,
@@ -169,30 +165,16 @@ final class LedgerWriter {
 
     /// Adds leaf `tail.size` and stores every perfect subtree it completes (level ≥ 1; level 0 is `events.hash`).
     private func addLeaf(_ leaf: Digest) throws {
-        var hash = leaf
-        var index = tail.size
-        var level = 0
-        while index & 1 == 1 {
-            hash = MerkleTree.nodeHash(tail.frontier[level]!, hash)
-            tail.frontier[level] = nil
-            level += 1
-            index >>= 1
+        for node in tail.tree.append(leaf) {
             try database.run("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
-                             [.integer(Int64(level)), .integer(Int64(index)), .blob(hash.bytes)])
+                             [.integer(Int64(node.level)), .integer(Int64(node.index)), .blob(node.hash.bytes)])
         }
-        tail.frontier[level] = hash
-        tail.size += 1
     }
 
     /// The checkpoint at the current tail, from the frontier alone.
     func checkpoint() throws -> Checkpoint {
-        var root: Digest?
-        for level in 0..<63 where tail.size >> level & 1 == 1 {
-            let node = tail.frontier[level]!
-            root = root.map { MerkleTree.nodeHash(node, $0) } ?? node
-        }
-        return Checkpoint(size: tail.size, rootHash: root ?? MerkleTree.emptyRoot,
-                          recordedAt: tail.size == 0 ? clock() : tail.lastRecordedAt)
+        Checkpoint(size: tail.size, rootHash: tail.tree.root,
+                   recordedAt: tail.size == 0 ? clock() : tail.lastRecordedAt)
     }
 }
 

@@ -43,8 +43,8 @@ public struct LedgerVerifier {
             .flatMap { Int($0) } ?? -1)
         let rowCount = Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
         let total = max(recordedSize, rowCount)
-        var frontier: [Digest?] = Array(repeating: nil, count: 64)
-        var size = 0
+        var tree = FrontierTree()
+        var size: Int { tree.size }
         var lastRecordedAt: Int64 = .min
         var streams: [String: (version: Int, effectiveAt: Int64)] = [:]
         var failure: Failure?
@@ -52,13 +52,6 @@ public struct LedgerVerifier {
 
         func fail(_ position: Int, _ code: String, _ message: String) {
             if failure == nil { failure = Failure(position: position, code: code, message: message) }
-        }
-        func root() -> Digest {
-            var root: Digest?
-            for level in 0..<63 where size >> level & 1 == 1 {
-                root = root.map { MerkleTree.nodeHash(frontier[level]!, $0) } ?? frontier[level]!
-            }
-            return root ?? MerkleTree.emptyRoot
         }
         let storedNode = try database.prepare("SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2")
         let rows = try database.prepare("SELECT \(EventRow.columns) FROM events ORDER BY position")
@@ -98,28 +91,19 @@ public struct LedgerVerifier {
             streams[event.stream.description] = (event.version, event.effectiveAt.millisecondsSinceEpoch)
 
             // Fold the leaf into the tree and compare every completed node with the stored one.
-            var hash = computed
-            var index = size
-            var level = 0
-            while index & 1 == 1 {
-                hash = MerkleTree.nodeHash(frontier[level]!, hash)
-                frontier[level] = nil
-                level += 1
-                index >>= 1
-                try storedNode.bind([.integer(Int64(level)), .integer(Int64(index))])
+            for node in tree.append(computed) {
+                try storedNode.bind([.integer(Int64(node.level)), .integer(Int64(node.index))])
                 let stored = try storedNode.step() ? storedNode.blob(0) : nil
                 storedNode.reset()
-                if stored != hash.bytes {
+                if stored != node.hash.bytes {
                     // A row edited with its leaf hash recomputed: the stored subtree root no longer matches, which
                     // places the edit within the subtree's positions (the hash alone cannot say which).
-                    let first = (index << level) + 1
+                    let first = (node.index << node.level) + 1
                     fail(first, "merkle_node_mismatch",
-                         "positions \(first)–\(first + (1 << level) - 1) do not match the stored Merkle tree (level \(level), index \(index)): a record there was altered and its hash recomputed")
+                         "positions \(first)–\(first + (1 << node.level) - 1) do not match the stored Merkle tree (level \(node.level), index \(node.index)): a record there was altered and its hash recomputed")
                 }
             }
-            frontier[level] = hash
-            size += 1
-            if let expected, expected.size == size { expectedRoot = root() }
+            if let expected, expected.size == size { expectedRoot = tree.root }
             if size % 10_000 == 0 { progress?(size, total) }
         }
         progress?(size, total)
@@ -148,6 +132,6 @@ public struct LedgerVerifier {
                      "the ledger's first \(expected.size) events do not have the published root \(expected.rootHash.hex)")
             }
         }
-        return Report(size: size, rootHash: root(), failure: failure)
+        return Report(size: size, rootHash: tree.root, failure: failure)
     }
 }

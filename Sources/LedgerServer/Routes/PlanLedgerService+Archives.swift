@@ -10,14 +10,10 @@ extension PlanLedgerService {
         var options = ArchiveExporter.Options(asOf: try context.time("asOf"), createdBy: principal.actor)
         if let organisation = context.organisation() {
             guard let stream = StreamName(organisation) else { throw APIError.badRequest("invalid organisation", field: "organisation") }
-            let memory = try model.memory(of: stream, at: TimeSlice(asOf: options.asOf))
-            var streams: Set<String> = [organisation]
-            for section in ["owned", "handoversIn", "handoversOut"] {
-                for item in memory[section]?.arrayValue ?? [] { if let name = item["stream"]?.stringValue { streams.insert(name) } }
-            }
-            options.streams = streams
+            let slice = try model.archiveSlice(of: stream, asOf: options.asOf)
+            options.streams = slice.streams
             options.organisation = organisation
-            options.summary = memory
+            options.summary = slice.summary
         }
         let exporter = ArchiveExporter(ledger: ledger)
         let chosen = options

@@ -1,6 +1,7 @@
 import Archive
 import Foundation
 import Ledger
+import Projections
 
 /// `planledger export`: writes a self-verifying archive.
 enum ExportCommand: Command {
@@ -29,10 +30,10 @@ enum ExportCommand: Command {
         var options = ArchiveExporter.Options(asOf: try LedgerAccess.timestamp(arguments, "as-of"),
                                               createdBy: LedgerAccess.actor(arguments))
         if let organisation = arguments.value("organisation") {
-            let slice = try OrganisationSlice.make(ledger: ledger, organisation: LedgerAccess.organisationStream(organisation),
-                                                   asOf: options.asOf)
+            let stream = try LedgerAccess.streamName(LedgerAccess.organisationStream(organisation))
+            let slice = try PlanningReadModel(ledger: ledger).archiveSlice(of: stream, asOf: options.asOf)
             options.streams = slice.streams
-            options.organisation = slice.organisation
+            options.organisation = stream.description
             options.summary = slice.summary
         }
         let output: FileHandle

@@ -1,0 +1,48 @@
+/// An RFC 6962 tree folded leaf by leaf, keeping only its right edge: O(log n) memory for any size. The writer
+/// stores the nodes each append completes, `verify` compares them with the stored ones, and archive checks fold
+/// a whole ledger's leaves into its root.
+public struct FrontierTree: Sendable {
+    /// For each level, the newest complete left subtree still waiting for its right sibling. The entries at the
+    /// set bits of `size` are the right edge of the tree.
+    private var frontier: [Digest?] = Array(repeating: nil, count: 64)
+    public private(set) var size = 0
+
+    public init() {}
+
+    /// Adds the next leaf and returns the interior nodes it completes, lowest first: (level ≥ 1, index, hash),
+    /// where level L index i is the root of leaves [i·2^L, (i+1)·2^L).
+    @discardableResult
+    public mutating func append(_ leaf: Digest) -> [(level: Int, index: Int, hash: Digest)] {
+        var completed: [(level: Int, index: Int, hash: Digest)] = []
+        var hash = leaf
+        var index = size
+        var level = 0
+        while index & 1 == 1 {
+            hash = MerkleTree.nodeHash(frontier[level]!, hash)
+            frontier[level] = nil
+            level += 1
+            index >>= 1
+            completed.append((level, index, hash))
+        }
+        frontier[level] = hash
+        size += 1
+        return completed
+    }
+
+    /// Sets the right edge from stored nodes (when reopening a ledger of `size` leaves).
+    public init(size: Int, node: (_ level: Int, _ index: Int) throws -> Digest) rethrows {
+        self.size = size
+        for level in 0..<63 where size >> level & 1 == 1 {
+            frontier[level] = try node(level, (size >> level) - 1)
+        }
+    }
+
+    /// The root of the leaves appended so far (the empty tree's for none).
+    public var root: Digest {
+        var root: Digest?
+        for level in 0..<63 where size >> level & 1 == 1 {
+            root = root.map { MerkleTree.nodeHash(frontier[level]!, $0) } ?? frontier[level]!
+        }
+        return root ?? MerkleTree.emptyRoot
+    }
+}
