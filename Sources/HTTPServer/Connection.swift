@@ -99,7 +99,8 @@ final class Connection: @unchecked Sendable {
         let response = server.handler(request)
         switch response.body {
         case .bytes:
-            let ok = send(response.serialized(keepAlive: keepAlive))
+            // A HEAD response carries the GET response's headers (Content-Length included) and no body.
+            let ok = send(request.method == "HEAD" ? response.head(keepAlive: keepAlive) : response.serialized(keepAlive: keepAlive))
             report(request, response.status, start: started)
             return ok
         case .stream(let producer):

@@ -131,3 +131,18 @@ final class Collected: Sendable {
     func set(_ value: Int) { stored.withLock { $0 = value } }
     var value: Int? { stored.withLock { $0 } }
 }
+
+@Suite struct HTTPServerHeadTests {
+    @Test func headGetsHeadersWithoutABody() throws {
+        var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
+        configuration.shutdownGrace = 1
+        let server = HTTPServer(configuration: configuration) { _ in .text("hello") }
+        try server.start()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        try client.sendRaw("HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+        let head = try client.readStreamHead()
+        #expect(head.status == 200 && head.headers["content-length"] == "5")
+        #expect(try client.readResponse().text == "hello", "the next response follows directly: HEAD sent no body")
+    }
+}

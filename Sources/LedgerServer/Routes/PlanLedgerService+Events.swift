@@ -1,3 +1,4 @@
+import Dispatch
 import HTTPServer
 import Ledger
 
@@ -41,14 +42,16 @@ extension PlanLedgerService {
         return .stream(headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]) { writer in
             var cursor = start
             guard writer.write(Array(": planledger events after \(cursor)\n\n".utf8)) else { return }
+            var lastWrite = DispatchTime.now()
             while writer.isOpen {
                 guard let events = try? ledger.events(after: cursor, limit: 500) else { return }
                 if events.isEmpty {
-                    if !ledger.waitForEvents(after: cursor, timeout: min(interval, 1)) {
-                        // Quiet: a comment now and then keeps proxies from closing the stream and notices a gone client.
-                        if Int(Timestamp.now().millisecondsSinceEpoch / 1000) % max(1, Int(interval)) == 0 {
-                            guard writer.write(Array(": keep-alive\n\n".utf8)) else { return }
-                        }
+                    if !ledger.waitForEvents(after: cursor, timeout: min(interval, 1)),
+                        Double(DispatchTime.now().uptimeNanoseconds - lastWrite.uptimeNanoseconds) / 1e9 >= interval
+                    {
+                        // Quiet: a comment keeps proxies from closing the stream and notices a client that left.
+                        guard writer.write(Array(": keep-alive\n\n".utf8)) else { return }
+                        lastWrite = DispatchTime.now()
                     }
                     continue
                 }
@@ -59,6 +62,7 @@ extension PlanLedgerService {
                     chunk += Array("\n\n".utf8)
                 }
                 guard writer.write(chunk) else { return }
+                lastWrite = DispatchTime.now()
                 cursor = events.last!.position
             }
         }
