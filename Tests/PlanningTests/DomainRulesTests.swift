@@ -96,6 +96,10 @@ struct DomainRulesTests {
         #expect(try outcome("goal/G-9", goal("goal/G-1", "2021-12-31")) == "unknown_reference")  // before G-1 existed
         #expect(try outcome("goal/G-9", goal("measure/M-1", "2022-01-05")) == "wrong_kind")
         #expect(try outcome("goal/G-9", goal("goal/G-1", "2022-01-05")) == nil)
+        // Owners and forums are references too.
+        #expect(try outcome("goal/G-9", e("GoalDefined", at: "2022-01-05", ["title": "x", "level": "ambition", "owner": owner("organisation/NOPE")])) == "unknown_reference")
+        #expect(try outcome("decision/D-9", e("DecisionProposed", at: "2022-01-05", ["title": "t", "forum": ["organisation": "organisation/NOPE", "name": "B"],
+                                                                                    "question": "q", "options": [["key": "A", "summary": "a"]]])) == "unknown_reference")
     }
 
     @Test func goalParentsFormNoCycle() throws {

@@ -66,12 +66,13 @@ struct Rules<Reader: PlanningStateReader> {
         }
     }
 
-    /// Every referenced stream exists at the event's valid time (and is of a kind the schema allows).
+    /// Every referenced stream — every field the schema declares as a stream, owners and forums included —
+    /// exists at the event's valid time (its kind was checked with the schema).
     private func checkReferences() throws {
-        for reference in PlanningDomain.references(of: event) {
-            guard try reader.entity(reference.to, validAt: at) != nil else {
-                throw rule("unknown_reference", "\(reference.to) does not exist at \(at.rfc3339)",
-                           details: ["reference": .string(reference.to.description)])
+        for (path, stream) in PayloadValidator.streamReferences(data, fields: type.fields) {
+            guard try reader.entity(stream, validAt: at) != nil else {
+                throw rule("unknown_reference", "\(stream) does not exist at \(at.rfc3339)", field: path,
+                           details: ["reference": .string(stream.description)])
             }
         }
         if event.type == "GoalDefined" { try checkNoCycle(from: data["parent"]) }

@@ -65,6 +65,23 @@ enum PayloadValidator {
         }
     }
 
+    /// Every stream a payload refers to, with its field path: the fields declared `.stream`, at any depth. The
+    /// domain checks all of them exist, so a new reference field is covered by declaring its type.
+    static func streamReferences(_ value: JSONValue?, fields: [Field], path: String = "data") -> [(path: String, stream: StreamName)] {
+        guard case .object(let members)? = value else { return [] }
+        return fields.flatMap { field in references(members[field.name], field.type, path: "\(path).\(field.name)") }
+    }
+
+    private static func references(_ value: JSONValue?, _ type: FieldType, path: String) -> [(path: String, stream: StreamName)] {
+        switch type {
+        case .stream: return value?.stringValue.flatMap(StreamName.init).map { [(path, $0)] } ?? []
+        case .object(let fields): return streamReferences(value, fields: fields, path: path)
+        case .array(let element, _):
+            return (value?.arrayValue ?? []).enumerated().flatMap { references($1, element, path: "\(path)[\($0)]") }
+        default: return []
+        }
+    }
+
     static func error(_ code: String, _ path: String, _ message: String) -> LedgerError {
         LedgerError(.invalidInput, code: code, "\(path) \(message)", details: ["field": .string(path)])
     }
