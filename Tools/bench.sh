@@ -36,11 +36,11 @@ OPENSSL_KBS=$(awk '{ v=$NF; sub(/k$/, "", v); print v }' "$OUT/p6-openssl.txt")
 
 echo "P2 and P5: the server under load"
 PORT=7391
+TOKEN=$($BIN/planledger token create --role admin --label bench --db "$OUT/bench.sqlite" | tail -1)
 $BIN/planledger serve --db "$OUT/bench.sqlite" --port $PORT --quiet --max-connections 512 > "$OUT/serve.txt" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; [ -n "${NGINX_PID:-}" ] && kill $NGINX_PID 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q "listening" "$OUT/serve.txt" && break; sleep 0.2; done
-TOKEN=$($BIN/planledger token create --role admin --label bench --db "$OUT/bench.sqlite" | tail -1)
 $BIN/planledger-bench http-append --port $PORT --token "$TOKEN" --clients 64 --per-client 50 > "$OUT/p2.txt"
 "$OUT/sqlite_baseline" autocommit "$OUT/baseline-autocommit.sqlite" 2000 > "$OUT/p2-baseline.txt"
 

@@ -283,3 +283,23 @@ import Testing
         #expect(ledger.waitForEvents(after: 0, timeout: 1))
     }
 }
+
+/// Two writers on one file (a CLI command beside a running server): each continues from the ledger as it is.
+@Suite struct SharedFileTests {
+    @Test func appendsFromAnotherConnectionAreContinuedNotOverwritten() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("shared.sqlite")
+        let server = try Ledger(path: path)
+        let cli = try Ledger(path: path)
+        _ = try server.append(transaction("goal/S-1", .any, event()))
+        _ = try cli.append(transaction("goal/C-1", .any, event()))
+        _ = try cli.append(transaction("goal/C-2", .any, event()))
+        let third = try server.append(transaction("goal/S-2", .any, event()))
+        #expect(third.events[0].position == 4)
+        #expect(third.checkpoint.size == 4)
+        cli.close()
+        server.close()
+        #expect(try LedgerVerifier(path: path).verify().isValid)
+    }
+}

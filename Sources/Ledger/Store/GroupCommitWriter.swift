@@ -90,7 +90,9 @@ final class GroupCommitWriter: @unchecked Sendable {
         results.reserveCapacity(batch.count)
         do {
             try writer.database.execute("BEGIN IMMEDIATE")
+            try writer.refreshIfAppendedElsewhere()
         } catch {
+            if writer.database.isInTransaction { try? writer.database.execute("ROLLBACK") }
             let failure = LedgerWriter.ledgerError(error)
             for pending in batch { pending.completion(.failure(failure)) }
             return

@@ -35,6 +35,14 @@ final class LedgerWriter {
                     tree: try FrontierTree(size: size) { try nodes.node(level: $0, index: $1) })
     }
 
+    /// Called with the write lock held (after `BEGIN IMMEDIATE`): if another process (a CLI command beside a running
+    /// server) appended since our tail was read, re-read it, so positions and the Merkle tree continue from the
+    /// ledger as it is rather than as this process last saw it.
+    func refreshIfAppendedElsewhere() throws {
+        let stored = Int(try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'size'").flatMap { Int($0) } ?? 0)
+        if stored != tail.size { try reloadTail() }
+    }
+
     /// Appends one transaction inside the caller's open SQLite transaction, in its own savepoint: on a throw,
     /// nothing of it remains and `tail` is unchanged.
     func append(_ transaction: AppendTransaction) throws(LedgerError) -> AppendResult {
