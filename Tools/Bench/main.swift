@@ -105,7 +105,8 @@ do {
         let clients = number("clients", 64), perClient = number("per-client", 50)
         let latencies = LatencyLog()
         let start = DispatchTime.now()
-        DispatchQueue.concurrentPerform(iterations: clients) { client in
+        // One thread per client: concurrentPerform would run only as many clients at once as there are cores.
+        concurrently(clients) { client in
             guard let connection = try? BlockingHTTPClient(port: port) else { return }
             for n in 0..<perClient {
                 let body = #"{"streams":[{"stream":"measure/R1-M\#(client % 10)","events":[{"type":"MeasureReadingRecorded","effectiveAt":"2030-01-01","data":{"value":\#(n),"at":"2030-01-01"}}]}]}"#
@@ -134,7 +135,7 @@ do {
         log.seekToEndOfFile()
         let lock = NSLock()
         let round = option("round") ?? "0"
-        DispatchQueue.concurrentPerform(iterations: number("clients", 64)) { client in
+        concurrently(number("clients", 64)) { client in
             guard let connection = try? BlockingHTTPClient(port: port) else { return }
             for n in 0..<100_000 {
                 let id = UUID().uuidString.lowercased()
@@ -205,6 +206,21 @@ do {
     }
 } catch {
     fail("\(error)")
+}
+
+/// Runs `body` on `count` threads at once and waits for all of them.
+func concurrently(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        let thread = Thread {
+            body(index)
+            group.leave()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+    group.wait()
 }
 
 final class LatencyLog: @unchecked Sendable {
