@@ -27,7 +27,8 @@ final class Connection: @unchecked Sendable {
     /// server stops. Deadlines are absolute: the head must arrive within `headerTimeout` of its first byte and the
     /// body within `bodyTimeout` of the head, however slowly the client trickles bytes.
     func run() {
-        defer { SystemCalls.shutdownAndClose(fd) }
+        var answeredWithError = false
+        defer { answeredWithError ? SystemCalls.lingeringClose(fd) : SystemCalls.shutdownAndClose(fd) }
         var parser = HTTPRequestParser(limits: configuration.limits)
         var scratch = [UInt8](repeating: 0, count: 64 * 1024)
         var sentContinue = false
@@ -44,6 +45,7 @@ final class Connection: @unchecked Sendable {
                 let response = HTTPResponse.error(status: error.status, code: error.code, message: error.message)
                 _ = send(response.serialized(keepAlive: false))
                 report(HTTPRequest(method: "-", target: "/"), response.status, start: requestStarted ?? Self.now())
+                answeredWithError = true
                 return
             }
             switch outcome {

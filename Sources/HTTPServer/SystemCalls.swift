@@ -133,6 +133,21 @@ enum SystemCalls {
         return recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0
     }
 
+    /// Closes after an error answer without losing it: stops sending, then reads and discards what the client is
+    /// still sending for up to `milliseconds`, so the kernel does not reset the connection (and drop our answer)
+    /// because unread input was left behind.
+    static func lingeringClose(_ fd: Int32, milliseconds: Int32 = 500) {
+        shutdown(fd, Int32(SHUT_WR))
+        var scratch = [UInt8](repeating: 0, count: 16 * 1024)
+        var remaining = milliseconds
+        while remaining > 0 {
+            let slice: Int32 = min(remaining, 100)
+            guard case .data = read(fd, milliseconds: slice, into: &scratch) else { break }
+            remaining -= slice
+        }
+        close(fd)
+    }
+
     static func shutdownAndClose(_ fd: Int32) {
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)

@@ -146,3 +146,21 @@ final class Collected: Sendable {
         #expect(try client.readResponse().text == "hello", "the next response follows directly: HEAD sent no body")
     }
 }
+
+@Suite struct HTTPServerErrorDeliveryTests {
+    /// A client still sending an oversized body receives the 413 rather than a connection reset.
+    @Test func oversizedBodyBeingSentStillGetsThe413() throws {
+        var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
+        configuration.limits.maximumBodyBytes = 1024
+        configuration.shutdownGrace = 1
+        let server = HTTPServer(configuration: configuration) { _ in .text("ok") }
+        try server.start()
+        defer { server.stop() }
+        for _ in 0..<20 {
+            let client = try BlockingHTTPClient(port: server.port)
+            try client.sendRaw("POST / HTTP/1.1\r\nContent-Length: 200000\r\n\r\n")
+            try? client.sendRaw([UInt8](repeating: 65, count: 64 * 1024))
+            #expect(try client.readResponse().status == 413)
+        }
+    }
+}
