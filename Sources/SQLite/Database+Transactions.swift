@@ -27,8 +27,7 @@ extension Database {
             try execute("RELEASE \(name)")
             return result
         } catch {
-            try? execute("ROLLBACK TO \(name)")
-            try? execute("RELEASE \(name)")
+            rollback(toSavepoint: name)
             throw error
         }
     }

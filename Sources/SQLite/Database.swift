@@ -9,6 +9,8 @@ public final class Database {
     let handle: OpaquePointer
     public let path: String
     private var statements: [String: Statement] = [:]
+    /// Retained here for as long as `handle`, whose rollback hook points at it.
+    let attachmentBox = AttachmentBox()
 
     public struct Options: Sendable {
         public var readOnly = false
@@ -39,6 +41,7 @@ public final class Database {
         self.path = path
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
+        Database.installRollbackHook(handle, attachmentBox)
         try execute("PRAGMA foreign_keys = ON")
         if !options.readOnly {
             let mode = try scalarText("PRAGMA journal_mode = WAL")

@@ -87,3 +87,66 @@ struct DatabaseTests {
         }
     }
 }
+
+/// A cache attached to a connection (`ConnectionAttachment`) must never outlive the data it mirrors.
+struct ConnectionAttachmentTests {
+    final class Marker: ConnectionAttachment {
+        var value = 0
+        init() {}
+    }
+
+    let path = NSTemporaryDirectory() + "sqlite-attachment-\(UUID().uuidString).sqlite"
+
+    func removeFiles() {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    @Test func survivesCommitsAndReleasedSavepoints() throws {
+        defer { removeFiles() }
+        let database = try Database(path: path)
+        database.attachment(Marker.self).value = 7
+        try database.transaction {
+            try database.savepoint { try database.execute("CREATE TABLE t (x)") }
+        }
+        #expect(database.attachment(Marker.self).value == 7)
+    }
+
+    @Test func isDroppedWhenASavepointRollsBack() throws {
+        defer { removeFiles() }
+        let database = try Database(path: path)
+        try database.transaction {
+            database.attachment(Marker.self).value = 7
+            _ = try? database.savepoint { () throws -> Void in
+                try database.execute("CREATE TABLE t (x)")
+                struct Refused: Error {}
+                throw Refused()
+            }
+            #expect(database.attachment(Marker.self).value == 0)
+        }
+    }
+
+    @Test func isDroppedByAnyFullRollbackThroughTheRollbackHook() throws {
+        defer { removeFiles() }
+        let database = try Database(path: path)
+        try database.execute("BEGIN IMMEDIATE")
+        database.attachment(Marker.self).value = 7
+        try database.execute("ROLLBACK")  // a plain statement: only SQLite's rollback hook sees it
+        #expect(database.attachment(Marker.self).value == 0)
+    }
+
+    @Test func isDroppedAfterAnotherConnectionCommits() throws {
+        defer { removeFiles() }
+        let database = try Database(path: path)
+        try database.execute("CREATE TABLE t (x)")
+        try database.dropAttachmentsIfChangedElsewhere()  // the baseline
+        database.attachment(Marker.self).value = 7
+        try database.run("INSERT INTO t VALUES (1)")  // our own commit does not count
+        try database.dropAttachmentsIfChangedElsewhere()
+        #expect(database.attachment(Marker.self).value == 7)
+
+        let other = try Database(path: path)
+        try other.run("INSERT INTO t VALUES (2)")
+        try database.dropAttachmentsIfChangedElsewhere()
+        #expect(database.attachment(Marker.self).value == 0)
+    }
+}

@@ -8,7 +8,7 @@ struct ProjectionStore: PlanningStateReader {
     let database: Database
     /// The slice reads default to; the domain's checks read "as recorded so far".
     var slice: TimeSlice = .now
-    /// Latest states already folded in this run (rebuild only: appends read back through their savepoints).
+    /// Latest states already folded on this connection (the writer's and rebuild's; views read at a slice).
     var cache: LatestStateCache? = nil
 
     // MARK: PlanningStateReader
@@ -57,7 +57,7 @@ struct ProjectionStore: PlanningStateReader {
     func latest(_ stream: StreamName) throws -> EntityState? {
         if let cached = cache?.states[stream] { return cached }
         let state = try entity(stream, at: .now)
-        if let state { cache?.states[stream] = state }
+        if let state { cache?.remember(state) }
         return state
     }
 
@@ -142,7 +142,18 @@ struct ProjectionStore: PlanningStateReader {
     static let singleValuedRelations: Set<String> = ["parent"]
 }
 
-/// Latest entity states kept in memory during one rebuild page.
-final class LatestStateCache {
-    var states: [StreamName: EntityState] = [:]
+/// The latest state of recently used streams, attached to the writer's (or rebuild's) connection so that the domain
+/// checks and the evolve step of an append do not read back and re-parse a stored state. The connection drops it on
+/// any rollback and when another connection commits (see `ConnectionAttachment`), so it never outlives what it
+/// mirrors. Bounded: when full it starts again empty, which costs one read per stream afterwards.
+final class LatestStateCache: ConnectionAttachment {
+    static let capacity = 50_000
+    private(set) var states: [StreamName: EntityState] = [:]
+
+    init() {}
+
+    func remember(_ state: EntityState) {
+        if states.count >= Self.capacity, states[state.stream] == nil { states.removeAll(keepingCapacity: true) }
+        states[state.stream] = state
+    }
 }

@@ -1,0 +1,83 @@
+import Foundation
+import Ledger
+import Planning
+import Testing
+
+@testable import Projections
+
+/// The writer keeps the latest entity states in memory between transactions (`LatestStateCache`). These are the
+/// ways that cache could go stale; each test fails if the cache survives the event that should drop it.
+@Suite struct WriterStateCacheTests {
+    let organisation = StreamAppend(
+        stream: StreamName("organisation/ORG")!, expectedVersion: .noStream,
+        events: [ProposedEvent(type: "OrganisationRegistered", data: ["name": "Org", "kind": "trust"])])
+
+    func goal(_ id: String) -> StreamAppend {
+        StreamAppend(stream: StreamName("goal/\(id)")!, expectedVersion: .noStream, events: [
+            ProposedEvent(type: "GoalDefined", data: ["title": "Goal", "level": "objective",
+                                                     "owner": ["organisation": "organisation/ORG", "role": "Director"]])])
+    }
+
+    func measure(of goal: String) -> StreamAppend {
+        StreamAppend(stream: StreamName("measure/M-\(UUID().uuidString.prefix(8))")!, expectedVersion: .noStream, events: [
+            ProposedEvent(type: "MeasureDefined", data: ["goal": .string("goal/\(goal)"), "title": "Waits", "unit": "weeks",
+                                                        "direction": "lower_is_better", "baseline": ["value": 10, "at": "2023-12-01"]])])
+    }
+
+    func close(_ id: String) -> StreamAppend {
+        StreamAppend(stream: StreamName("goal/\(id)")!, expectedVersion: .any, events: [
+            ProposedEvent(type: "GoalClosed", data: ["outcome": "achieved", "narrative": "Done."])])
+    }
+
+    let actor = Actor(id: "tester", role: "planner")
+
+    @Test func aRefusedTransactionLeavesNoCachedState() throws {
+        let test = try TestLedger()
+        defer { test.close() }
+        try test.append(AppendTransaction(streams: [organisation], actor: actor), at: time("2024-01-01"))
+        // The goal is folded (and cached) before the second stream's event is refused, so the whole transaction
+        // is rolled back.
+        let refused = AppendTransaction(streams: [goal("G-GHOST"), measure(of: "G-NOWHERE")], actor: actor)
+        #expect(throws: LedgerError.self) { try test.append(refused, at: time("2024-01-02")) }
+        // The goal was never stored: a measure on it must be refused, whatever the writer saw before.
+        do {
+            try test.append(AppendTransaction(streams: [measure(of: "G-GHOST")], actor: actor), at: time("2024-01-03"))
+            Issue.record("a measure on a goal from a refused transaction was accepted")
+        } catch let error as LedgerError {
+            #expect(error.code == "unknown_reference")
+        }
+    }
+
+    @Test func aCommitByAnotherConnectionIsSeen() throws {
+        let test = try TestLedger()
+        defer { test.close() }
+        try test.append(AppendTransaction(streams: [organisation, goal("G1")], actor: actor), at: time("2024-01-01"))
+        try test.append(AppendTransaction(streams: [measure(of: "G1")], actor: actor), at: time("2024-01-02"))  // G1 cached
+
+        // A second process closes the goal behind the first one's back.
+        let other = try Ledger(path: test.path, hook: PlanningProjector(), clock: { time("2024-01-03") })
+        _ = try other.append(AppendTransaction(streams: [close("G1")], actor: actor))
+        other.close()
+
+        // The first ledger must see the goal as closed: closing it again ends a life cycle that has ended.
+        do {
+            try test.append(AppendTransaction(streams: [close("G1")], actor: actor), at: time("2024-01-04"))
+            Issue.record("a goal closed by another connection was closed again")
+        } catch let error as LedgerError {
+            #expect(error.code == "invalid_transition")
+        }
+    }
+
+    @Test func incrementalProjectionsStillEqualARebuildAfterRefusals() throws {
+        let test = try TestLedger()
+        defer { test.close() }
+        try test.append(AppendTransaction(streams: [organisation, goal("G1")], actor: actor), at: time("2024-01-01"))
+        _ = try? test.append(AppendTransaction(streams: [close("G1"), measure(of: "G-NOWHERE")], actor: actor), at: time("2024-01-02"))
+        try test.append(AppendTransaction(streams: [measure(of: "G1")], actor: actor), at: time("2024-01-03"))
+        let before = try test.model.entity(StreamName("goal/G1")!, at: .now)
+        try ProjectionRebuilder(path: test.path, hook: PlanningProjector()).rebuild()
+        let after = try test.model.entity(StreamName("goal/G1")!, at: .now)
+        #expect(before == after)
+        #expect(before["status"]?.stringValue == "active")
+    }
+}
