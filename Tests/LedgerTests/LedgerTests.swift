@@ -32,6 +32,22 @@ import Testing
         #expect(try ledger.checkpoint() == first.checkpoint)
     }
 
+    @Test func eventsSentWithoutIdsGetDistinctLowercaseVersion4UUIDs() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        defer { ledger.close() }
+        let events = (0..<200).map { _ in event("A") }
+        let append = StreamAppend(stream: StreamName("goal/G-1")!, expectedVersion: .noStream, events: events)
+        let ids = try ledger.append(AppendTransaction(streams: [append], actor: testActor)).events.map(\.id)
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            #expect(id == id.lowercased() && UUID(uuidString: id) != nil)
+            let bytes = Array(id.utf8)
+            #expect(bytes[14] == UInt8(ascii: "4"))  // version 4
+            #expect([UInt8(ascii: "8"), UInt8(ascii: "9"), UInt8(ascii: "a"), UInt8(ascii: "b")].contains(bytes[19]))  // variant
+        }
+    }
+
     @Test func servedEnvelopeRecomputesToItsHash() throws {
         defer { directory.remove() }
         let ledger = try openLedger()
