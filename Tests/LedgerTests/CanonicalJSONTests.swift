@@ -47,7 +47,7 @@ struct CanonicalJSONTests {
     /// Member names sort by UTF-16 code units (RFC 8785 section 3.2.3), not by UTF-8 bytes or scalars.
     @Test func memberOrderIsByUTF16CodeUnits() throws {
         let input = #"{"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"}"#
-        let keys = CanonicalJSON.sortedKeys(try JSONParser.parse(input).objectValue!)
+        let keys = CanonicalJSON.sortedMembers(try JSONParser.parse(input).objectValue!).map(\.key)
         #expect(keys.map { $0.unicodeScalars.first!.value } == [0x0D, 0x31, 0x80, 0xF6, 0x20AC, 0x1F600, 0xFB33])
     }
 

@@ -38,27 +38,25 @@ public enum CanonicalJSON {
             output.append(UInt8(ascii: "]"))
         case .object(let members):
             output.append(UInt8(ascii: "{"))
-            for (offset, key) in sortedKeys(members).enumerated() {
+            for (offset, member) in sortedMembers(members).enumerated() {
                 if offset > 0 { output.append(UInt8(ascii: ",")) }
-                writeString(key, to: &output)
+                writeString(member.key, to: &output)
                 output.append(UInt8(ascii: ":"))
-                write(members[key]!, to: &output)
+                write(member.value, to: &output)
             }
             output.append(UInt8(ascii: "}"))
         }
     }
 
-    /// Member names in JCS order: by UTF-16 code units. That is the order of their UTF-8 bytes unless a name holds a
-    /// character above U+FFFF (a 4-byte UTF-8 sequence, a surrogate pair in UTF-16), so bytes are compared first
-    /// and UTF-16 only for those.
-    static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
-        members.keys.sorted(by: precedes)
-    }
-
-    @inline(__always)
-    static func precedes(_ left: String, _ right: String) -> Bool {
-        let simple = !left.utf8.contains { $0 >= 0xF0 } && !right.utf8.contains { $0 >= 0xF0 }
-        return simple ? left.utf8.lexicographicallyPrecedes(right.utf8) : left.utf16.lexicographicallyPrecedes(right.utf16)
+    /// Members in JCS order: by their names' UTF-16 code units. That is the order of the names' UTF-8 bytes unless a
+    /// name holds a character above U+FFFF (a 4-byte UTF-8 sequence, a surrogate pair in UTF-16), so the names are
+    /// scanned once and UTF-16 is compared only when one has such a character.
+    static func sortedMembers(_ members: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
+        let pairs = Array(members)
+        if pairs.contains(where: { $0.key.utf8.contains { $0 >= 0xF0 } }) {
+            return pairs.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
+        }
+        return pairs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     }
 
     public static func writeString(_ string: String, to output: inout [UInt8]) {
