@@ -14,24 +14,31 @@ public struct PlanningProjector: LedgerHook {
 
     public func currentSchemaVersion(of type: String) -> Int? { PlanningDomain.schemaVersion(of: type) }
 
+    /// Empty tables without their secondary indexes: `finishRebuild` builds those once the tables are full.
     public func resetProjections(database: Database) throws {
+        database.dropAttachments()
         try ProjectionSchema.drop(in: database)
-        try ProjectionSchema.create(in: database)
+        try ProjectionSchema.createTables(in: database)
+    }
+
+    public func finishRebuild(database: Database) throws {
+        try ProjectionSchema.createIndexes(in: database)
     }
 
     public func project(_ record: RecordedEvent, database: Database) throws {
-        try Self.project(record, store: ProjectionStore(database: database))
+        try project([record], database: database)
     }
 
-    /// Rebuild's path: the latest state of each stream is kept in memory for the page instead of being read back.
+    /// Rebuild's path: the latest state of each stream is kept in memory across pages instead of being read back.
     public func project(_ records: [RecordedEvent], database: Database) throws {
-        let store = ProjectionStore(database: database, cache: LatestStateCache())
+        let store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
         for record in records { try Self.project(record, store: store) }
     }
 
     public func apply(_ records: [RecordedEvent], database: Database) throws {
-        // The cache lives for this one transaction: if it is refused, the savepoint and the cache go together.
-        let store = ProjectionStore(database: database, cache: LatestStateCache())
+        // Latest states stay cached on the writer's connection from one transaction to the next; the connection
+        // drops the cache whenever a transaction is refused or rolled back, or another process commits.
+        let store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
         for (index, record) in records.enumerated() {
             do {
                 try PlanningDomain.decide(record, reader: store)
@@ -48,7 +55,7 @@ public struct PlanningProjector: LedgerHook {
         let database = store.database
         let previous = try store.latest(record.stream)
         let state = PlanningDomain.evolve(previous, record)
-        store.cache?.states[record.stream] = state
+        store.cache?.remember(state)
         let times: [SQLiteValue] = [.integer(Int64(record.position)), .integer(record.recordedAt.millisecondsSinceEpoch),
                                     .integer(record.effectiveAt.millisecondsSinceEpoch)]
         try database.run(

@@ -17,8 +17,13 @@ public protocol LedgerHook: Sendable {
     /// before it, and updates the read models. Throws a `LedgerError` located with `at(eventIndex:)` to reject.
     func apply(_ records: [RecordedEvent], database: Database) throws
 
-    /// Drops and recreates the hook's projection tables, empty.
+    /// Drops and recreates the hook's projection tables, empty. The first step of `rebuild`.
     func resetProjections(database: Database) throws
+
+    /// The last step of `rebuild`, after every record was projected, in the same transaction. A hook may leave its
+    /// secondary indexes out of `resetProjections` and create them here: building an index once over a full table
+    /// is much faster than updating it row by row.
+    func finishRebuild(database: Database) throws
 
     /// Folds one already-accepted record into the projections, without re-validating it.
     func project(_ record: RecordedEvent, database: Database) throws
@@ -32,6 +37,8 @@ extension LedgerHook {
     public func project(_ records: [RecordedEvent], database: Database) throws {
         for record in records { try project(record, database: database) }
     }
+
+    public func finishRebuild(database: Database) throws {}
 }
 
 /// A ledger with no domain: any event type is accepted at schema version 1.
@@ -80,6 +87,10 @@ public struct RoutingHook: LedgerHook {
 
     public func resetProjections(database: Database) throws {
         for hook in all { try hook.resetProjections(database: database) }
+    }
+
+    public func finishRebuild(database: Database) throws {
+        for hook in all { try hook.finishRebuild(database: database) }
     }
 
     public func project(_ record: RecordedEvent, database: Database) throws {

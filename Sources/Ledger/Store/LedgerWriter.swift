@@ -39,6 +39,8 @@ final class LedgerWriter {
     /// server) appended since our tail was read, re-read it, so positions and the Merkle tree continue from the
     /// ledger as it is rather than as this process last saw it.
     func refreshIfAppendedElsewhere() throws {
+        // Anything another connection committed (an append, a rebuild) may be missing from the hook's caches.
+        try database.dropAttachmentsIfChangedElsewhere()
         let stored = Int(try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'size'").flatMap { Int($0) } ?? 0)
         if stored != tail.size { try reloadTail() }
     }
@@ -54,8 +56,7 @@ final class LedgerWriter {
             try database.execute("RELEASE append")
             return result
         } catch {
-            try? database.execute("ROLLBACK TO append")
-            try? database.execute("RELEASE append")
+            database.rollback(toSavepoint: "append")
             tail = saved
             throw Self.ledgerError(error)
         }
@@ -77,6 +78,9 @@ final class LedgerWriter {
         let recordedAt = max(clock(), tail.lastRecordedAt)
         var records: [RecordedEvent] = []
         records.reserveCapacity(flat.count)
+        // Each payload's canonical text, encoded once for both the hash and the stored row.
+        var canonicalData: [String] = []
+        canonicalData.reserveCapacity(flat.count)
         var index = 0
         for append in transaction.streams {
             let current = try database.first(
@@ -113,20 +117,29 @@ final class LedgerWriter {
                     actor: transaction.actor, reason: proposed.reason, correlationId: proposed.correlationId,
                     causationId: proposed.causationId, data: proposed.data,
                     hash: MerkleTree.emptyRoot)
-                records.append(unhashed.withHash(unhashed.computedHash))
+                let data = CanonicalJSON.string(proposed.data)
+                let hash = MerkleTree.leafHash(EnvelopeEncoder.encode(unhashed, canonicalData: data.utf8))
+                records.append(unhashed.withHash(hash))
+                canonicalData.append(data)
             }
         }
 
         try hook.apply(records, database: database)
-        try store(records)
+        try store(records, canonicalData: canonicalData)
         return AppendResult(events: records, checkpoint: try checkpoint(), alreadyStored: false)
     }
 
     /// Stores records that are complete and checked (positions continue the tail, hashes computed): the event rows,
     /// the streams' versions, the Merkle nodes they complete and the committed size. Shared by appends and imports.
-    func store(_ records: [RecordedEvent]) throws {
-        for record in records {
-            try database.run(EventRow.insertSQL, EventRow.values(record, canonicalData: CanonicalJSON.string(record.data)))
+    /// - Parameter canonicalData: each record's `data` as canonical JSON text, when the caller has it already.
+    func store(_ records: [RecordedEvent], canonicalData: [String]? = nil) throws {
+        for (index, record) in records.enumerated() {
+            let data = canonicalData?[index] ?? CanonicalJSON.string(record.data)
+            try database.run(EventRow.insertSQL, EventRow.values(record, canonicalData: data))
+            try addLeaf(record.hash)
+            tail.lastRecordedAt = record.recordedAt
+            // A stream's events are contiguous in a transaction: its row is written once, at its last event.
+            if index + 1 < records.count, records[index + 1].stream == record.stream { continue }
             try database.run(
                 """
                 INSERT INTO streams (stream, kind, version, last_effective_at) VALUES (?1, ?2, ?3, ?4)
@@ -134,8 +147,6 @@ final class LedgerWriter {
                 """,
                 [.text(record.stream.description), .text(record.stream.kind), .integer(Int64(record.version)),
                  .integer(record.effectiveAt.millisecondsSinceEpoch)])
-            try addLeaf(record.hash)
-            tail.lastRecordedAt = record.recordedAt
         }
         try database.run("UPDATE ledger_meta SET value = ?1 WHERE key = 'size'", [.text(String(tail.size))])
     }

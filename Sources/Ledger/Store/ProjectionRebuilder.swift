@@ -1,11 +1,18 @@
+import Foundation
 import SQLite
 
 /// `planledger rebuild`: drops a hook's projection tables and refolds them from the log in position order, with
 /// the same code appends use. One write transaction on its own connection: readers see the old projections or
 /// the new ones, never a mix, and a failure leaves the old ones in place.
+///
+/// The log is read and decoded on a second thread and connection while this one projects, so the two halves of
+/// the work use both cores. The write transaction is opened first: it holds the write lock, so the reading
+/// connection's snapshot has exactly the events this transaction sees.
 public struct ProjectionRebuilder {
     public let path: String
     public let hook: any LedgerHook
+    /// Events per page handed from the reading thread to the projecting one.
+    public var pageSize = 2_000
 
     public init(path: String, hook: any LedgerHook) {
         self.path = path
@@ -20,21 +27,96 @@ public struct ProjectionRebuilder {
             try LedgerSchema.create(in: database)
             try hook.resetProjections(database: database)
             let total = Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
+            let pages = PageReader(path: path, pageSize: pageSize)
+            defer { pages.stop() }
             var done = 0
-            var after = 0
-            while true {
-                // Pages of the log: each page's statement is finished before the projections' statements run.
-                let page = try database.map(
-                    "SELECT \(EventRow.columns) FROM events WHERE position > ?1 ORDER BY position LIMIT 10000",
-                    [.integer(Int64(after))]) { row throws in try EventRow.decode(row) }
-                guard let last = page.last else { break }
+            while let page = try pages.next() {
                 try hook.project(page, database: database)
                 done += page.count
-                after = last.position
                 progress?(done, total)
             }
+            guard done == total else {
+                throw LedgerError(.storage, code: "storage_error",
+                                  "the rebuild read \(done) events but the ledger has \(total)")
+            }
+            try hook.finishRebuild(database: database)
             if total == 0 { progress?(0, 0) }
             return done
         }
+    }
+}
+
+/// Reads and decodes the log in pages on its own thread and connection, at most a few pages ahead of the consumer.
+private final class PageReader: @unchecked Sendable {
+    // @unchecked: the mutable state is guarded by `condition`; the thread's connection never leaves the thread.
+    private let condition = NSCondition()
+    private var ready: [[RecordedEvent]] = []
+    private var finished = false
+    private var failure: (any Error)?
+    private var stopping = false
+    private static let pagesAhead = 4
+
+    init(path: String, pageSize: Int) {
+        let thread = Thread { [self] in
+            do {
+                let database = try Database(path: path, options: .init(readOnly: true, create: false))
+                try database.transaction(.deferred) {
+                    var after = 0
+                    while true {
+                        let page = try database.map(
+                            "SELECT \(EventRow.columns) FROM events WHERE position > ?1 ORDER BY position LIMIT ?2",
+                            [.integer(Int64(after)), .integer(Int64(pageSize))]) { row throws in try EventRow.decode(row) }
+                        guard let last = page.last, self.hand(page) else { break }
+                        after = last.position
+                    }
+                }
+                self.finish(nil)
+            } catch {
+                self.finish(error)
+            }
+        }
+        thread.name = "planledger-rebuild-reader"
+        thread.start()
+    }
+
+    /// Queues a page, waiting while the consumer is far enough behind; false once the consumer has stopped.
+    private func hand(_ page: [RecordedEvent]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.count >= Self.pagesAhead && !stopping { condition.wait() }
+        guard !stopping else { return false }
+        ready.append(page)
+        condition.broadcast()
+        return true
+    }
+
+    private func finish(_ error: (any Error)?) {
+        condition.lock()
+        failure = error
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next page in position order, nil after the last; rethrows the reading thread's error.
+    func next() throws -> [RecordedEvent]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.isEmpty && !finished { condition.wait() }
+        if !ready.isEmpty {
+            condition.broadcast()
+            return ready.removeFirst()
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// Tells the reading thread to stop (after the last page, or when projecting failed) and waits for it.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
     }
 }
