@@ -20,7 +20,7 @@ public final class Ledger: Sendable {
                 clock: @escaping @Sendable () -> Timestamp = Timestamp.now) throws
     {
         self.path = path
-        let database = try Database(path: path)
+        let database = try Database(path: path, options: .writer)
         try database.transaction {
             try LedgerSchema.create(in: database)
             try hook.prepare(database: database)

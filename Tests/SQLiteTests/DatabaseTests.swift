@@ -19,6 +19,15 @@ struct DatabaseTests {
         }
     }
 
+    @Test func writerOptionsSetThePageCacheAndCheckpointInterval() throws {
+        defer { removeFiles() }
+        let writer = try Database(path: path, options: .writer)
+        #expect(try writer.scalarInt("PRAGMA cache_size") == -65_536)
+        #expect(try writer.scalarInt("PRAGMA wal_autocheckpoint") == 4_000)
+        let reader = try Database(path: path, options: .init(readOnly: true))
+        #expect(try reader.scalarInt("PRAGMA wal_autocheckpoint") == 1_000)  // SQLite's default, untouched
+    }
+
     @Test func bindsAndReadsEveryType() throws {
         defer { removeFiles() }
         let database = try Database(path: path)

@@ -14,7 +14,7 @@ public final class LedgerImporter {
     /// Opens `path` (creating it if needed) and starts the import transaction.
     /// - Throws: `LedgerError` `target_not_empty` when the ledger already holds events.
     public init(path: String, hook: any LedgerHook) throws {
-        let database = try Database(path: path)
+        let database = try Database(path: path, options: .writer)
         try database.transaction {
             try LedgerSchema.create(in: database)
             try hook.prepare(database: database)

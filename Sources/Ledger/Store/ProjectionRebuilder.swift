@@ -22,7 +22,9 @@ public struct ProjectionRebuilder {
     /// - Returns: the number of events folded.
     @discardableResult
     public func rebuild(progress: ((Int, Int) -> Void)? = nil) throws -> Int {
-        let database = try Database(path: path, options: .init(create: false))
+        var options = Database.Options.writer
+        options.create = false
+        let database = try Database(path: path, options: options)
         return try database.transaction {
             try LedgerSchema.create(in: database)
             try hook.resetProjections(database: database)
