@@ -62,6 +62,9 @@ public final class Database {
             }
         }
         try execute("PRAGMA synchronous = FULL")
+        // Statement journals (kept for a statement inside a savepoint, so that it alone can be undone) and other
+        // temporary files stay in memory: on disk, each one was a file created, written, fchown-ed and removed.
+        try execute("PRAGMA temp_store = MEMORY")
         if let kib = options.cacheSizeKiB { try execute("PRAGMA cache_size = -\(kib)") }
         if let pages = options.walAutocheckpointPages { try execute("PRAGMA wal_autocheckpoint = \(pages)") }
     }

@@ -19,11 +19,12 @@ struct DatabaseTests {
         }
     }
 
-    @Test func writerOptionsSetThePageCacheAndCheckpointInterval() throws {
+    @Test func writerOptionsSetThePageCacheCheckpointIntervalAndTempStore() throws {
         defer { removeFiles() }
         let writer = try Database(path: path, options: .writer)
         #expect(try writer.scalarInt("PRAGMA cache_size") == -65_536)
         #expect(try writer.scalarInt("PRAGMA wal_autocheckpoint") == 4_000)
+        #expect(try writer.scalarInt("PRAGMA temp_store") == 2)  // MEMORY: statement journals never touch the disk
         let reader = try Database(path: path, options: .init(readOnly: true))
         #expect(try reader.scalarInt("PRAGMA wal_autocheckpoint") == 1_000)  // SQLite's default, untouched
     }

@@ -14,9 +14,6 @@ enum AppendValidation {
         var copy = transaction
         var streamsSeen = Set<StreamName>()
         var idsSeen = Set<String>()
-        var generatedIds = EventIdGenerator(count: transaction.streams.reduce(0) { total, append in
-            total + append.events.count { $0.id == nil }
-        })
         var index = 0
         for (streamIndex, append) in transaction.streams.enumerated() {
             guard streamsSeen.insert(append.stream).inserted else {
@@ -58,7 +55,7 @@ enum AppendValidation {
                     }
                     id = uuid.uuidString.lowercased()
                 } else {
-                    id = generatedIds.next()
+                    id = EventIdGenerator.next()
                 }
                 guard idsSeen.insert(id).inserted else {
                     throw invalid("duplicate_id", "id", "event id \(id) appears twice in one transaction")
