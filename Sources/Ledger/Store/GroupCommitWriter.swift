@@ -89,7 +89,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         var results: [Result<AppendResult, LedgerError>] = []
         results.reserveCapacity(batch.count)
         do {
-            try writer.database.execute("BEGIN IMMEDIATE")
+            try writer.database.run("BEGIN IMMEDIATE")
             try writer.refreshIfAppendedElsewhere()
         } catch {
             if writer.database.isInTransaction { try? writer.database.execute("ROLLBACK") }
@@ -105,7 +105,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
         }
         do {
-            try writer.database.execute("COMMIT")
+            try writer.database.run("COMMIT")
         } catch {
             // Nothing of the batch is durable: undo, re-read the tail, and fail every transaction that had succeeded.
             try? writer.database.execute("ROLLBACK")

@@ -48,12 +48,14 @@ final class LedgerWriter {
     /// Appends one transaction inside the caller's open SQLite transaction, in its own savepoint: on a throw,
     /// nothing of it remains and `tail` is unchanged.
     func append(_ transaction: AppendTransaction) throws(LedgerError) -> AppendResult {
+        // Only ids the client chose can be a re-send; ids generated here are fresh.
+        let clientChoseIds = transaction.streams.contains { $0.events.contains { $0.id != nil } }
         let transaction = try AppendValidation.normalised(transaction)
         let saved = tail
         do {
-            try database.execute("SAVEPOINT append")
-            let result = try appendInSavepoint(transaction)
-            try database.execute("RELEASE append")
+            try database.run("SAVEPOINT append")
+            let result = try appendInSavepoint(transaction, mayBeResend: clientChoseIds)
+            try database.run("RELEASE append")
             return result
         } catch {
             database.rollback(toSavepoint: "append")
@@ -67,9 +69,9 @@ final class LedgerWriter {
         return LedgerError(.storage, code: "storage_error", "the ledger could not store the transaction: \(error)")
     }
 
-    private func appendInSavepoint(_ transaction: AppendTransaction) throws -> AppendResult {
+    private func appendInSavepoint(_ transaction: AppendTransaction, mayBeResend: Bool) throws -> AppendResult {
         let flat = transaction.flattened
-        if let stored = try storedResend(flat, actor: transaction.actor) {
+        if mayBeResend, let stored = try storedResend(flat, actor: transaction.actor) {
             return AppendResult(events: stored, checkpoint: try checkpoint(), alreadyStored: true)
         }
 
