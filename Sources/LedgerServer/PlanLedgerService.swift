@@ -13,6 +13,9 @@ public final class PlanLedgerService: Sendable {
     public let tokens: TokenRegistry
     public let metrics: Metrics
     let routes: [Route]
+    /// Each route's request counters, by the route's index; and those of requests no route matched.
+    private let routeCounters: [Metrics.RouteCounters]
+    private let unroutedCounters: Metrics.RouteCounters
     /// Seconds between keep-alive comments on the live event stream.
     let keepAliveInterval: Double
 
@@ -22,7 +25,10 @@ public final class PlanLedgerService: Sendable {
         self.tokens = TokenRegistry(ledger: ledger)
         self.metrics = metrics
         self.keepAliveInterval = keepAliveInterval
-        self.routes = Self.routes
+        let routes = Self.routes
+        self.routes = routes
+        self.routeCounters = routes.map { metrics.counters(route: $0.pattern) }
+        self.unroutedCounters = metrics.counters(route: "-")
     }
 
     /// Every route, method and pattern: the table `Schemas/openapi.json` is checked against.
@@ -32,18 +38,20 @@ public final class PlanLedgerService: Sendable {
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let started = DispatchTime.now()
-        let (response, pattern) = route(request)
-        metrics.recordRequest(route: pattern, status: response.status)
-        if request.method == "POST" && pattern == "/v1/transactions" {
+        let (response, index) = route(request)
+        metrics.recordRequest(index.map { routeCounters[$0] } ?? unroutedCounters, status: response.status)
+        if let index, routes[index].method == "POST" && routes[index].pattern == "/v1/transactions" {
             metrics.recordAppend(seconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
         }
         return response
     }
 
-    private func route(_ request: HTTPRequest) -> (HTTPResponse, String) {
+    /// The response, and the index of the route that answered (nil when none matched the path and method).
+    private func route(_ request: HTTPRequest) -> (HTTPResponse, Int?) {
         var allowed: [String] = []
-        for route in routes {
-            guard let parameters = route.match(request.path) else { continue }
+        let segments = Route.pathSegments(request.path)
+        for (index, route) in routes.enumerated() {
+            guard let parameters = route.match(segments: segments) else { continue }
             guard route.method == request.method || (route.method == "GET" && request.method == "HEAD") else {
                 allowed.append(route.method)
                 continue
@@ -51,28 +59,45 @@ public final class PlanLedgerService: Sendable {
             do {
                 let principal = try authorise(request, for: route)
                 return (try route.handler(self, RequestContext(request: request, principal: principal, parameters: parameters)),
-                        route.pattern)
+                        index)
             } catch {
-                return (.error(APIError.from(error)), route.pattern)
+                return (.error(APIError.from(error)), index)
             }
         }
         if !allowed.isEmpty {
             return (.error(APIError(status: 405, code: "method_not_allowed", "use \(allowed.joined(separator: " or ")) on \(request.path)")
-                        .with(header: ("Allow", allowed.joined(separator: ", ")))), "-")
+                        .with(header: ("Allow", allowed.joined(separator: ", ")))), nil)
         }
-        return (.error(APIError.notFound("no route for \(request.method) \(request.path); see /openapi.json")), "-")
+        return (.error(APIError.notFound("no route for \(request.method) \(request.path); see /openapi.json")), nil)
     }
 
     private func authorise(_ request: HTTPRequest, for route: Route) throws -> Principal? {
         guard let required = route.role else { return nil }
-        guard let header = request.headers["authorization"], header.lowercased().hasPrefix("bearer "),
-            let principal = try tokens.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        guard let secret = request.headers["authorization"].flatMap(Self.bearerToken),
+            let principal = try tokens.authenticate(secret)
         else { throw APIError.unauthenticated }
         guard principal.role.satisfies(required) else {
             throw APIError.forbidden("this route needs the \(required.rawValue) role; the token has \(principal.role.rawValue)")
         }
         return principal
     }
+
+    /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, blanks around the token
+    /// ignored), or nil. Works on the UTF-8 bytes: it runs on every request.
+    static func bearerToken(_ header: String) -> String? {
+        let bytes = header.utf8
+        let scheme = "bearer ".utf8
+        guard bytes.count > scheme.count,
+            zip(bytes, scheme).allSatisfy({ byte, expected in Self.asciiLowercased(byte) == expected })
+        else { return nil }
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var token = bytes.dropFirst(scheme.count)
+        while let first = token.first, isBlank(first) { token = token.dropFirst() }
+        while let last = token.last, isBlank(last) { token = token.dropLast() }
+        return token.isEmpty ? nil : String(token)
+    }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
 }
 
 extension APIError {
