@@ -11,6 +11,11 @@ public final class PlanLedgerService: Sendable {
     public let ledger: Ledger
     public let model: PlanningReadModel
     public let tokens: TokenRegistry
+    /// The tokens in memory, kept exact by `changes`.
+    let tokenTable: TokenTable
+    /// Whether anything was committed (here or by another process) since a cache was filled.
+    let changes: CommitWatch
+    let responses = ResponseCache()
     public let metrics: Metrics
     let routes: [Route]
     /// Each route's request counters, by the route's index; and those of requests no route matched.
@@ -23,6 +28,8 @@ public final class PlanLedgerService: Sendable {
         self.ledger = ledger
         self.model = PlanningReadModel(ledger: ledger)
         self.tokens = TokenRegistry(ledger: ledger)
+        self.tokenTable = TokenTable(registry: tokens)
+        self.changes = CommitWatch(path: ledger.path)
         self.metrics = metrics
         self.keepAliveInterval = keepAliveInterval
         let routes = Self.routes
@@ -57,9 +64,23 @@ public final class PlanLedgerService: Sendable {
                 continue
             }
             do {
-                let principal = try authorise(request, for: route)
-                return (try route.handler(self, RequestContext(request: request, principal: principal, parameters: parameters)),
-                        index)
+                var generation: Int?
+                var principal: Principal?
+                if let required = route.role {
+                    // Seen before anything is read, so whatever is read or cached under it is at least this new.
+                    let seen = try changes.generation()
+                    principal = try authorise(request, requiring: required, generation: seen)
+                    generation = seen
+                }
+                let cacheKey = route.cacheable ? generation.map { ($0, request.target) } : nil
+                if let (generation, target) = cacheKey, let cached = responses.response(for: target, generation: generation) {
+                    return (cached, index)
+                }
+                let response = try route.handler(self, RequestContext(request: request, principal: principal, parameters: parameters))
+                if let (generation, target) = cacheKey, response.status == 200 {
+                    responses.store(response, for: target, generation: generation)
+                }
+                return (response, index)
             } catch {
                 return (.error(APIError.from(error)), index)
             }
@@ -71,10 +92,9 @@ public final class PlanLedgerService: Sendable {
         return (.error(APIError.notFound("no route for \(request.method) \(request.path); see /openapi.json")), nil)
     }
 
-    private func authorise(_ request: HTTPRequest, for route: Route) throws -> Principal? {
-        guard let required = route.role else { return nil }
+    private func authorise(_ request: HTTPRequest, requiring required: Role, generation: Int) throws -> Principal {
         guard let secret = request.headers["authorization"].flatMap(Self.bearerToken),
-            let principal = try tokens.authenticate(secret)
+            let principal = try tokenTable.authenticate(secret, generation: generation)
         else { throw APIError.unauthenticated }
         guard principal.role.satisfies(required) else {
             throw APIError.forbidden("this route needs the \(required.rawValue) role; the token has \(principal.role.rawValue)")

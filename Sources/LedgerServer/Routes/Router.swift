@@ -3,11 +3,14 @@ import HTTPServer
 import Ledger
 
 /// One route: method, path pattern (`/v1/entities/{kind}/{key}`), the least role that may call it (nil: public),
-/// and its handler.
+/// whether its answers may be cached, and its handler.
 struct Route: Sendable {
     let method: String
     let pattern: String
     let role: Role?
+    /// True only when the answer depends on nothing but the committed ledger and the request target: not on the
+    /// caller (beyond being allowed to call), not on the clock. Such answers are kept until the next commit.
+    let cacheable: Bool
     let handler: @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse
     /// The pattern's segments, split once: every request is matched against every route.
     let segments: [Segment]
@@ -17,12 +20,13 @@ struct Route: Sendable {
         case parameter(String)
     }
 
-    init(method: String, pattern: String, role: Role?,
+    init(method: String, pattern: String, role: Role?, cacheable: Bool = false,
          handler: @escaping @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse)
     {
         self.method = method
         self.pattern = pattern
         self.role = role
+        self.cacheable = cacheable
         self.handler = handler
         self.segments = pattern.split(separator: "/").map { segment in
             segment.hasPrefix("{") && segment.hasSuffix("}") ? .parameter(String(segment.dropFirst().dropLast())) : .literal(segment)
