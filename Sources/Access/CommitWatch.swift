@@ -14,13 +14,17 @@ import Synchronization
 /// on a connection when another connection commits. The probes here never write, so every commit is another's.
 /// A probe's value only means something to the probe itself, so there is a small pool of them, and each one that
 /// sees its value move advances one shared counter; a new probe advances it too, since it saw nothing before it
-/// was opened. One probe is one autocommit read of a page header: no query, no lock held while it runs.
+/// was opened. The pool is bounded and its probes are kept for the watch's lifetime, so that advance happens a few
+/// times at start-up rather than whenever many threads ask at once (each would empty every cache); a caller
+/// finding every probe busy waits for one, which is brief: a probe is one autocommit read of the WAL index.
 public final class CommitWatch: @unchecked Sendable {
-    // @unchecked: a probe is used by one thread at a time (checked out under `lock`); `idle` is guarded by `lock`.
+    // @unchecked: a probe is used by one thread at a time (checked out under `available`); `idle` and `opened` are
+    // guarded by `available`.
     private let path: String
-    private let lock = NSLock()
+    private let available = NSCondition()
     private var idle: [Probe] = []
-    private let maximumIdle: Int
+    private var opened = 0
+    private let maximumProbes: Int
     private let counter = Atomic<Int>(0)
 
     private final class Probe {
@@ -39,10 +43,11 @@ public final class CommitWatch: @unchecked Sendable {
 
     /// - Parameters:
     ///   - path: the ledger's SQLite file (it must exist).
-    ///   - maximumIdle: probes kept open between calls; more are opened when more threads ask at once.
-    public init(path: String, maximumIdle: Int = 8) {
+    ///   - maximumProbes: read-only connections opened at most, as threads ask at once.
+    public init(path: String, maximumProbes: Int = 16) {
+        precondition(maximumProbes > 0)
         self.path = path
-        self.maximumIdle = maximumIdle
+        self.maximumProbes = maximumProbes
     }
 
     /// The current generation; see the type's description.
@@ -61,19 +66,32 @@ public final class CommitWatch: @unchecked Sendable {
     }
 
     private func checkOut() throws -> Probe {
-        lock.lock()
-        let reused = idle.popLast()
-        lock.unlock()
-        if let reused { return reused }
-        let probe = try Probe(path: path)
-        // A new probe did not see what was committed before it opened: anything cached before now is suspect.
-        counter.add(1, ordering: .sequentiallyConsistent)
-        return probe
+        available.lock()
+        while idle.isEmpty && opened == maximumProbes { available.wait() }
+        if let probe = idle.popLast() {
+            available.unlock()
+            return probe
+        }
+        opened += 1
+        available.unlock()
+        do {
+            let probe = try Probe(path: path)
+            // A new probe did not see what was committed before it opened: anything cached before now is suspect.
+            counter.add(1, ordering: .sequentiallyConsistent)
+            return probe
+        } catch {
+            available.lock()
+            opened -= 1
+            available.signal()
+            available.unlock()
+            throw error
+        }
     }
 
     private func checkIn(_ probe: Probe) {
-        lock.lock()
-        if idle.count < maximumIdle { idle.append(probe) }
-        lock.unlock()
+        available.lock()
+        idle.append(probe)
+        available.signal()
+        available.unlock()
     }
 }

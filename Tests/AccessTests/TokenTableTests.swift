@@ -38,8 +38,8 @@ import Testing
         defer { cleanUp() }
         let ledger = try Ledger(path: path, hook: AccessProjector())
         defer { ledger.close() }
-        let watch = CommitWatch(path: path, maximumIdle: 4)
-        // Open several probes by asking from many threads at once, then settle.
+        let watch = CommitWatch(path: path, maximumProbes: 4)
+        // Open every probe by asking from more threads than there are probes (some wait for one), then settle.
         DispatchQueue.concurrentPerform(iterations: 16) { _ in _ = try? watch.generation() }
         let before = try watch.generation()
         _ = try TokenRegistry(ledger: ledger).create(role: .reader, organisations: [], actorId: "a", label: nil, grantedBy: admin)
