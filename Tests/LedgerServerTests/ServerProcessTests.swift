@@ -139,3 +139,37 @@ final class Acknowledged: @unchecked Sendable {
         #expect(try client.request("GET", "/v1/plan", headers: [("Authorization", "Bearer \(server.adminToken)")]).status == 200)
     }
 }
+
+/// The access log is written in batches; an orderly stop must still leave a line for every request answered.
+@Suite struct ServerAccessLogProcessTests {
+    @Test func everyRequestHasItsLineAfterAGracefulStop() throws {
+        let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+        process.arguments = ["serve", "--db", directory + "/ledger.sqlite", "--port", "0"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        var text = ""
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while !text.contains("listening on"), Date() < deadline {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        let range = try #require(text.range(of: "http://127.0.0.1:"))
+        let port = try #require(Int(text[range.upperBound...].prefix { $0.isNumber }))
+        let client = try BlockingHTTPClient(port: port)
+        for index in 0..<50 { _ = try client.request("GET", "/healthz?n=\(index)") }
+        process.terminate()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let lines = log.split(separator: "\n").filter { $0.contains(#""path":"/healthz""#) }
+        #expect(lines.count == 50)
+    }
+}

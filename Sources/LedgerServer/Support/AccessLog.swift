@@ -27,7 +27,7 @@ public struct AccessLog: Sendable {
         output.append(Self.line(request, status: status, seconds: seconds, time: Timestamp.now()))
     }
 
-    /// Writes the lines still buffered (they also go out within 200 ms, and at exit).
+    /// Writes the lines still buffered (they also go out within a second, and at exit).
     public func flush() { output.flush() }
 
     /// The line, members in canonical (RFC 8785) order: method, ms, path, remote, status, time.

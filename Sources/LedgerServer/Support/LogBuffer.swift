@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// Lines bound for one file descriptor, written in batches: one `write` for many lines instead of one per line.
-/// A batch goes out when 64 KiB are waiting, at least every 200 ms (so a log being followed stays current), on
+/// A batch goes out when 64 KiB are waiting, at least every second (so a log being followed stays current), on
 /// `flush()`, and when the process exits normally, so nothing is lost on an orderly shutdown.
 final class LogBuffer: @unchecked Sendable {
     // @unchecked: `pending` is guarded by `lock`; `writing` is held while a batch is written, so batches leave in
@@ -26,7 +26,7 @@ final class LogBuffer: @unchecked Sendable {
         let buffer = LogBuffer(fd: STDERR_FILENO)
         let flusher = Thread {
             while true {
-                Thread.sleep(forTimeInterval: 0.2)
+                Thread.sleep(forTimeInterval: 1)
                 buffer.flush()
             }
         }
