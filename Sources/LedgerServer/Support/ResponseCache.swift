@@ -20,10 +20,15 @@ final class ResponseCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var state = State()
-    /// Body bytes held at most; once full, further answers are not cached until the next commit empties it.
+    /// Body and key bytes, and answers, held at most; once full, further answers are not cached until the next
+    /// commit empties it. Targets are the client's to choose, so both are bounded.
     let maximumBytes: Int
+    let maximumEntries: Int
 
-    init(maximumBytes: Int = 8 << 20) { self.maximumBytes = maximumBytes }
+    init(maximumBytes: Int = 8 << 20, maximumEntries: Int = 4096) {
+        self.maximumBytes = maximumBytes
+        self.maximumEntries = maximumEntries
+    }
 
     /// The cached response to `key` if it was cached in `generation`.
     func response(for key: String, generation: Int) -> HTTPResponse? {
@@ -41,7 +46,7 @@ final class ResponseCache: @unchecked Sendable {
         if generation > state.generation {
             state = State(generation: generation)
         }
-        guard generation == state.generation, state.responses[key] == nil,
+        guard generation == state.generation, state.responses[key] == nil, state.responses.count < maximumEntries,
             state.bytes + body.count + key.utf8.count <= maximumBytes
         else { return }
         state.responses[key] = response
