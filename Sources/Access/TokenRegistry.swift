@@ -83,7 +83,8 @@ public struct TokenRegistry: Sendable {
     public func activePrincipals() throws -> [String: Principal] {
         try ledger.read { database in
             var principals: [String: Principal] = [:]
-            try database.forEach("SELECT secret_sha256, \(Self.columns) FROM access_tokens WHERE revoked_at IS NULL") { row in
+            let sql = "SELECT secret_sha256, \(Self.columns) FROM access_tokens WHERE revoked_at IS NULL"
+            try database.forEach(sql) { row in
                 let token = Self.token(row, from: 1)
                 principals[row.text(0)] = Principal(tokenId: token.id, actorId: token.actorId, role: token.role,
                                                     organisations: token.organisations)
@@ -97,8 +98,8 @@ public struct TokenRegistry: Sendable {
     /// The token in `columns`, starting at column `first` of `row`.
     private static func token(_ row: Statement, from first: Int = 0) -> Token {
         let organisations = (try? JSONParser.parse(row.text(first + 2)))?.arrayValue?.compactMap(\.stringValue) ?? []
-        return Token(id: row.text(first), role: Role(rawValue: row.text(first + 1)) ?? .reader, organisations: organisations,
-                     actorId: row.text(first + 3), label: row.optionalText(first + 4),
+        return Token(id: row.text(first), role: Role(rawValue: row.text(first + 1)) ?? .reader,
+                     organisations: organisations, actorId: row.text(first + 3), label: row.optionalText(first + 4),
                      grantedAt: Timestamp(millisecondsSinceEpoch: row.int64(first + 5)),
                      revokedAt: row.optionalInt64(first + 6).map(Timestamp.init(millisecondsSinceEpoch:)), secret: nil)
     }

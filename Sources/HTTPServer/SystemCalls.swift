@@ -94,7 +94,9 @@ enum SystemCalls {
     /// Like `read`, but waits inside `recv` itself, bounded by the socket's receive timeout (`SO_RCVTIMEO`): one
     /// system call per arrival instead of `poll` then `recv`, which a keep-alive connection pays on every request.
     /// `timeout` is the receive timeout the socket has now (0: not set yet); it is changed only when the wait does.
-    static func receive(_ fd: Int32, milliseconds: Int32, timeout: inout Int32, into buffer: inout [UInt8]) -> ReadResult {
+    static func receive(_ fd: Int32, milliseconds: Int32, timeout: inout Int32, into buffer: inout [UInt8])
+        -> ReadResult
+    {
         // A zero SO_RCVTIMEO would mean "wait for ever".
         let milliseconds = max(1, milliseconds)
         if timeout != milliseconds {

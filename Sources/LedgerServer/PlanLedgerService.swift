@@ -73,10 +73,13 @@ public final class PlanLedgerService: Sendable {
                     generation = seen
                 }
                 let cacheKey = route.cacheable ? generation.map { ($0, request.target) } : nil
-                if let (generation, target) = cacheKey, let cached = responses.response(for: target, generation: generation) {
+                if let (generation, target) = cacheKey,
+                    let cached = responses.response(for: target, generation: generation)
+                {
                     return (cached, index)
                 }
-                let response = try route.handler(self, RequestContext(request: request, principal: principal, parameters: parameters))
+                let context = RequestContext(request: request, principal: principal, parameters: parameters)
+                let response = try route.handler(self, context)
                 if let (generation, target) = cacheKey, response.status == 200 {
                     responses.store(response, for: target, generation: generation)
                 }

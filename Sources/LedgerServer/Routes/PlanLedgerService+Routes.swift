@@ -14,7 +14,8 @@ extension PlanLedgerService {
             Route(method: "GET", pattern: "/v1/streams/{kind}/{key}", role: .reader) { try $0.stream($1) },
             // The current state (no asOf/validAt) is bounded by nothing but the log, and a past slice is fixed by
             // its query: either way the answer changes only with a commit.
-            Route(method: "GET", pattern: "/v1/entities/{kind}/{key}", role: .reader, cacheable: true) { service, context in
+            Route(method: "GET", pattern: "/v1/entities/{kind}/{key}", role: .reader, cacheable: true) {
+                service, context in
                 .json(try service.model.entity(try context.stream(), at: try context.slice()))
             },
             Route(method: "GET", pattern: "/v1/entities/{kind}/{key}/history", role: .reader) { service, context in

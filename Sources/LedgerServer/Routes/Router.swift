@@ -29,7 +29,8 @@ struct Route: Sendable {
         self.cacheable = cacheable
         self.handler = handler
         self.segments = pattern.split(separator: "/").map { segment in
-            segment.hasPrefix("{") && segment.hasSuffix("}") ? .parameter(String(segment.dropFirst().dropLast())) : .literal(segment)
+            segment.hasPrefix("{") && segment.hasSuffix("}")
+                ? .parameter(String(segment.dropFirst().dropLast())) : .literal(segment)
         }
     }
 

@@ -12,7 +12,9 @@ public final class Metrics: Sendable {
     static let latencyBuckets: [Double] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
     /// The statuses the API and the HTTP layer answer; each gets a lock-free counter per route.
-    static let countedStatuses = [200, 201, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 422, 431, 500, 501, 503, 505]
+    static let countedStatuses = [
+        200, 201, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 422, 431, 500, 501, 503, 505,
+    ]
 
     /// The request counters of one route pattern. Hand it to `recordRequest(_:status:)` on the hot path.
     public final class RouteCounters: Sendable {
