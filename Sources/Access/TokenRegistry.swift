@@ -78,14 +78,30 @@ public struct TokenRegistry: Sendable {
         }.map { Principal(tokenId: $0.id, actorId: $0.actorId, role: $0.role, organisations: $0.organisations) }
     }
 
+    /// Every token not revoked, as the principal it authenticates, by the SHA-256 (hex) of its secret: what
+    /// `TokenTable` keeps in memory.
+    public func activePrincipals() throws -> [String: Principal] {
+        try ledger.read { database in
+            var principals: [String: Principal] = [:]
+            let sql = "SELECT secret_sha256, \(Self.columns) FROM access_tokens WHERE revoked_at IS NULL"
+            try database.forEach(sql) { row in
+                let token = Self.token(row, from: 1)
+                principals[row.text(0)] = Principal(tokenId: token.id, actorId: token.actorId, role: token.role,
+                                                    organisations: token.organisations)
+            }
+            return principals
+        }
+    }
+
     private static let columns = "id, role, organisations, actor_id, label, granted_at, revoked_at"
 
-    private static func token(_ row: Statement) -> Token {
-        let organisations = (try? JSONParser.parse(row.text(2)))?.arrayValue?.compactMap(\.stringValue) ?? []
-        return Token(id: row.text(0), role: Role(rawValue: row.text(1)) ?? .reader, organisations: organisations,
-                     actorId: row.text(3), label: row.optionalText(4),
-                     grantedAt: Timestamp(millisecondsSinceEpoch: row.int64(5)),
-                     revokedAt: row.optionalInt64(6).map(Timestamp.init(millisecondsSinceEpoch:)), secret: nil)
+    /// The token in `columns`, starting at column `first` of `row`.
+    private static func token(_ row: Statement, from first: Int = 0) -> Token {
+        let organisations = (try? JSONParser.parse(row.text(first + 2)))?.arrayValue?.compactMap(\.stringValue) ?? []
+        return Token(id: row.text(first), role: Role(rawValue: row.text(first + 1)) ?? .reader,
+                     organisations: organisations, actorId: row.text(first + 3), label: row.optionalText(first + 4),
+                     grantedAt: Timestamp(millisecondsSinceEpoch: row.int64(first + 5)),
+                     revokedAt: row.optionalInt64(first + 6).map(Timestamp.init(millisecondsSinceEpoch:)), secret: nil)
     }
 
     static func hash(_ secret: String) -> String { SHA256.hash(Array(secret.utf8)).hex }

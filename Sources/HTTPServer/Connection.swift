@@ -35,6 +35,7 @@ final class Connection: @unchecked Sendable {
         var requestStarted: Double?
         var headCompleted: Double?
         var idleSince = Self.now()
+        var receiveTimeout: Int32 = 0
 
         while true {
             // Serve every complete request already buffered (pipelining), in order.
@@ -84,7 +85,7 @@ final class Connection: @unchecked Sendable {
                 return
             }
             let wait = Int32(min(Double(Self.slice), max(1, (deadline - now) * 1000)))
-            switch SystemCalls.read(fd, milliseconds: wait, into: &scratch) {
+            switch SystemCalls.receive(fd, milliseconds: wait, timeout: &receiveTimeout, into: &scratch) {
             case .data(let bytes):
                 if requestStarted == nil { requestStarted = Self.now() }
                 parser.append(bytes)

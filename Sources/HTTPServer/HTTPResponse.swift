@@ -42,7 +42,7 @@ public struct HTTPResponse: Sendable {
     /// here, so handlers cannot get the framing wrong.
     func head(keepAlive: Bool) -> [UInt8] {
         var text = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
-        for (name, value) in headers where !["content-length", "transfer-encoding", "connection"].contains(name.lowercased()) {
+        for (name, value) in headers where !Self.framingFields.contains(where: { HTTPHeaders.sameName($0, name) }) {
             text += "\(name): \(value)\r\n"
         }
         switch body {
@@ -52,6 +52,9 @@ public struct HTTPResponse: Sendable {
         text += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
         return Array(text.utf8)
     }
+
+    /// Fields `head` writes itself, dropped from `headers`.
+    private static let framingFields = ["content-length", "transfer-encoding", "connection"]
 
     /// The whole response of a byte body, as sent on the wire.
     public func serialized(keepAlive: Bool) -> [UInt8] {

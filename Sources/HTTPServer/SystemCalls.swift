@@ -91,6 +91,31 @@ enum SystemCalls {
         }
     }
 
+    /// Like `read`, but waits inside `recv` itself, bounded by the socket's receive timeout (`SO_RCVTIMEO`): one
+    /// system call per arrival instead of `poll` then `recv`, which a keep-alive connection pays on every request.
+    /// `timeout` is the receive timeout the socket has now (0: not set yet); it is changed only when the wait does.
+    static func receive(_ fd: Int32, milliseconds: Int32, timeout: inout Int32, into buffer: inout [UInt8])
+        -> ReadResult
+    {
+        // A zero SO_RCVTIMEO would mean "wait for ever".
+        let milliseconds = max(1, milliseconds)
+        if timeout != milliseconds {
+            var limit = timeval(tv_sec: Int(milliseconds / 1000), tv_usec: Int(milliseconds % 1000) * 1000)
+            guard setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+                return read(fd, milliseconds: milliseconds, into: &buffer)
+            }
+            timeout = milliseconds
+        }
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count > 0 { return .data(Array(buffer[0..<count])) }
+            if count == 0 { return .closed }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { return .timedOut }
+            return .closed
+        }
+    }
+
     /// Sends all of `bytes`, waiting at most `milliseconds` for the socket to drain between writes.
     static func send(_ fd: Int32, _ bytes: [UInt8], milliseconds: Int32) -> Bool {
         var offset = 0

@@ -11,8 +11,16 @@ public final class PlanLedgerService: Sendable {
     public let ledger: Ledger
     public let model: PlanningReadModel
     public let tokens: TokenRegistry
+    /// The tokens in memory, kept exact by `changes`.
+    let tokenTable: TokenTable
+    /// Whether anything was committed (here or by another process) since a cache was filled.
+    let changes: CommitWatch
+    let responses = ResponseCache()
     public let metrics: Metrics
     let routes: [Route]
+    /// Each route's request counters, by the route's index; and those of requests no route matched.
+    private let routeCounters: [Metrics.RouteCounters]
+    private let unroutedCounters: Metrics.RouteCounters
     /// Seconds between keep-alive comments on the live event stream.
     let keepAliveInterval: Double
 
@@ -20,9 +28,14 @@ public final class PlanLedgerService: Sendable {
         self.ledger = ledger
         self.model = PlanningReadModel(ledger: ledger)
         self.tokens = TokenRegistry(ledger: ledger)
+        self.tokenTable = TokenTable(registry: tokens)
+        self.changes = CommitWatch(path: ledger.path)
         self.metrics = metrics
         self.keepAliveInterval = keepAliveInterval
-        self.routes = Self.routes
+        let routes = Self.routes
+        self.routes = routes
+        self.routeCounters = routes.map { metrics.counters(route: $0.pattern) }
+        self.unroutedCounters = metrics.counters(route: "-")
     }
 
     /// Every route, method and pattern: the table `Schemas/openapi.json` is checked against.
@@ -32,47 +45,82 @@ public final class PlanLedgerService: Sendable {
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let started = DispatchTime.now()
-        let (response, pattern) = route(request)
-        metrics.recordRequest(route: pattern, status: response.status)
-        if request.method == "POST" && pattern == "/v1/transactions" {
+        let (response, index) = route(request)
+        metrics.recordRequest(index.map { routeCounters[$0] } ?? unroutedCounters, status: response.status)
+        if let index, routes[index].method == "POST" && routes[index].pattern == "/v1/transactions" {
             metrics.recordAppend(seconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
         }
         return response
     }
 
-    private func route(_ request: HTTPRequest) -> (HTTPResponse, String) {
+    /// The response, and the index of the route that answered (nil when none matched the path and method).
+    private func route(_ request: HTTPRequest) -> (HTTPResponse, Int?) {
         var allowed: [String] = []
-        for route in routes {
-            guard let parameters = route.match(request.path) else { continue }
+        let segments = Route.pathSegments(request.path)
+        for (index, route) in routes.enumerated() {
+            guard let parameters = route.match(segments: segments) else { continue }
             guard route.method == request.method || (route.method == "GET" && request.method == "HEAD") else {
                 allowed.append(route.method)
                 continue
             }
             do {
-                let principal = try authorise(request, for: route)
-                return (try route.handler(self, RequestContext(request: request, principal: principal, parameters: parameters)),
-                        route.pattern)
+                var generation: Int?
+                var principal: Principal?
+                if let required = route.role {
+                    // Seen before anything is read, so whatever is read or cached under it is at least this new.
+                    let seen = try changes.generation()
+                    principal = try authorise(request, requiring: required, generation: seen)
+                    generation = seen
+                }
+                let cacheKey = route.cacheable ? generation.map { ($0, request.target) } : nil
+                if let (generation, target) = cacheKey,
+                    let cached = responses.response(for: target, generation: generation)
+                {
+                    return (cached, index)
+                }
+                let context = RequestContext(request: request, principal: principal, parameters: parameters)
+                let response = try route.handler(self, context)
+                if let (generation, target) = cacheKey, response.status == 200 {
+                    responses.store(response, for: target, generation: generation)
+                }
+                return (response, index)
             } catch {
-                return (.error(APIError.from(error)), route.pattern)
+                return (.error(APIError.from(error)), index)
             }
         }
         if !allowed.isEmpty {
             return (.error(APIError(status: 405, code: "method_not_allowed", "use \(allowed.joined(separator: " or ")) on \(request.path)")
-                        .with(header: ("Allow", allowed.joined(separator: ", ")))), "-")
+                        .with(header: ("Allow", allowed.joined(separator: ", ")))), nil)
         }
-        return (.error(APIError.notFound("no route for \(request.method) \(request.path); see /openapi.json")), "-")
+        return (.error(APIError.notFound("no route for \(request.method) \(request.path); see /openapi.json")), nil)
     }
 
-    private func authorise(_ request: HTTPRequest, for route: Route) throws -> Principal? {
-        guard let required = route.role else { return nil }
-        guard let header = request.headers["authorization"], header.lowercased().hasPrefix("bearer "),
-            let principal = try tokens.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+    private func authorise(_ request: HTTPRequest, requiring required: Role, generation: Int) throws -> Principal {
+        guard let secret = request.headers["authorization"].flatMap(Self.bearerToken),
+            let principal = try tokenTable.authenticate(secret, generation: generation)
         else { throw APIError.unauthenticated }
         guard principal.role.satisfies(required) else {
             throw APIError.forbidden("this route needs the \(required.rawValue) role; the token has \(principal.role.rawValue)")
         }
         return principal
     }
+
+    /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, blanks around the token
+    /// ignored), or nil. Works on the UTF-8 bytes: it runs on every request.
+    static func bearerToken(_ header: String) -> String? {
+        let bytes = header.utf8
+        let scheme = "bearer ".utf8
+        guard bytes.count > scheme.count,
+            zip(bytes, scheme).allSatisfy({ byte, expected in Self.asciiLowercased(byte) == expected })
+        else { return nil }
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var token = bytes.dropFirst(scheme.count)
+        while let first = token.first, isBlank(first) { token = token.dropFirst() }
+        while let last = token.last, isBlank(last) { token = token.dropLast() }
+        return token.isEmpty ? nil : String(token)
+    }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
 }
 
 extension APIError {

@@ -27,6 +27,16 @@ struct HTTPRequestParserTests {
         #expect(request.headers["HOST"] == "x")
     }
 
+    @Test func pathsAndHeaderNamesWithoutAndWithEscapes() throws {
+        let plain = try #require(try parse("GET /v1/entities/goal/G+1 HTTP/1.1\r\nX-Mixed-Case: a\r\nconnection: CLOSE\r\n\r\n").first)
+        #expect(plain.path == "/v1/entities/goal/G+1", "a + in a path stays a +")
+        #expect(plain.headers["x-mixed-case"] == "a" && plain.headers["X-MIXED-CASE"] == "a" && plain.headers["x-mixed-cas"] == nil)
+        #expect(!plain.keepAlive)
+        let escaped = try #require(try parse("GET /v1/entities/goal/G%2F1%20x HTTP/1.1\r\n\r\n").first)
+        #expect(escaped.path == "/v1/entities/goal/G/1 x")
+        #expect(HTTPHeaders.sameName("Content-Length", "content-length") && !HTTPHeaders.sameName("Content-Length", "content-lengt"))
+    }
+
     @Test func pipelinedRequestsComeOutInOrder() throws {
         let requests = try parse("GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\n\r\n")
         #expect(requests.map(\.path) == ["/a", "/b", "/c"])

@@ -106,4 +106,14 @@ import Testing
         #expect(metrics.contains("planledger_ledger_events \(test.ledger.size)"))
         #expect(metrics.contains("# TYPE planledger_append_duration_seconds histogram"))
     }
+
+    @Test func bearerTokenHeaderParsing() {
+        #expect(PlanLedgerService.bearerToken("Bearer plt_abc") == "plt_abc")
+        #expect(PlanLedgerService.bearerToken("bEaReR \t plt_abc  ") == "plt_abc")
+        #expect(PlanLedgerService.bearerToken("Bearer ") == nil)
+        #expect(PlanLedgerService.bearerToken("Bearer    ") == nil)
+        #expect(PlanLedgerService.bearerToken("Basic plt_abc") == nil)
+        #expect(PlanLedgerService.bearerToken("Bearerplt_abc") == nil)
+        #expect(PlanLedgerService.bearerToken("") == nil)
+    }
 }

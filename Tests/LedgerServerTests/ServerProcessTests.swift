@@ -98,3 +98,78 @@ final class Acknowledged: @unchecked Sendable {
     func add(_ stream: String) { lock.lock(); streams.insert(stream); lock.unlock() }
     var all: Set<String> { lock.lock(); defer { lock.unlock() }; return streams }
 }
+
+/// Another process granting and revoking tokens on the file a running `planledger serve` holds: the server keeps
+/// its tokens in memory, and must still refuse a revoked token from the first request after the revocation.
+@Suite struct ServerTokensFromAnotherProcessTests {
+    /// Runs the `planledger` binary to completion; its standard output.
+    static func planledger(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func aTokenRevokedByAnotherProcessIsRefusedAtOnce() throws {
+        let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = directory + "/ledger.sqlite"
+        let server = try ServerProcessTests.Server(database: database)
+        defer { server.terminate() }
+        let client = try BlockingHTTPClient(port: server.port)
+        #expect(try client.request("GET", "/v1/plan", headers: [("Authorization", "Bearer \(server.adminToken)")]).status == 200)
+
+        let created = try Self.planledger(["token", "create", "--role", "reader", "--label", "elsewhere", "--db", database])
+        #expect(created.status == 0)
+        let lines = created.output.split(separator: "\n")
+        let secret = String(try #require(lines.last))
+        let id = String(try #require(lines.first?.split(separator: " ").dropFirst().first))
+        let bearer = [("Authorization", "Bearer \(secret)")]
+        #expect(try client.request("GET", "/v1/plan", headers: bearer).status == 200, "granted elsewhere, accepted here")
+
+        #expect(try Self.planledger(["token", "revoke", id, "--reason", "left", "--db", database]).status == 0)
+        #expect(try client.request("GET", "/v1/plan", headers: bearer).status == 401, "revoked elsewhere, refused here")
+        #expect(try client.request("GET", "/v1/plan", headers: [("Authorization", "Bearer \(server.adminToken)")]).status == 200)
+    }
+}
+
+/// The access log is written in batches; an orderly stop must still leave a line for every request answered.
+@Suite struct ServerAccessLogProcessTests {
+    @Test func everyRequestHasItsLineAfterAGracefulStop() throws {
+        let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+        process.arguments = ["serve", "--db", directory + "/ledger.sqlite", "--port", "0"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        var text = ""
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while !text.contains("listening on"), Date() < deadline {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        let range = try #require(text.range(of: "http://127.0.0.1:"))
+        let port = try #require(Int(text[range.upperBound...].prefix { $0.isNumber }))
+        let client = try BlockingHTTPClient(port: port)
+        for index in 0..<50 { _ = try client.request("GET", "/healthz?n=\(index)") }
+        process.terminate()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let lines = log.split(separator: "\n").filter { $0.contains(#""path":"/healthz""#) }
+        #expect(lines.count == 50)
+    }
+}

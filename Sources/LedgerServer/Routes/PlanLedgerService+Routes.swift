@@ -12,7 +12,10 @@ extension PlanLedgerService {
             Route(method: "GET", pattern: "/v1/events", role: .auditor) { try $0.events($1) },
             Route(method: "GET", pattern: "/v1/events/stream", role: .auditor) { try $0.subscribe($1) },
             Route(method: "GET", pattern: "/v1/streams/{kind}/{key}", role: .reader) { try $0.stream($1) },
-            Route(method: "GET", pattern: "/v1/entities/{kind}/{key}", role: .reader) { service, context in
+            // The current state (no asOf/validAt) is bounded by nothing but the log, and a past slice is fixed by
+            // its query: either way the answer changes only with a commit.
+            Route(method: "GET", pattern: "/v1/entities/{kind}/{key}", role: .reader, cacheable: true) {
+                service, context in
                 .json(try service.model.entity(try context.stream(), at: try context.slice()))
             },
             Route(method: "GET", pattern: "/v1/entities/{kind}/{key}/history", role: .reader) { service, context in

@@ -3,27 +3,53 @@ import HTTPServer
 import Ledger
 
 /// One route: method, path pattern (`/v1/entities/{kind}/{key}`), the least role that may call it (nil: public),
-/// and its handler.
+/// whether its answers may be cached, and its handler.
 struct Route: Sendable {
     let method: String
     let pattern: String
     let role: Role?
+    /// True only when the answer depends on nothing but the committed ledger and the request target: not on the
+    /// caller (beyond being allowed to call), not on the clock. Such answers are kept until the next commit.
+    let cacheable: Bool
     let handler: @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse
+    /// The pattern's segments, split once: every request is matched against every route.
+    let segments: [Segment]
 
-    var segments: [Substring] { pattern.split(separator: "/") }
+    enum Segment: Sendable {
+        case literal(Substring)
+        case parameter(String)
+    }
 
-    /// The path parameters when `path` matches, else nil.
-    func match(_ path: String) -> [String: String]? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        let pattern = segments
-        guard parts.count == pattern.count else { return nil }
+    init(method: String, pattern: String, role: Role?, cacheable: Bool = false,
+         handler: @escaping @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse)
+    {
+        self.method = method
+        self.pattern = pattern
+        self.role = role
+        self.cacheable = cacheable
+        self.handler = handler
+        self.segments = pattern.split(separator: "/").map { segment in
+            segment.hasPrefix("{") && segment.hasSuffix("}")
+                ? .parameter(String(segment.dropFirst().dropLast())) : .literal(segment)
+        }
+    }
+
+    /// A request path split into segments, once per request (see `match(_:)`).
+    static func pathSegments(_ path: String) -> [Substring] {
+        Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+    }
+
+    /// The path parameters when the path of `parts` (from `pathSegments`) matches, else nil.
+    func match(segments parts: [Substring]) -> [String: String]? {
+        guard parts.count == segments.count else { return nil }
         var parameters: [String: String] = [:]
-        for (part, expected) in zip(parts, pattern) {
-            if expected.hasPrefix("{") && expected.hasSuffix("}") {
+        for (part, expected) in zip(parts, segments) {
+            switch expected {
+            case .literal(let literal):
+                guard part == literal else { return nil }
+            case .parameter(let name):
                 guard !part.isEmpty else { return nil }
-                parameters[String(expected.dropFirst().dropLast())] = String(part)
-            } else if part != expected {
-                return nil
+                parameters[name] = String(part)
             }
         }
         return parameters

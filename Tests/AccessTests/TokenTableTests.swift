@@ -1,0 +1,93 @@
+import Foundation
+import Ledger
+import Synchronization
+import Testing
+
+@testable import Access
+
+/// The in-memory token table and the commit watch that keeps it exact: grants and revocations committed through
+/// another connection to the same file (as another process would) show from the next generation on.
+@Suite struct TokenTableTests {
+    let path = NSTemporaryDirectory() + "planledger-token-table-\(UUID().uuidString).sqlite"
+    let admin = Actor(id: "bootstrap", role: "admin")
+
+    func cleanUp() { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+
+    @Test func generationMovesExactlyWhenSomethingIsCommitted() throws {
+        defer { cleanUp() }
+        let ledger = try Ledger(path: path, hook: AccessProjector())
+        defer { ledger.close() }
+        let watch = CommitWatch(path: path)
+        let first = try watch.generation()
+        #expect(try watch.generation() == first, "nothing committed, nothing changed")
+
+        // A commit by this ledger's own writer.
+        _ = try TokenRegistry(ledger: ledger).create(role: .reader, organisations: [], actorId: "a", label: nil, grantedBy: admin)
+        let second = try watch.generation()
+        #expect(second != first)
+        #expect(try watch.generation() == second)
+
+        // A commit by another writer on the same file, as `planledger token create` in another process would make.
+        let other = try Ledger(path: path, hook: AccessProjector())
+        _ = try TokenRegistry(ledger: other).create(role: .reader, organisations: [], actorId: "b", label: nil, grantedBy: admin)
+        other.close()
+        #expect(try watch.generation() != second)
+    }
+
+    @Test func everyProbeSeesACommitEvenWhenSeveralThreadsHoldProbes() throws {
+        defer { cleanUp() }
+        let ledger = try Ledger(path: path, hook: AccessProjector())
+        defer { ledger.close() }
+        let watch = CommitWatch(path: path, maximumProbes: 4)
+        // Open every probe by asking from more threads than there are probes (some wait for one), then settle.
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in _ = try? watch.generation() }
+        let before = try watch.generation()
+        _ = try TokenRegistry(ledger: ledger).create(role: .reader, organisations: [], actorId: "a", label: nil, grantedBy: admin)
+        // Whichever probe each call gets, none may answer the generation from before the commit.
+        let after = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            if let generation = try? watch.generation() { after.withLock { $0.append(generation) } }
+        }
+        #expect(after.withLock { $0.count } == 16)
+        #expect(after.withLock { $0 }.allSatisfy { $0 != before })
+    }
+
+    @Test func grantsAndRevocationsFromAnotherWriterTakeEffectAtTheNextGeneration() throws {
+        defer { cleanUp() }
+        let ledger = try Ledger(path: path, hook: AccessProjector())
+        defer { ledger.close() }
+        let registry = TokenRegistry(ledger: ledger)
+        let kept = try registry.create(role: .auditor, organisations: [], actorId: "a", label: nil, grantedBy: admin)
+        let watch = CommitWatch(path: path)
+        let table = TokenTable(registry: registry)
+        #expect(try table.authenticate(kept.secret!, generation: try watch.generation())?.role == .auditor)
+        #expect(try table.authenticate(kept.secret! + "x", generation: try watch.generation()) == nil)
+
+        let other = try Ledger(path: path, hook: AccessProjector())
+        defer { other.close() }
+        let elsewhere = TokenRegistry(ledger: other)
+        let granted = try elsewhere.create(role: .contributor, organisations: ["organisation/QWO"], actorId: "c",
+                                           label: nil, grantedBy: admin)
+        let principal = try table.authenticate(granted.secret!, generation: try watch.generation())
+        #expect(principal == Principal(tokenId: granted.id, actorId: "c", role: .contributor, organisations: ["organisation/QWO"]))
+
+        try elsewhere.revoke(id: kept.id, reason: "left", revokedBy: admin)
+        #expect(try table.authenticate(kept.secret!, generation: try watch.generation()) == nil)
+        #expect(try table.authenticate(granted.secret!, generation: try watch.generation()) != nil)
+    }
+
+    @Test func theTableIsServedFromMemoryWhileTheGenerationHolds() throws {
+        defer { cleanUp() }
+        let ledger = try Ledger(path: path, hook: AccessProjector())
+        defer { ledger.close() }
+        let registry = TokenRegistry(ledger: ledger)
+        let token = try registry.create(role: .reader, organisations: [], actorId: "a", label: nil, grantedBy: admin)
+        let table = TokenTable(registry: registry)
+        #expect(try table.authenticate(token.secret!, generation: 1) != nil)
+        try registry.revoke(id: token.id, reason: "left", revokedBy: admin)
+        // Same generation: the caller vouches nothing was committed, so the table is not read again. This is why
+        // the server always passes a fresh `CommitWatch` generation.
+        #expect(try table.authenticate(token.secret!, generation: 1) != nil)
+        #expect(try table.authenticate(token.secret!, generation: 2) == nil)
+    }
+}
