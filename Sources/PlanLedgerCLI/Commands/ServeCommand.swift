@@ -76,6 +76,7 @@ enum ServeCommand: Command {
         stop.wait()
         Terminal.error("stopping: finishing requests in flight")
         server.stop()
+        log.flush()  // every answered request's line, before "stopped"
         ledger.close()
         Terminal.error("stopped")
         return 0
