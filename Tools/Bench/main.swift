@@ -126,6 +126,37 @@ do {
         report("p50_ms", String(format: "%.2f", percentile(sorted, 0.5)))
         report("p99_ms", String(format: "%.2f", percentile(sorted, 0.99)))
 
+    case "inproc-append":  // P2 without HTTP: the same single-event appends from --clients threads, in process
+        let ledger = try Ledger(path: database, hook: PlanLedgerHook.standard)
+        defer { ledger.close() }
+        let clients = number("clients", 64), perClient = number("per-client", 50)
+        let latencies = LatencyLog()
+        let before = ledger.statistics
+        let start = DispatchTime.now()
+        concurrently(clients) { client in
+            for n in 0..<perClient {
+                let append = StreamAppend(stream: StreamName("measure/R1-M\(client % 10)")!, expectedVersion: .any, events: [
+                    ProposedEvent(type: "MeasureReadingRecorded", effectiveAt: Timestamp(parsing: "2030-01-01"),
+                                  data: ["value": .number(Double(n)), "at": "2030-01-01"])])
+                let begin = DispatchTime.now()
+                do {
+                    _ = try ledger.append(AppendTransaction(streams: [append], actor: Actor(id: "bench", role: "admin")))
+                    latencies.add(seconds(since: begin) * 1000)
+                } catch {
+                    latencies.failure()
+                }
+            }
+        }
+        let elapsed = seconds(since: start)
+        let sorted = latencies.sorted
+        let after = ledger.statistics
+        report("appends", sorted.count)
+        report("failures", latencies.failures)
+        report("appends_per_second", Int(Double(sorted.count) / elapsed))
+        report("transactions_per_commit", String(format: "%.1f", Double(after.transactions - before.transactions) / Double(max(1, after.commits - before.commits))))
+        report("p50_ms", String(format: "%.2f", percentile(sorted, 0.5)))
+        report("p99_ms", String(format: "%.2f", percentile(sorted, 0.99)))
+
     case "crash-load":  // appends until the server dies, logging each acknowledged event id (fsynced) to --acked
         guard let port = option("port").flatMap(Int.init), let token = option("token"), let acked = option("acked") else {
             fail("--port, --token and --acked")
@@ -202,7 +233,7 @@ do {
         guard try LedgerVerifier(path: database).verify().isValid else { fail("verify failed after fuzzing") }
 
     default:
-        fail("usage: planledger-bench generate|rebuild|queries|verify|http-append|crash-load|check-acked|tamper|fuzz [--db PATH] ...")
+        fail("usage: planledger-bench generate|rebuild|queries|verify|http-append|inproc-append|crash-load|check-acked|tamper|fuzz [--db PATH] ...")
     }
 } catch {
     fail("\(error)")
