@@ -10,6 +10,7 @@ public final class Ledger: Sendable {
     public let path: String
     private let writer: GroupCommitWriter
     private let readers: ReaderPool
+    private let checkpointer: WALCheckpointer
     private let committed: CommittedSize
 
     /// Opens (creating if needed) the ledger at `path`.
@@ -26,6 +27,8 @@ public final class Ledger: Sendable {
             try hook.prepare(database: database)
         }
         let writer = try LedgerWriter(database: database, hook: hook, clock: clock)
+        checkpointer = WALCheckpointer(path: path)
+        checkpointer.watch(database)
         let committed = CommittedSize(writer.tail.size)
         self.committed = committed
         self.writer = GroupCommitWriter(writer: writer) { checkpoint in committed.advance(to: checkpoint.size) }
@@ -33,7 +36,10 @@ public final class Ledger: Sendable {
     }
 
     /// Finishes queued appends and stops the writer. Later appends fail with `shutting_down`.
-    public func close() { writer.stop() }
+    public func close() {
+        writer.stop()
+        checkpointer.stop()
+    }
 
     // MARK: Appending
 

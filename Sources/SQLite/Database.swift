@@ -11,6 +11,8 @@ public final class Database {
     private var statements: [String: Statement] = [:]
     /// Retained here for as long as `handle`, whose rollback hook points at it.
     let attachmentBox = AttachmentBox()
+    /// Retained here for as long as `handle`, whose WAL hook points at it (nil when none is installed).
+    var walHookBox: WALHookBox?
 
     public struct Options: Sendable {
         public var readOnly = false

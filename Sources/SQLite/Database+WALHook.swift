@@ -1,0 +1,22 @@
+import CSQLite
+
+/// The callback `setWALCommitHook` installs, in a box SQLite's C hook can reach.
+final class WALHookBox {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
+}
+
+extension Database {
+    /// Calls `body` after each commit on this connection with the number of frames then in the write-ahead log.
+    /// Installing it turns off SQLite's automatic checkpoints, which otherwise run on the committing thread, inside
+    /// the commit that crosses the threshold: the owner takes over checkpointing (see `WALCheckpointer`).
+    public func setWALCommitHook(_ body: @escaping (Int) -> Void) {
+        let box = WALHookBox(body)
+        walHookBox = box
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            guard let context else { return SQLITE_OK }
+            Unmanaged<WALHookBox>.fromOpaque(context).takeUnretainedValue().body(Int(frames))
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(box).toOpaque())
+    }
+}
