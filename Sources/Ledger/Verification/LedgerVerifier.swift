@@ -41,19 +41,22 @@ public struct LedgerVerifier {
     {
         let recordedSize = Int(try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'size'")
             .flatMap { Int($0) } ?? -1)
-        let rowCount = Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
+        // The row count only feeds progress reports; counting a million rows is not free.
+        let rowCount = progress == nil ? 0 : Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
         let total = max(recordedSize, rowCount)
         var tree = FrontierTree()
         var size: Int { tree.size }
         var lastRecordedAt: Int64 = .min
-        var streams: [String: (version: Int, effectiveAt: Int64)] = [:]
+        let streams = StreamVersions()
         var failure: Failure?
         var expectedRoot: Digest?
 
         func fail(_ position: Int, _ code: String, _ message: String) {
             if failure == nil { failure = Failure(position: position, code: code, message: message) }
         }
-        let storedNode = try database.prepare("SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2")
+        let storedNodes = StoredMerkleNodes(database: database)
+        // Every envelope is laid out in this one buffer after the leaf prefix 0x00 and hashed in place.
+        var message = ByteBuffer(capacity: 4096)
         let rows = try database.prepare("SELECT \(EventRow.columns) FROM events ORDER BY position")
         defer { rows.reset() }
         while failure == nil, try rows.step() {
@@ -63,45 +66,44 @@ public struct LedgerVerifier {
                      "expected the event at position \(position), found position \(rows.int(0))")
                 break
             }
-            let event: RecordedEvent
-            let computed: Digest
-            do {
-                (event, computed) = try EventRow.computedHash(rows)
-            } catch {
-                fail(position, "corrupt_record", error.message)
+            guard rows.withBytes(2, { StreamName.isValid(utf8: $0) }) else {
+                fail(position, "corrupt_record", EventRow.corruptRecord(position: position, "invalid stream name").message)
                 break
             }
-            if computed != event.hash {
+            message.removeAll()
+            message.append(0)
+            EnvelopeEncoder.write(EventRow.EnvelopeColumns(row: rows), to: &message)
+            let computed = MerkleTree.leafHash(prefixedMessage: message.bytes)
+            guard rows.withBytes(15, { computed.equals($0) }) else {
                 fail(position, "hash_mismatch",
-                     "stored hash \(event.hash.hex) does not match the recomputed leaf hash \(computed.hex)")
+                     "stored hash \(EventRow.storedHash(rows).hex) does not match the recomputed leaf hash \(computed.hex)")
                 break
             }
-            if event.recordedAt.millisecondsSinceEpoch < lastRecordedAt {
+            let recordedAt = rows.int64(6), effectiveAt = rows.int64(7), version = rows.int(3)
+            if recordedAt < lastRecordedAt {
                 fail(position, "time_regression", "recordedAt goes back in time")
             }
-            lastRecordedAt = event.recordedAt.millisecondsSinceEpoch
-            let previous = streams[event.stream.description]
-            if event.version != (previous?.version ?? 0) + 1 {
-                fail(position, "version_gap",
-                     "stream \(event.stream) jumps from version \(previous?.version ?? 0) to \(event.version)")
+            lastRecordedAt = recordedAt
+            rows.withBytes(2) { name in
+                let previous = streams.entry(for: name)
+                if version != (previous?.version ?? 0) + 1 {
+                    fail(position, "version_gap",
+                         "stream \(rows.text(2)) jumps from version \(previous?.version ?? 0) to \(version)")
+                }
+                if let previous, effectiveAt < previous.effectiveAt {
+                    fail(position, "effective_time_regression", "effectiveAt goes back in time along \(rows.text(2))")
+                }
+                streams.set(.init(version: version, effectiveAt: effectiveAt), for: name)
             }
-            if let previous, event.effectiveAt.millisecondsSinceEpoch < previous.effectiveAt {
-                fail(position, "effective_time_regression", "effectiveAt goes back in time along \(event.stream)")
-            }
-            streams[event.stream.description] = (event.version, event.effectiveAt.millisecondsSinceEpoch)
 
             // Fold the leaf into the tree and compare every completed node with the stored one.
-            for node in tree.append(computed) {
-                try storedNode.bind([.integer(Int64(node.level)), .integer(Int64(node.index))])
-                let stored = try storedNode.step() ? storedNode.blob(0) : nil
-                storedNode.reset()
-                if stored != node.hash.bytes {
-                    // A row edited with its leaf hash recomputed: the stored subtree root no longer matches, which
-                    // places the edit within the subtree's positions (the hash alone cannot say which).
-                    let first = (node.index << node.level) + 1
-                    fail(first, "merkle_node_mismatch",
-                         "positions \(first)–\(first + (1 << node.level) - 1) do not match the stored Merkle tree (level \(node.level), index \(node.index)): a record there was altered and its hash recomputed")
-                }
+            try tree.append(computed) { level, index, hash throws(SQLiteError) in
+                guard try storedNodes.hash(level: level, index: index) != hash else { return }
+                // A row edited with its leaf hash recomputed: the stored subtree root no longer matches, which
+                // places the edit within the subtree's positions (the hash alone cannot say which).
+                let first = (index << level) + 1
+                fail(first, "merkle_node_mismatch",
+                     "positions \(first)–\(first + (1 << level) - 1) do not match the stored Merkle tree (level \(level), index \(index)): a record there was altered and its hash recomputed")
             }
             if let expected, expected.size == size { expectedRoot = tree.root }
             if size % 10_000 == 0 { progress?(size, total) }
@@ -114,13 +116,14 @@ public struct LedgerVerifier {
         }
         if failure == nil {
             let versions = try database.map("SELECT stream, version FROM streams") { ($0.text(0), $0.int(1)) }
-            for (stream, version) in versions where streams[stream]?.version != version {
+            let eventStreams = streams.byName()
+            for (stream, version) in versions where eventStreams[stream]?.version != version {
                 fail(size, "stream_mismatch",
-                     "the streams table has \(stream) at version \(version); the events say \(streams[stream]?.version ?? 0)")
+                     "the streams table has \(stream) at version \(version); the events say \(eventStreams[stream]?.version ?? 0)")
                 break
             }
-            if versions.count != streams.count {
-                fail(size, "stream_mismatch", "the streams table lists \(versions.count) streams; the events have \(streams.count)")
+            if versions.count != eventStreams.count {
+                fail(size, "stream_mismatch", "the streams table lists \(versions.count) streams; the events have \(eventStreams.count)")
             }
         }
         if failure == nil, let expected {
