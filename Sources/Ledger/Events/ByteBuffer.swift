@@ -21,10 +21,16 @@ struct ByteBuffer: ~Copyable {
 
     mutating func removeAll() { count = 0 }
 
+    @inline(__always)
     private mutating func reserve(_ extra: Int) {
-        guard count + extra > capacity else { return }
+        if count + extra > capacity { grow(toHold: count + extra) }
+    }
+
+    // Kept out of line so that the check in `reserve`, which almost always passes, inlines into every append.
+    @inline(never)
+    private mutating func grow(toHold needed: Int) {
         var newCapacity = capacity * 2
-        while newCapacity < count + extra { newCapacity *= 2 }
+        while newCapacity < needed { newCapacity *= 2 }
         let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
         newBase.copyMemory(from: base, byteCount: count)
         base.deallocate()
