@@ -173,6 +173,111 @@ import Testing
                           "checkpoint_mismatch", "checkpoint_beyond_ledger"])
     }
 
+    /// The outcome of a verification, thrown errors included, as text to compare.
+    static func outcome(_ verify: () throws -> LedgerVerifier.Report) -> String {
+        do {
+            let report = try verify()
+            return "size \(report.size), root \(report.rootHash.hex), \(report.failure.map { "\($0.code) \($0)" } ?? "valid")"
+        } catch {
+            return "error: \(error)"
+        }
+    }
+
+    /// Errors while reading: the fast verifier reads ahead (rows for the hashing thread, Merkle nodes one past the
+    /// one asked for), yet throws exactly when the reference throws, and not when the reference stopped first.
+    @Test func sameOutcomesWhenReadingFails() throws {
+        defer { directory.remove() }
+        let original = try makeLedger()
+        // `json` of a non-JSON text fails when the row is read: an unreadable row, as a damaged page would be. The
+        // tables keep their keys (renamed, not copied), so that rows are read one at a time in key order.
+        func failingNodes(at level: Int, _ index: Int) -> String {
+            """
+            ALTER TABLE merkle_nodes RENAME TO copied;
+            INSERT OR REPLACE INTO copied VALUES (\(level), \(index), zeroblob(32));
+            CREATE VIEW merkle_nodes AS SELECT level, idx,
+              CASE WHEN level = \(level) AND idx = \(index) THEN json('not json') ELSE hash END AS hash FROM copied;
+            """
+        }
+        let edits: [(String, String, Bool)] = [
+            ("node unreadable", failingNodes(at: 1, 5), true),
+            // Row 11 fails before leaf 11 completes node (1, 5); the scan meets that node while asked for (1, 4).
+            ("node unreadable after a failure", failingNodes(at: 1, 5)
+                + #"UPDATE events SET data = '{}' WHERE position = 11;"#, false),
+            ("unreadable node past the end", failingNodes(at: 1, 1000), false),
+            ("unreadable node of a higher level", failingNodes(at: 3, 2), true),
+            ("row unreadable", """
+                ALTER TABLE events RENAME TO copied;
+                CREATE VIEW events AS SELECT position, id, stream, version, type, schema_version, recorded_at,
+                  effective_at, actor_id, actor_role, actor_organisation, reason, correlation_id, causation_id,
+                  CASE WHEN position = 30 THEN json('not json') ELSE data END AS data, hash FROM copied;
+                """, true),
+            ("row unreadable after a failure", """
+                ALTER TABLE events RENAME TO copied;
+                CREATE VIEW events AS SELECT position, id, stream, version, type, schema_version, recorded_at,
+                  effective_at, actor_id, actor_role, actor_organisation, reason, correlation_id, causation_id,
+                  CASE WHEN position = 30 THEN json('not json') ELSE data END AS data, hash FROM copied;
+                UPDATE copied SET recorded_at = 0 WHERE position = 29;
+                """, false),
+            ("streams table unreadable", "DROP TABLE streams; CREATE VIEW streams AS SELECT json('x') AS stream, 1 AS version;", true),
+            ("streams table unreadable after a failure",
+             "DROP TABLE streams; CREATE VIEW streams AS SELECT json('x') AS stream, 1 AS version; DELETE FROM events WHERE position = 41;",
+             false),
+        ]
+        for (index, (name, sql, throwsError)) in edits.enumerated() {
+            let path = try copy(original, "failing-\(index)")
+            try Database(path: path).execute(sql)
+            let reference = Self.outcome { try ReferenceVerifier(path: path).verify() }
+            let fast = Self.outcome { try LedgerVerifier(path: path).verify() }
+            #expect(fast == reference, "\(name)")
+            #expect(reference.hasPrefix("error") == throwsError, "\(name): \(reference)")
+        }
+    }
+
+    /// A ledger of several batches of the reading thread, edited in its later batches and at their edges.
+    @Test func sameReportsAcrossBatches() throws {
+        defer { directory.remove() }
+        let path = directory.file("long.sqlite")
+        let clock = ManualClock()
+        let ledger = try Ledger(path: path, clock: clock.function)
+        for n in 0..<60 {
+            clock.advance(milliseconds: 1000)
+            let events = (0..<20).map { ProposedEvent(type: "Noted", reason: $0 % 3 == 0 ? "r\($0)" : nil, data: ["n": JSONValue($0)]) }
+            _ = try ledger.append(AppendTransaction(
+                streams: [StreamAppend(stream: StreamName("goal/G-\(n % 7)")!, events: events)], actor: testActor))
+        }
+        ledger.close()
+        let size = 1200
+        #expect(RowBatch.capacity * 4 < size)
+        let edits: [(String, String, [Int])] = [
+            ("untouched", "", []),
+            ("data in a later batch", "UPDATE events SET data = '{}' WHERE position = 1000", []),
+            ("first row of a batch", "UPDATE events SET data = '{}' WHERE position = \(RowBatch.capacity + 1)", []),
+            ("last row of a batch", "UPDATE events SET data = '{}' WHERE position = \(2 * RowBatch.capacity)", []),
+            ("rehashed at a batch edge", "UPDATE events SET data = '{}' WHERE position = \(2 * RowBatch.capacity)",
+             [2 * RowBatch.capacity]),
+            ("time rehashed", "UPDATE events SET recorded_at = 0 WHERE position = 900", [900]),
+            ("missing in a later batch", "DELETE FROM events WHERE position = 1100", []),
+            ("deleted last row", "DELETE FROM events WHERE position = \(size)", []),
+            ("level 9 node", "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 9 AND idx = 1", []),
+            ("stream version", "UPDATE streams SET version = 1 WHERE stream = 'goal/G-3'", []),
+        ]
+        for (index, (name, sql, rehashed)) in edits.enumerated() {
+            let copied = try copy(path, "long-\(index)")
+            do {
+                let database = try Database(path: copied)
+                try database.execute(sql)
+                try Self.rehash(database, rehashed)
+            }
+            var steps: [Int] = []
+            let reference = Self.outcome { try ReferenceVerifier(path: copied).verify(expected: (1024, MerkleTree.emptyRoot)) }
+            let fast = Self.outcome {
+                try LedgerVerifier(path: copied).verify(expected: (1024, MerkleTree.emptyRoot)) { done, _ in steps.append(done) }
+            }
+            #expect(fast == reference, "\(name)")
+            #expect(steps.last == Int(fast.split(separator: ",")[0].dropFirst(5)), "\(name): progress ends at the size")
+        }
+    }
+
     /// A database storing text as UTF-16: a text column's bytes read in place must still be the UTF-8 that `text`
     /// reads, or every row of such a copy would fail.
     @Test func sameReportsOnAUTF16Copy() throws {

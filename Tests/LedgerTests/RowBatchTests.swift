@@ -3,9 +3,9 @@ import Testing
 
 @testable import Ledger
 
-/// `EventRow.EnvelopeColumns`: the envelope `verify` lays out from a row's column bytes in place is the one the
-/// row's event has, and the one reading the row into a `RecordedEvent` would give, for any stored values.
-@Suite struct EventRowTests {
+/// The envelope `verify` lays out from a row's column bytes (copied into a `RowBatch`) is the one the row's event
+/// has, and the one reading the row into a `RecordedEvent` would give, for any stored values.
+@Suite struct RowBatchTests {
     let directory = TemporaryDirectory()
 
     func database() throws -> Database {
@@ -14,19 +14,27 @@ import Testing
         return database
     }
 
-    /// Each row's envelope laid out in place, and (when the row decodes) the envelope of its decoded event.
-    func envelopes(_ database: Database) throws -> [(inPlace: [UInt8], decoded: [UInt8]?)] {
-        try database.map("SELECT \(EventRow.columns) FROM events ORDER BY position") { row in
-            var buffer = ByteBuffer(capacity: 16)  // small, so that growing is exercised too
-            EnvelopeEncoder.write(EventRow.EnvelopeColumns(row: row), to: &buffer)
-            let decoded = (try? EventRow.decode(row, parsingData: false)).map { event in
+    /// Each row's envelope laid out from its columns copied into a `RowBatch` (as `verify` does), and (when the
+    /// row decodes) the envelope of its decoded event.
+    func envelopes(_ database: Database) throws -> [(copied: [UInt8], decoded: [UInt8]?)] {
+        let batch = RowBatch()
+        var decoded: [[UInt8]?] = []
+        var positions: [Int] = []
+        try database.forEach("SELECT \(EventRow.columns) FROM events ORDER BY position") { row in
+            batch.append(row)
+            positions.append(row.int(0))
+            decoded.append((try? EventRow.decode(row, parsingData: false)).map { event in
                 row.withBytes(14) { EnvelopeEncoder.encode(event, canonicalData: $0) }
-            }
-            return (buffer.array, decoded)
+            })
+        }
+        return batch.rows.indices.map { index in
+            var buffer = ByteBuffer(capacity: 16)  // small, so that growing is exercised too
+            EnvelopeEncoder.write(batch.envelope(index, position: positions[index]), to: &buffer)
+            return (buffer.array, decoded[index])
         }
     }
 
-    @Test func inPlaceEnvelopeEqualsTheCanonicalEncodingOfTheEvent() throws {
+    @Test func copiedEnvelopeEqualsTheCanonicalEncodingOfTheEvent() throws {
         defer { directory.remove() }
         let database = try database()
         var generator = CanonicalJSONRandomTests.Generator(state: 11)
@@ -55,12 +63,12 @@ import Testing
         let envelopes = try envelopes(database)
         #expect(envelopes.count == events.count)
         for (event, envelope) in zip(events, envelopes) {
-            #expect(envelope.inPlace == CanonicalJSON.encode(event.unhashedEnvelope), "position \(event.position)")
+            #expect(envelope.copied == CanonicalJSON.encode(event.unhashedEnvelope), "position \(event.position)")
         }
     }
 
     /// Values no writer of the ledger stores, put there with SQL: the in-place layout still equals the decoded one.
-    @Test func inPlaceEnvelopeEqualsTheDecodedOneForOddStoredValues() throws {
+    @Test func copiedEnvelopeEqualsTheDecodedOneForOddStoredValues() throws {
         defer { directory.remove() }
         let database = try database()
         try database.execute("""
@@ -92,7 +100,7 @@ import Testing
         let envelopes = try envelopes(database)
         #expect(envelopes.count == edits.count + 1)
         for (index, envelope) in envelopes.enumerated() {
-            #expect(envelope.decoded != nil && envelope.inPlace == envelope.decoded, "\(index == 0 ? "original" : edits[index - 1])")
+            #expect(envelope.decoded != nil && envelope.copied == envelope.decoded, "\(index == 0 ? "original" : edits[index - 1])")
         }
     }
 

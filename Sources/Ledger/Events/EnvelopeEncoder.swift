@@ -101,8 +101,15 @@ enum EnvelopeEncoder {
 }
 
 /// The string members of an envelope, for `EnvelopeFields`; the optional ones may be absent.
-enum EnvelopeTextField {
+enum EnvelopeTextField: Int, CaseIterable {
     case actorId, actorOrganisation, actorRole, causationId, correlationId, id, reason, stream, type
+
+    var isOptional: Bool {
+        switch self {
+        case .actorOrganisation, .causationId, .correlationId, .reason: true
+        case .actorId, .actorRole, .id, .stream, .type: false
+        }
+    }
 }
 
 /// Where `EnvelopeEncoder` takes an envelope's members from.

@@ -20,42 +20,22 @@ public enum EventRow {
         ]
     }
 
-    /// A row's envelope members as `EnvelopeEncoder` takes them, read in place from SQLite's column memory: what
-    /// `verify` hashes for every row, hashing its stored `data` text as it is (no parse), with no Swift string or
-    /// `RecordedEvent` made. Laid out exactly as `decode` followed by `EnvelopeEncoder.encode` would lay it out (a
-    /// test holds it to that), provided the stream name is valid (`StreamName.isValid(utf8:)`), which `decode`
-    /// requires. Valid until the statement steps.
-    struct EnvelopeColumns: EnvelopeFields {
-        let row: Statement
-
-        private static func column(_ field: EnvelopeTextField) -> Int {
-            switch field {
-            case .id: 1
-            case .stream: 2
-            case .type: 4
-            case .actorId: 8
-            case .actorRole: 9
-            case .actorOrganisation: 10
-            case .reason: 11
-            case .correlationId: 12
-            case .causationId: 13
-            }
+    /// The column of `columns` holding a string member of the envelope.
+    static func column(of field: EnvelopeTextField) -> Int {
+        switch field {
+        case .id: 1
+        case .stream: 2
+        case .type: 4
+        case .actorId: 8
+        case .actorRole: 9
+        case .actorOrganisation: 10
+        case .reason: 11
+        case .correlationId: 12
+        case .causationId: 13
         }
-
-        // `decode` reads the optional members with `optionalText` (NULL is absent) and the others with `text`
-        // (NULL reads as ""). `withBytes` gives the same bytes as `text` for any storage class, and UTF-8 even in a
-        // UTF-16 database: it asks for the length in UTF-8 first, which converts the value.
-        func isPresent(_ field: EnvelopeTextField) -> Bool { !row.isNull(Self.column(field)) }
-        func write(_ field: EnvelopeTextField, to out: inout ByteBuffer) {
-            row.withBytes(Self.column(field)) { EnvelopeEncoder.writeString(utf8: $0, to: &out) }
-        }
-        func writeData(to out: inout ByteBuffer) { row.withBytes(14) { out.append($0) } }
-        var position: Int { row.int(0) }
-        var version: Int { row.int(3) }
-        var schemaVersion: Int { row.int(5) }
-        var recordedAt: Timestamp { Timestamp(millisecondsSinceEpoch: row.int64(6)) }
-        var effectiveAt: Timestamp { Timestamp(millisecondsSinceEpoch: row.int64(7)) }
     }
+
+    static let dataColumn = 14
 
     /// The stored leaf hash as `decode` reads it: 32 zero bytes stand for a value of any other length.
     static func storedHash(_ row: Statement) -> Digest {

@@ -7,30 +7,39 @@ import SQLite
 /// The answer is always the one `SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?` gives, whatever was
 /// written into the table behind the ledger's back: rows are compared with SQLite's own ordering of values, and
 /// where more than one row could answer (possible only if the table was rebuilt without its primary key) the
-/// point lookup is asked instead.
+/// point lookup is asked instead. An error reading the scan is not thrown: the level falls back to point lookups.
 final class StoredMerkleNodes {
     private let database: Database
-    private var levels: [Level] = []
+    /// The scan of each level; nil once it failed (a damaged page, say), after which that level is read with
+    /// point lookups, so that an error is thrown only where and when the point lookup throws it.
+    private var levels: [Level?] = []
 
     init(database: Database) { self.database = database }
 
-    deinit { for level in levels { level.close() } }
+    deinit { for level in levels { level?.close() } }
 
     /// The hash stored at (`level`, `index`); nil when there is no such row or its hash is not 32 bytes, which no
     /// recomputed node matches either. Calls for one level must come in increasing index order, as `FrontierTree`
     /// completes nodes.
     func hash(level: Int, index: Int) throws(SQLiteError) -> Digest? {
-        while levels.count <= level { levels.append(try Level(database: database, level: levels.count)) }
-        switch try levels[level].stored(at: index) {
-        case .absent: return nil
-        case .row(let stored): return stored
-        case .ambiguous:
-            let lookup = try database.prepare(
-                "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2",
-                [.integer(Int64(level)), .integer(Int64(index))])
-            defer { lookup.reset() }
-            return try lookup.step() ? lookup.withBytes(0) { Digest(bytes: $0) } : nil
+        while levels.count <= level { levels.append(try? Level(database: database, level: levels.count)) }
+        if levels[level] != nil {
+            do {
+                switch try levels[level]!.stored(at: index) {
+                case .absent: return nil
+                case .row(let stored): return stored
+                case .ambiguous: break
+                }
+            } catch {
+                // The scan reads ahead of the nodes asked for: its error may not be one the point lookup meets.
+                levels[level]?.close()
+                levels[level] = nil
+            }
         }
+        let lookup = try database.prepare(
+            "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2", [.integer(Int64(level)), .integer(Int64(index))])
+        defer { lookup.reset() }
+        return try lookup.step() ? lookup.withBytes(0) { Digest(bytes: $0) } : nil
     }
 
     enum Answer: Equatable {
