@@ -132,4 +132,32 @@ struct EnvelopeEncoderTests {
             #expect(event.canonicalBytes == CanonicalJSON.encode(event.unhashedEnvelope))
         }
     }
+
+    @Test func integersAreWrittenAsStringWritesThem() {
+        var values: [Int] = [0, 1, -1, 9, 10, -10, 99, 100, .max, .min, .max - 1, .min + 1]
+        var ten = 1
+        for _ in 1..<19 {
+            ten *= 10
+            values += [ten - 1, ten, ten + 1, -ten]
+        }
+        for value in values {
+            var buffer = ByteBuffer(capacity: 1)
+            EnvelopeEncoder.write(value, to: &buffer)
+            #expect(buffer.array == Array(String(value).utf8))
+        }
+    }
+
+    @Test func stringsFromBytesAreWrittenAsTheirDecodedStrings() {
+        let samples: [[UInt8]] = [
+            [], Array("plain".utf8), Array("quote\"back\\slash".utf8), [0x00, 0x1F, 0x7F, 0x20], Array("é😀".utf8),
+            [0xFF, 0x41], [0xC3], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x41, 0xE2, 0x82],
+        ]
+        for bytes in samples {
+            var buffer = ByteBuffer()
+            bytes.withUnsafeBytes { EnvelopeEncoder.writeString(utf8: $0, to: &buffer) }
+            var expected: [UInt8] = []
+            CanonicalJSON.writeString(String(decoding: bytes, as: UTF8.self), to: &expected)
+            #expect(buffer.array == expected, "\(bytes)")
+        }
+    }
 }

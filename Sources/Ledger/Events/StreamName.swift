@@ -23,13 +23,30 @@ public struct StreamName: Sendable, Hashable, Comparable, CustomStringConvertibl
     public static func < (lhs: StreamName, rhs: StreamName) -> Bool { lhs.description < rhs.description }
 
     public static func isValidKind(_ kind: String) -> Bool {
-        let bytes = Array(kind.utf8)
+        var kind = kind
+        return kind.withUTF8 { isValidKind(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    public static func isValidKey(_ key: String) -> Bool {
+        var key = key
+        return key.withUTF8 { isValidKey(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether `bytes` are the UTF-8 of a name `init?(_:)` accepts, checked in place (for `verify`, on every row).
+    /// The same answer as parsing `String(decoding: bytes, as: UTF8.self)`: a valid name is ASCII only, and
+    /// neither invalid UTF-8 (repaired into U+FFFD) nor a `/` fused with a combining mark can make one.
+    static func isValid(utf8 bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return false }
+        return isValidKind(utf8: UnsafeRawBufferPointer(rebasing: bytes[..<slash]))
+            && isValidKey(utf8: UnsafeRawBufferPointer(rebasing: bytes[(slash + 1)...]))
+    }
+
+    static func isValidKind(utf8 bytes: UnsafeRawBufferPointer) -> Bool {
         guard let first = bytes.first, (0x61...0x7A).contains(first), bytes.count <= 32 else { return false }
         return bytes.allSatisfy { (0x61...0x7A).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
-    public static func isValidKey(_ key: String) -> Bool {
-        let bytes = Array(key.utf8)
+    static func isValidKey(utf8 bytes: UnsafeRawBufferPointer) -> Bool {
         guard !bytes.isEmpty, bytes.count <= 128 else { return false }
         return bytes.allSatisfy { byte in
             switch byte {

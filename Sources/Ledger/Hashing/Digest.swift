@@ -1,15 +1,57 @@
 import CSHA256
 
 /// A SHA-256 digest (32 bytes). Written as lowercase hex wherever it is served.
-public struct Digest: Sendable, Hashable, CustomStringConvertible {
-    public let bytes: [UInt8]
+public struct Digest: Sendable, Hashable, CustomStringConvertible, ContiguousBytes {
+    /// The bytes, in order, held inline: a digest is made for every leaf and Merkle node, and verifying a ledger
+    /// makes millions of them, where an array each would cost a heap allocation and reference counting.
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
-        self.bytes = bytes
+        self.init(unchecked: bytes)
     }
 
-    init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+    /// The first 32 bytes of `bytes`, or nil when there are not exactly 32 (a stored hash of the wrong length).
+    public init?(bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 32 else { return nil }
+        Swift.withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) }
+    }
+
+    init(unchecked bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in Swift.withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: raw) } }
+    }
+
+    /// A digest written in place by `body` (a C hash function's 32-byte output).
+    init(writing body: (UnsafeMutablePointer<UInt8>) -> Void) {
+        Swift.withUnsafeMutableBytes(of: &words) { body($0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+    }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: words, body)
+    }
+
+    public static func == (lhs: Digest, rhs: Digest) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
+            && lhs.words.3 == rhs.words.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+
+    /// Whether `other` holds exactly these 32 bytes (false for any other length).
+    public func equals(_ other: UnsafeRawBufferPointer) -> Bool {
+        guard other.count == 32 else { return false }
+        return words.0 == other.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+            && words.1 == other.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            && words.2 == other.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+            && words.3 == other.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+    }
 
     /// Parses 64 hex digits (either case).
     public init?(hex: String) {
@@ -20,7 +62,7 @@ public struct Digest: Sendable, Hashable, CustomStringConvertible {
             guard let high = Self.nibble(utf8[2 * index]), let low = Self.nibble(utf8[2 * index + 1]) else { return nil }
             bytes[index] = high << 4 | low
         }
-        self.bytes = bytes
+        self.init(unchecked: bytes)
     }
 
     private static func nibble(_ byte: UInt8) -> UInt8? {
@@ -32,10 +74,10 @@ public struct Digest: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var hex: String { Self.hex(bytes) }
+    public var hex: String { withUnsafeBytes { Self.hex($0) } }
     public var description: String { hex }
 
-    public static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: some Collection<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
@@ -50,11 +92,7 @@ public struct Digest: Sendable, Hashable, CustomStringConvertible {
 /// SHA-256 (FIPS 180-4), computed by the package's C target (SHA-NI where the CPU has it).
 public enum SHA256 {
     public static func hash(_ bytes: some ContiguousBytes) -> Digest {
-        var digest = [UInt8](repeating: 0, count: 32)
-        bytes.withUnsafeBytes { raw in
-            digest.withUnsafeMutableBufferPointer { out in pl_sha256(raw.baseAddress, raw.count, out.baseAddress) }
-        }
-        return Digest(unchecked: digest)
+        bytes.withUnsafeBytes { raw in Digest { pl_sha256(raw.baseAddress, raw.count, $0) } }
     }
 
     /// The digest of several byte runs hashed as one message, without concatenating them first.
@@ -62,9 +100,7 @@ public enum SHA256 {
         var context = pl_sha256_ctx()
         pl_sha256_init(&context)
         for part in parts { pl_sha256_update(&context, part.baseAddress, part.count) }
-        var digest = [UInt8](repeating: 0, count: 32)
-        digest.withUnsafeMutableBufferPointer { pl_sha256_final(&context, $0.baseAddress) }
-        return Digest(unchecked: digest)
+        return Digest { pl_sha256_final(&context, $0) }
     }
 
     public static var isAccelerated: Bool { pl_sha256_accelerated() != 0 }
@@ -87,9 +123,5 @@ public struct SHA256Hasher {
         bytes.withUnsafeBytes { raw in pl_sha256_update(&context, raw.baseAddress, raw.count) }
     }
 
-    public mutating func finalize() -> Digest {
-        var digest = [UInt8](repeating: 0, count: 32)
-        digest.withUnsafeMutableBufferPointer { pl_sha256_final(&context, $0.baseAddress) }
-        return Digest(unchecked: digest)
-    }
+    public mutating func finalize() -> Digest { Digest { pl_sha256_final(&context, $0) } }
 }

@@ -14,6 +14,15 @@ public struct FrontierTree: Sendable {
     @discardableResult
     public mutating func append(_ leaf: Digest) -> [(level: Int, index: Int, hash: Digest)] {
         var completed: [(level: Int, index: Int, hash: Digest)] = []
+        append(leaf) { level, index, hash in completed.append((level, index, hash)) }
+        return completed
+    }
+
+    /// Adds the next leaf and calls `completed` with each interior node it completes, lowest first, without
+    /// collecting them: `verify` folds a million leaves and compares every node as it is made.
+    public mutating func append<E: Error>(
+        _ leaf: Digest, completed: (_ level: Int, _ index: Int, _ hash: Digest) throws(E) -> Void
+    ) throws(E) {
         var hash = leaf
         var index = size
         var level = 0
@@ -22,11 +31,10 @@ public struct FrontierTree: Sendable {
             frontier[level] = nil
             level += 1
             index >>= 1
-            completed.append((level, index, hash))
+            try completed(level, index, hash)
         }
         frontier[level] = hash
         size += 1
-        return completed
     }
 
     /// Sets the right edge from stored nodes (when reopening a ledger of `size` leaves).

@@ -1,3 +1,5 @@
+import CSHA256
+
 /// RFC 6962 Merkle tree hashing (Certificate Transparency, section 2.1): leaves are hashed with a 0x00 prefix and
 /// interior nodes with 0x01, so a leaf can never be passed off as a node.
 /// See https://www.rfc-editor.org/rfc/rfc6962#section-2.1
@@ -12,12 +14,21 @@ public enum MerkleTree {
         }
     }
 
+    /// The leaf hash of a message already laid out as `0x00 ‖ bytes` (a verifier's reused buffer), hashed in place.
+    static func leafHash(prefixedMessage message: UnsafeRawBufferPointer) -> Digest {
+        precondition(message.first == 0, "a leaf message starts with the 0x00 prefix")
+        return Digest { pl_sha256(message.baseAddress, message.count, $0) }
+    }
+
     /// `SHA-256(0x01 ‖ left ‖ right)`.
     public static func nodeHash(_ left: Digest, _ right: Digest) -> Digest {
-        var bytes = [UInt8](repeating: 1, count: 65)
-        bytes.replaceSubrange(1..<33, with: left.bytes)
-        bytes.replaceSubrange(33..<65, with: right.bytes)
-        return SHA256.hash(bytes)
+        // Laid out on the stack: a node is hashed for almost every leaf appended or verified.
+        withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { message in
+            message[0] = 1
+            left.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: message[1..<33]).copyMemory(from: $0) }
+            right.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: message[33..<65]).copyMemory(from: $0) }
+            return Digest { pl_sha256(message.baseAddress, 65, $0) }
+        }
     }
 
     /// The largest power of two strictly less than `n` (n ≥ 2): where RFC 6962 splits a tree of n leaves.

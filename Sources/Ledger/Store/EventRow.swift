@@ -20,22 +20,39 @@ public enum EventRow {
         ]
     }
 
-    /// The leaf hash a row's stored fields imply, hashing its stored `data` text as it is (no parse): what `verify`
-    /// recomputes for every row. A row whose data is not the canonical text it was hashed from fails here.
-    public static func computedHash(_ row: Statement) throws(LedgerError) -> (header: RecordedEvent, hash: Digest) {
-        let header = try decode(row, parsingData: false)
-        let bytes = row.withBytes(14) { EnvelopeEncoder.encode(header, canonicalData: $0) }
-        return (header, MerkleTree.leafHash(bytes))
+    /// The column of `columns` holding a string member of the envelope.
+    static func column(of field: EnvelopeTextField) -> Int {
+        switch field {
+        case .id: 1
+        case .stream: 2
+        case .type: 4
+        case .actorId: 8
+        case .actorRole: 9
+        case .actorOrganisation: 10
+        case .reason: 11
+        case .correlationId: 12
+        case .causationId: 13
+        }
+    }
+
+    static let dataColumn = 14
+
+    /// The stored leaf hash as `decode` reads it: 32 zero bytes stand for a value of any other length.
+    static func storedHash(_ row: Statement) -> Digest {
+        row.withBytes(15) { Digest(bytes: $0) } ?? Digest(unchecked: [UInt8](repeating: 0, count: 32))
+    }
+
+    /// The error `decode` throws for a row that no longer parses (edited behind the ledger's back).
+    static func corruptRecord(position: Int, _ what: String) -> LedgerError {
+        LedgerError(.storage, code: "corrupt_record", "the stored record at position \(position) is damaged: \(what)",
+                    details: ["position": JSONValue(position)])
     }
 
     /// Reads a row selected with `columns`. A row whose stream name or data no longer parses (edited behind the
     /// ledger's back) is reported as `LedgerError` `corrupt_record` naming its position.
     public static func decode(_ row: Statement, parsingData: Bool = true) throws(LedgerError) -> RecordedEvent {
         let position = row.int(0)
-        func corrupt(_ what: String) -> LedgerError {
-            LedgerError(.storage, code: "corrupt_record", "the stored record at position \(position) is damaged: \(what)",
-                        details: ["position": JSONValue(position)])
-        }
+        func corrupt(_ what: String) -> LedgerError { corruptRecord(position: position, what) }
         guard let stream = StreamName(row.text(2)) else { throw corrupt("invalid stream name") }
         var data: JSONValue = .null
         if parsingData {
@@ -45,13 +62,12 @@ public enum EventRow {
                 throw corrupt("data is not valid JSON")
             }
         }
-        let hash = Digest(bytes: row.blob(15)) ?? Digest(unchecked: [UInt8](repeating: 0, count: 32))
         return RecordedEvent(
             position: position, id: row.text(1), stream: stream, version: row.int(3), type: row.text(4),
             schemaVersion: row.int(5), recordedAt: Timestamp(millisecondsSinceEpoch: row.int64(6)),
             effectiveAt: Timestamp(millisecondsSinceEpoch: row.int64(7)),
             actor: Actor(id: row.text(8), role: row.text(9), organisation: row.optionalText(10)),
             reason: row.optionalText(11), correlationId: row.optionalText(12), causationId: row.optionalText(13),
-            data: data, hash: hash)
+            data: data, hash: storedHash(row))
     }
 }

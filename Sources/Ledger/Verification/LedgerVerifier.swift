@@ -1,5 +1,3 @@
-import SQLite
-
 /// Recomputes the whole ledger from its stored fields and reports the first thing that does not match: a leaf
 /// hash, a missing or extra position, a stream version out of order, a time that went backwards, a Merkle node,
 /// the recorded size, or a published checkpoint. Any edit to the database made behind the ledger's back is found
@@ -26,101 +24,118 @@ public struct LedgerVerifier {
 
     public init(path: String) { self.path = path }
 
+    /// Reads the rows on a second thread (`RowReader`, with its own connection) while this one hashes them: two
+    /// threads, so that SQLite's work and the hashing overlap.
+    ///
     /// - Parameters:
     ///   - expected: a published checkpoint (size and root) the ledger must extend.
-    ///   - progress: called every so often with (events checked, total).
+    ///   - progress: called every so often with (events checked, total), on the calling thread.
     public func verify(expected: (size: Int, rootHash: Digest)? = nil,
                        progress: ((Int, Int) -> Void)? = nil) throws -> Report
     {
-        let database = try Database(path: path, options: .init(readOnly: true, create: false))
-        return try database.transaction(.deferred) { try verify(database, expected: expected, progress: progress) }
-    }
-
-    private func verify(_ database: Database, expected: (size: Int, rootHash: Digest)?,
-                        progress: ((Int, Int) -> Void)?) throws -> Report
-    {
-        let recordedSize = Int(try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'size'")
-            .flatMap { Int($0) } ?? -1)
-        let rowCount = Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
-        let total = max(recordedSize, rowCount)
+        let reader = RowReader(path: path, countingRows: progress != nil)
+        defer { reader.stop() }
         var tree = FrontierTree()
         var size: Int { tree.size }
-        var lastRecordedAt: Int64 = .min
-        var streams: [String: (version: Int, effectiveAt: Int64)] = [:]
         var failure: Failure?
         var expectedRoot: Digest?
+        var end: RowBatch.End?
+        var lastRecordedAt: Int64 = .min
+        let streams = StreamVersions()
 
         func fail(_ position: Int, _ code: String, _ message: String) {
             if failure == nil { failure = Failure(position: position, code: code, message: message) }
         }
-        let storedNode = try database.prepare("SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2")
-        let rows = try database.prepare("SELECT \(EventRow.columns) FROM events ORDER BY position")
-        defer { rows.reset() }
-        while failure == nil, try rows.step() {
-            let position = size + 1
-            guard rows.int(0) == position else {
-                fail(position, rows.int(0) > position ? "missing_event" : "unexpected_event",
-                     "expected the event at position \(position), found position \(rows.int(0))")
-                break
-            }
-            let event: RecordedEvent
-            let computed: Digest
-            do {
-                (event, computed) = try EventRow.computedHash(rows)
-            } catch {
-                fail(position, "corrupt_record", error.message)
-                break
-            }
-            if computed != event.hash {
-                fail(position, "hash_mismatch",
-                     "stored hash \(event.hash.hex) does not match the recomputed leaf hash \(computed.hex)")
-                break
-            }
-            if event.recordedAt.millisecondsSinceEpoch < lastRecordedAt {
-                fail(position, "time_regression", "recordedAt goes back in time")
-            }
-            lastRecordedAt = event.recordedAt.millisecondsSinceEpoch
-            let previous = streams[event.stream.description]
-            if event.version != (previous?.version ?? 0) + 1 {
-                fail(position, "version_gap",
-                     "stream \(event.stream) jumps from version \(previous?.version ?? 0) to \(event.version)")
-            }
-            if let previous, event.effectiveAt.millisecondsSinceEpoch < previous.effectiveAt {
-                fail(position, "effective_time_regression", "effectiveAt goes back in time along \(event.stream)")
-            }
-            streams[event.stream.description] = (event.version, event.effectiveAt.millisecondsSinceEpoch)
-
-            // Fold the leaf into the tree and compare every completed node with the stored one.
-            for node in tree.append(computed) {
-                try storedNode.bind([.integer(Int64(node.level)), .integer(Int64(node.index))])
-                let stored = try storedNode.step() ? storedNode.blob(0) : nil
-                storedNode.reset()
-                if stored != node.hash.bytes {
-                    // A row edited with its leaf hash recomputed: the stored subtree root no longer matches, which
-                    // places the edit within the subtree's positions (the hash alone cannot say which).
-                    let first = (node.index << node.level) + 1
-                    fail(first, "merkle_node_mismatch",
-                         "positions \(first)–\(first + (1 << node.level) - 1) do not match the stored Merkle tree (level \(node.level), index \(node.index)): a record there was altered and its hash recomputed")
+        // Every envelope is laid out in this one buffer after the leaf prefix 0x00 and hashed in place.
+        var message = ByteBuffer(capacity: 4096)
+        batches: while failure == nil {
+            let batch = reader.next()
+            defer { reader.recycle(batch) }
+            for index in batch.rows.indices {
+                let row = batch.rows[index]
+                let position = size + 1
+                if let unplaced = row.failure {
+                    failure = unplaced
+                    break batches
                 }
+                let envelope = batch.envelope(index, position: position)
+                message.removeAll()
+                message.append(0)
+                EnvelopeEncoder.write(envelope, to: &message)
+                let computed = MerkleTree.leafHash(prefixedMessage: message.bytes)
+                guard computed == row.storedHash else {
+                    fail(position, "hash_mismatch",
+                         "stored hash \(row.storedHash.hex) does not match the recomputed leaf hash \(computed.hex)")
+                    break batches
+                }
+                if row.recordedAt < lastRecordedAt {
+                    fail(position, "time_regression", "recordedAt goes back in time")
+                }
+                lastRecordedAt = row.recordedAt
+                let name = envelope.column(.stream)
+                let previous = streams.entry(for: name)
+                if row.version != (previous?.version ?? 0) + 1 {
+                    fail(position, "version_gap",
+                         "stream \(String(decoding: name, as: UTF8.self)) jumps from version \(previous?.version ?? 0) to \(row.version)")
+                }
+                if let previous, row.effectiveAt < previous.effectiveAt {
+                    fail(position, "effective_time_regression",
+                         "effectiveAt goes back in time along \(String(decoding: name, as: UTF8.self))")
+                }
+                streams.set(.init(version: row.version, effectiveAt: row.effectiveAt), for: name)
+
+                // Fold the leaf into the tree and compare every completed node with the stored one.
+                var stored = row.nodes.lowerBound
+                try tree.append(computed) { level, index, hash in
+                    guard stored < row.nodes.upperBound else {
+                        // The reading thread could not read this node; the single-threaded verifier threw here too.
+                        guard !row.nodesRead, case .failed(let error) = batch.end else {
+                            preconditionFailure("the reading thread gave fewer nodes than the leaf completes")
+                        }
+                        throw error
+                    }
+                    if batch.nodes[stored] != hash {
+                        // A row edited with its leaf hash recomputed: the stored subtree root no longer matches, which
+                        // places the edit within the subtree's positions (the hash alone cannot say which).
+                        let first = (index << level) + 1
+                        fail(first, "merkle_node_mismatch",
+                             "positions \(first)–\(first + (1 << level) - 1) do not match the stored Merkle tree (level \(level), index \(index)): a record there was altered and its hash recomputed")
+                    }
+                    stored += 1
+                }
+                if let expected, expected.size == size { expectedRoot = tree.root }
+                if size % 10_000 == 0 { progress?(size, reader.recordedAndTotalSize.total) }
+                if failure != nil { break batches }
             }
-            if let expected, expected.size == size { expectedRoot = tree.root }
-            if size % 10_000 == 0 { progress?(size, total) }
+            if let last = batch.end {
+                end = last
+                break
+            }
         }
+        if failure == nil {
+            switch end {
+            case .failed(let error): throw error
+            case .stopped, nil: preconditionFailure("the reading thread stopped early without saying why")
+            case .finished: break
+            }
+        }
+        let (recordedSize, total) = reader.recordedAndTotalSize
         progress?(size, total)
 
         if failure == nil, size != recordedSize {
             fail(min(size, recordedSize) + 1, size < recordedSize ? "missing_event" : "unexpected_event",
                  "the ledger records \(recordedSize) events but \(size) are stored")
         }
-        if failure == nil {
-            let versions = try database.map("SELECT stream, version FROM streams") { ($0.text(0), $0.int(1)) }
-            for (stream, version) in versions where streams[stream]?.version != version {
+        if failure == nil, case .finished(let streamsTable?) = end {
+            let versions = try streamsTable.get()
+            let eventStreams = streams.byName()
+            for (stream, version) in versions where eventStreams[stream]?.version != version {
                 fail(size, "stream_mismatch",
-                     "the streams table has \(stream) at version \(version); the events say \(streams[stream]?.version ?? 0)")
+                     "the streams table has \(stream) at version \(version); the events say \(eventStreams[stream]?.version ?? 0)")
                 break
             }
-            if versions.count != streams.count {
-                fail(size, "stream_mismatch", "the streams table lists \(versions.count) streams; the events have \(streams.count)")
+            if versions.count != eventStreams.count {
+                fail(size, "stream_mismatch", "the streams table lists \(versions.count) streams; the events have \(eventStreams.count)")
             }
         }
         if failure == nil, let expected {

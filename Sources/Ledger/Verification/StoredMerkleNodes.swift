@@ -1,0 +1,122 @@
+import SQLite
+
+/// The stored Merkle nodes `verify` compares with the ones it recomputes, read level by level in index order.
+///
+/// Folding the leaves completes the nodes of each level in increasing index order, so one ordered scan per level
+/// (about 20 for a million events) replaces a point lookup per node, which cost as much as hashing the event.
+/// The answer is always the one `SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?` gives, whatever was
+/// written into the table behind the ledger's back: rows are compared with SQLite's own ordering of values, and
+/// where more than one row could answer (possible only if the table was rebuilt without its primary key) the
+/// point lookup is asked instead. An error reading the scan is not thrown: the level falls back to point lookups.
+final class StoredMerkleNodes {
+    private let database: Database
+    /// The scan of each level; nil once it failed (a damaged page, say), after which that level is read with
+    /// point lookups, so that an error is thrown only where and when the point lookup throws it.
+    private var levels: [Level?] = []
+
+    init(database: Database) { self.database = database }
+
+    deinit { for level in levels { level?.close() } }
+
+    /// The hash stored at (`level`, `index`); nil when there is no such row or its hash is not 32 bytes, which no
+    /// recomputed node matches either. Calls for one level must come in increasing index order, as `FrontierTree`
+    /// completes nodes.
+    func hash(level: Int, index: Int) throws(SQLiteError) -> Digest? {
+        while levels.count <= level { levels.append(try? Level(database: database, level: levels.count)) }
+        if levels[level] != nil {
+            do {
+                switch try levels[level]!.stored(at: index) {
+                case .absent: return nil
+                case .row(let stored): return stored
+                case .ambiguous: break
+                }
+            } catch {
+                // The scan reads ahead of the nodes asked for: its error may not be one the point lookup meets.
+                levels[level]?.close()
+                levels[level] = nil
+            }
+        }
+        let lookup = try database.prepare(
+            "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2", [.integer(Int64(level)), .integer(Int64(index))])
+        defer { lookup.reset() }
+        return try lookup.step() ? lookup.withBytes(0) { Digest(bytes: $0) } : nil
+    }
+
+    enum Answer: Equatable {
+        case absent
+        /// The stored hash, nil when it is not 32 bytes (so it matches nothing).
+        case row(Digest?)
+        /// Several rows have this index.
+        case ambiguous
+    }
+
+    /// An ordered scan of one level, one row ahead of the row it is on, so that it can tell a unique index from
+    /// a repeated one.
+    struct Level {
+        private let statement: Statement
+        private var current: Row?
+        private var next: Row?
+
+        /// Where a row's `idx` sorts against an integer: SQLite orders NULL first, then integers and reals by
+        /// value, then text, then blobs; `idx = n` holds only for a number equal to n.
+        enum Key {
+            case null
+            case number(Double)
+            case integer(Int64)
+            case textOrBlob
+
+            func compare(to index: Int) -> Ordering {
+                switch self {
+                case .null: .before
+                case .textOrBlob: .after
+                case .integer(let value): value < index ? .before : value == index ? .same : .after
+                // Node indexes are far below 2^53, so Double(index) is exact and so is the comparison.
+                case .number(let value): value < Double(index) ? .before : value == Double(index) ? .same : .after
+                }
+            }
+        }
+
+        enum Ordering { case before, same, after }
+
+        struct Row {
+            let key: Key
+            let hash: Digest?
+        }
+
+        init(database: Database, level: Int) throws(SQLiteError) {
+            // One statement per level: `prepare` caches by SQL text, so the level is part of the text.
+            statement = try database.prepare("SELECT idx, hash FROM merkle_nodes WHERE level = \(level) ORDER BY idx")
+            current = try Self.read(statement)
+            next = current == nil ? nil : try Self.read(statement)
+        }
+
+        private static func read(_ statement: Statement) throws(SQLiteError) -> Row? {
+            guard try statement.step() else { return nil }
+            let key: Key =
+                switch statement.value(0) {
+                case .null: .null
+                case .integer(let value): .integer(value)
+                case .real(let value): .number(value)
+                case .text, .blob: .textOrBlob
+                }
+            return Row(key: key, hash: statement.withBytes(1) { Digest(bytes: $0) })
+        }
+
+        /// Ends the scan early, releasing its read of the table.
+        func close() { statement.reset() }
+
+        private mutating func advance() throws(SQLiteError) {
+            current = next
+            // Past the last row the statement must not be stepped again: it would start over.
+            next = current == nil ? nil : try Self.read(statement)
+        }
+
+        /// The stored hash at `index`. Rows before it are passed over for good.
+        mutating func stored(at index: Int) throws(SQLiteError) -> Answer {
+            while let row = current, row.key.compare(to: index) == .before { try advance() }
+            guard let row = current, row.key.compare(to: index) == .same else { return .absent }
+            if let following = next, following.key.compare(to: index) == .same { return .ambiguous }
+            return .row(row.hash)
+        }
+    }
+}
