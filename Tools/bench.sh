@@ -50,6 +50,8 @@ curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$ENTITY" > "$OU
 wrk -t2 -c64 -d15s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$ENTITY" > "$OUT/p5.txt"
 RSS_KB=$(grep VmHWM /proc/$SERVER/status | awk '{print $2}')
 kill -INT $SERVER; wait $SERVER || true
+# P2's appends again, in process and without HTTP: how much of P2 is the writer and how much the server.
+$BIN/planledger-bench inproc-append --db "$OUT/bench.sqlite" --clients 64 --per-client 50 > "$OUT/p2-inproc.txt"
 
 mkdir -p "$OUT/www"
 cp "$OUT/entity.json" "$OUT/www/entity.json"
@@ -87,6 +89,7 @@ baseline measured in the same run on the same machine (a shared, noisy one: trea
 | P1 batch append, $EVENTS events in transactions of 1,000 (validation, domain rules, hashing, Merkle nodes, projections) | $P1 events/s | raw C inserts of the same rows and indexes, with the writer's SQLite settings (64 MiB cache, checkpoint every 4,000 pages): $P1B rows/s | $(ratio "$P1" "$P1B")× | ≥ 0.6× |
 | P1, against the same C program with SQLite's default settings | | $P1D rows/s | $(ratio "$P1" "$P1D")× | |
 | P2 64 HTTP clients appending one event each, durable | $P2 appends/s, p50 $(value p50_ms "$OUT/p2.txt") ms, p99 $(value p99_ms "$OUT/p2.txt") ms | single-row autocommit FULL commits: $P2B commits/s | $(ratio "$P2" "$P2B")× | ≥ 2×, p99 ≤ 20 ms |
+| P2 without HTTP: the same appends from 64 threads in process | $(value appends_per_second "$OUT/p2-inproc.txt") appends/s, p50 $(value p50_ms "$OUT/p2-inproc.txt") ms, p99 $(value p99_ms "$OUT/p2-inproc.txt") ms, $(value transactions_per_commit "$OUT/p2-inproc.txt") transactions per commit | the same baseline | $(ratio "$(value appends_per_second "$OUT/p2-inproc.txt")" "$P2B")× | |
 | P3 rebuild of all projections from $EVENTS events | $(value events_per_second "$OUT/p3.txt") events/s | — | — | ≥ 250k events/s |
 | P4 entity query p50 / p99: current | $(value current_p50_ms "$OUT/p4.txt") / $(value current_p99_ms "$OUT/p4.txt") ms | | | |
 | P4 as-of (random past transaction time) | $(value as_of_p50_ms "$OUT/p4.txt") / $(value as_of_p99_ms "$OUT/p4.txt") ms | current query | p50 $(value as_of_ratio_p50 "$OUT/p4.txt")× | p99 ≤ 2 ms, ratio ≤ 2 |
