@@ -59,7 +59,9 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func run() {
-        let database = try? Database(path: path, options: .init(create: false))
+        // Opened at the first request, and again at the next one if that failed: with SQLite's own checkpoints
+        // off on the writer, a checkpointer that gave up would let the WAL grow without bound.
+        var database: Database?
         while true {
             condition.lock()
             while !requested && !stopping { condition.wait() }
@@ -71,8 +73,9 @@ final class WALCheckpointer: @unchecked Sendable {
             }
             requested = false
             condition.unlock()
+            if database == nil { database = try? Database(path: path, options: .init(create: false)) }
             // A failed checkpoint (the file busy, say) is retried at the next request; nothing depends on it.
-            if (try? database?.execute("PRAGMA wal_checkpoint(PASSIVE)")) != nil {
+            if let database, (try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")) != nil {
                 condition.lock()
                 checkpoints += 1
                 condition.unlock()
