@@ -29,10 +29,10 @@ public struct ProjectionRebuilder {
             try LedgerSchema.create(in: database)
             try hook.resetProjections(database: database)
             let total = Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
-            let pages = PageReader(path: path, pageSize: pageSize)
+            let pages = PageReader.start(path: path, pageSize: pageSize)
             defer { pages.stop() }
             var done = 0
-            while let page = try pages.next() {
+            while let page = try pages.take() {
                 try hook.project(page, database: database)
                 done += page.count
                 progress?(done, total)
@@ -49,17 +49,10 @@ public struct ProjectionRebuilder {
 }
 
 /// Reads and decodes the log in pages on its own thread and connection, at most a few pages ahead of the consumer.
-private final class PageReader: @unchecked Sendable {
-    // @unchecked: the mutable state is guarded by `condition`; the thread's connection never leaves the thread.
-    private let condition = NSCondition()
-    private var ready: [[RecordedEvent]] = []
-    private var finished = false
-    private var failure: (any Error)?
-    private var stopping = false
-    private static let pagesAhead = 4
-
-    init(path: String, pageSize: Int) {
-        let thread = Thread { [self] in
+private enum PageReader {
+    static func start(path: String, pageSize: Int) -> Handoff<[RecordedEvent]> {
+        let pages = Handoff<[RecordedEvent]>(capacity: 4)
+        let thread = Thread {
             do {
                 let database = try Database(path: path, options: .init(readOnly: true, create: false))
                 try database.transaction(.deferred) {
@@ -68,57 +61,17 @@ private final class PageReader: @unchecked Sendable {
                         let page = try database.map(
                             "SELECT \(EventRow.columns) FROM events WHERE position > ?1 ORDER BY position LIMIT ?2",
                             [.integer(Int64(after)), .integer(Int64(pageSize))]) { row throws in try EventRow.decode(row) }
-                        guard let last = page.last, self.hand(page) else { break }
+                        guard let last = page.last, pages.put(page) else { break }
                         after = last.position
                     }
                 }
-                self.finish(nil)
+                pages.close()
             } catch {
-                self.finish(error)
+                pages.close(failure: error)
             }
         }
         thread.name = "planledger-rebuild-reader"
         thread.start()
-    }
-
-    /// Queues a page, waiting while the consumer is far enough behind; false once the consumer has stopped.
-    private func hand(_ page: [RecordedEvent]) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while ready.count >= Self.pagesAhead && !stopping { condition.wait() }
-        guard !stopping else { return false }
-        ready.append(page)
-        condition.broadcast()
-        return true
-    }
-
-    private func finish(_ error: (any Error)?) {
-        condition.lock()
-        failure = error
-        finished = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The next page in position order, nil after the last; rethrows the reading thread's error.
-    func next() throws -> [RecordedEvent]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while ready.isEmpty && !finished { condition.wait() }
-        if !ready.isEmpty {
-            condition.broadcast()
-            return ready.removeFirst()
-        }
-        if let failure { throw failure }
-        return nil
-    }
-
-    /// Tells the reading thread to stop (after the last page, or when projecting failed) and waits for it.
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
+        return pages
     }
 }

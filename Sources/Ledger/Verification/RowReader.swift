@@ -10,15 +10,12 @@ import SQLite
 /// It reads what the single-threaded verifier read, in the same order, and stops at the first row it cannot
 /// place; the hashing thread, which makes all the other checks, stops it earlier at the first failure it finds.
 final class RowReader: @unchecked Sendable {
-    // @unchecked: the mutable state is guarded by `condition`; the connection never leaves the reading thread, and
-    // a batch is touched by one thread at a time, handed over under the lock.
-    private let condition = NSCondition()
-    private var ready: [RowBatch] = []
+    // @unchecked: `spare` and `sizes` are guarded by `lock`; the connection never leaves the reading thread, and a
+    // batch is touched by one thread at a time, handed over through `batches`.
+    private let batches = Handoff<RowBatch>(capacity: 4)
+    private let lock = NSLock()
     private var spare: [RowBatch] = []
-    private var stopping = false
-    private var finished = false
     private var sizes: (recorded: Int, total: Int) = (-1, 0)
-    private static let batchesAhead = 4
 
     /// - Parameter countingRows: whether to count the rows for `total` (only progress reports need it).
     init(path: String, countingRows: Bool) {
@@ -31,64 +28,40 @@ final class RowReader: @unchecked Sendable {
 
     /// The next batch in position order; the last one has `end` set. Call only until then.
     func next() -> RowBatch {
-        condition.lock()
-        defer { condition.unlock() }
-        while ready.isEmpty { condition.wait() }
-        condition.broadcast()
-        return ready.removeFirst()
+        // The reading thread never closes with an error (a failure travels in the last batch's `end`) and always
+        // hands that last batch over before closing.
+        guard let batch = try? batches.take() else { preconditionFailure("RowReader.next() called after the last batch") }
+        return batch
     }
 
     /// Gives a batch the hashing thread is done with back for reuse.
     func recycle(_ batch: RowBatch) {
-        condition.lock()
-        spare.append(batch)
-        condition.unlock()
+        lock.withLock { spare.append(batch) }
     }
 
     /// The size `ledger_meta` records, and the larger of it and the row count (for progress reports). Known once
     /// the first batch has been handed over.
     var recordedAndTotalSize: (recorded: Int, total: Int) {
-        condition.lock()
-        defer { condition.unlock() }
-        return sizes
+        lock.withLock { sizes }
     }
 
     /// Tells the reading thread to stop and waits until it has let go of the database.
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
-    }
+    func stop() { batches.stop() }
 
     // MARK: The reading thread's side
 
     private func takeSpare() -> RowBatch {
-        condition.lock()
-        defer { condition.unlock() }
-        guard let batch = spare.popLast() else { return RowBatch() }
+        guard let batch = lock.withLock({ spare.popLast() }) else { return RowBatch() }
         batch.removeAll()
         return batch
     }
 
     /// Queues a batch, waiting while the hashing thread is far enough behind; false once it has stopped.
-    private func hand(_ batch: RowBatch) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while ready.count >= Self.batchesAhead && !stopping { condition.wait() }
-        guard !stopping else { return false }
-        ready.append(batch)
-        condition.broadcast()
-        return true
-    }
+    private func hand(_ batch: RowBatch) -> Bool { batches.put(batch) }
 
     private func finish(_ last: RowBatch) {
-        condition.lock()
-        ready.append(last)
-        finished = true
-        condition.broadcast()
-        condition.unlock()
+        _ = batches.put(last)
+        batches.close()
     }
 
     private func read(path: String, countingRows: Bool) {
@@ -110,9 +83,7 @@ final class RowReader: @unchecked Sendable {
         let recordedSize = Int(try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'size'")
             .flatMap { Int($0) } ?? -1)
         let rowCount = countingRows ? Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0) : 0
-        condition.lock()
-        sizes = (recordedSize, max(recordedSize, rowCount))
-        condition.unlock()
+        lock.withLock { sizes = (recordedSize, max(recordedSize, rowCount)) }
 
         let storedNodes = StoredMerkleNodes(database: database)
         let rows = try database.prepare("SELECT \(EventRow.columns) FROM events ORDER BY position")
