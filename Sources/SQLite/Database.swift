@@ -24,16 +24,23 @@ public final class Database {
         /// Committed WAL pages before SQLite copies them back into the database file; nil keeps the default (1,000
         /// pages). Larger means hot pages (the right edges of the log's indexes) are copied back once for many commits.
         public var walAutocheckpointPages: Int?
+        /// Bytes the WAL file is truncated to when it is reset after a complete checkpoint; nil keeps SQLite's
+        /// default (never truncated), so a WAL that grew during a long read would keep its size on disk.
+        public var walSizeLimitBytes: Int?
 
-        public init(readOnly: Bool = false, create: Bool = true, cacheSizeKiB: Int? = nil, walAutocheckpointPages: Int? = nil) {
+        public init(readOnly: Bool = false, create: Bool = true, cacheSizeKiB: Int? = nil, walAutocheckpointPages: Int? = nil,
+                    walSizeLimitBytes: Int? = nil) {
             self.readOnly = readOnly
             self.create = create
             self.cacheSizeKiB = cacheSizeKiB
             self.walAutocheckpointPages = walAutocheckpointPages
+            self.walSizeLimitBytes = walSizeLimitBytes
         }
 
-        /// For a connection that appends or rebuilds: a 64 MiB page cache and checkpoints every 4,000 pages (16 MiB).
-        public static let writer = Options(cacheSizeKiB: 65_536, walAutocheckpointPages: 4_000)
+        /// For a connection that appends or rebuilds: a 64 MiB page cache, checkpoints every 4,000 pages (16 MiB),
+        /// and the WAL cut back to 64 MiB whenever it restarts.
+        public static let writer = Options(cacheSizeKiB: 65_536, walAutocheckpointPages: 4_000,
+                                           walSizeLimitBytes: 64 << 20)
     }
 
     public init(path: String, options: Options = Options()) throws(SQLiteError) {
@@ -69,6 +76,7 @@ public final class Database {
         try execute("PRAGMA temp_store = MEMORY")
         if let kib = options.cacheSizeKiB { try execute("PRAGMA cache_size = -\(kib)") }
         if let pages = options.walAutocheckpointPages { try execute("PRAGMA wal_autocheckpoint = \(pages)") }
+        if let bytes = options.walSizeLimitBytes { _ = try scalarInt("PRAGMA journal_size_limit = \(bytes)") }
     }
 
     deinit {
