@@ -69,13 +69,10 @@ public struct TokenRegistry: Sendable {
     /// Whether any token exists (the server creates a first admin token when none does).
     public func isEmpty() throws -> Bool { try list().isEmpty }
 
-    /// The principal behind a presented secret, or nil when it is unknown or revoked.
+    /// The principal behind a presented secret, or nil when it is unknown or revoked, read from the table now (the
+    /// server uses `TokenTable`, which keeps `activePrincipals()` in memory).
     public func authenticate(_ secret: String) throws -> Principal? {
-        let hash = Self.hash(secret)
-        return try ledger.read { database in
-            try database.first("SELECT \(Self.columns) FROM access_tokens WHERE secret_sha256 = ?1 AND revoked_at IS NULL",
-                               [.text(hash)]) { Self.token($0) }
-        }.map { Principal(tokenId: $0.id, actorId: $0.actorId, role: $0.role, organisations: $0.organisations) }
+        try activePrincipals()[Self.hash(secret)]
     }
 
     /// Every token not revoked, as the principal it authenticates, by the SHA-256 (hex) of its secret: what

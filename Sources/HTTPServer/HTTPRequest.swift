@@ -94,8 +94,8 @@ public struct HTTPHeaders: Sendable, Sequence {
     }
 
     /// Field names compared case-insensitively (they are ASCII tokens), without lowercasing copies: every request
-    /// looks several up.
-    static func sameName(_ a: String, _ b: String) -> Bool {
+    /// looks several up. Also right for other ASCII-case-insensitive tokens (an auth scheme).
+    public static func sameName(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
         a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
     }
 

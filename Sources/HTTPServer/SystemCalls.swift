@@ -81,14 +81,7 @@ enum SystemCalls {
     /// Waits up to `milliseconds` for data, then reads what is there.
     static func read(_ fd: Int32, milliseconds: Int32, into buffer: inout [UInt8]) -> ReadResult {
         guard wait(fd, for: Int16(POLLIN), milliseconds: milliseconds) else { return .timedOut }
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count > 0 { return .data(Array(buffer[0..<count])) }
-            if count == 0 { return .closed }
-            if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK { return .timedOut }
-            return .closed
-        }
+        return receiveNow(fd, into: &buffer)
     }
 
     /// Like `read`, but waits inside `recv` itself, bounded by the socket's receive timeout (`SO_RCVTIMEO`): one
@@ -106,6 +99,11 @@ enum SystemCalls {
             }
             timeout = milliseconds
         }
+        return receiveNow(fd, into: &buffer)
+    }
+
+    /// One `recv` (retried on EINTR): data, the peer's close, or `.timedOut` when the socket's wait ran out.
+    private static func receiveNow(_ fd: Int32, into buffer: inout [UInt8]) -> ReadResult {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count > 0 { return .data(Array(buffer[0..<count])) }

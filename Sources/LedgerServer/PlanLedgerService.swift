@@ -108,19 +108,14 @@ public final class PlanLedgerService: Sendable {
     /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, blanks around the token
     /// ignored), or nil. Works on the UTF-8 bytes: it runs on every request.
     static func bearerToken(_ header: String) -> String? {
-        let bytes = header.utf8
-        let scheme = "bearer ".utf8
-        guard bytes.count > scheme.count,
-            zip(bytes, scheme).allSatisfy({ byte, expected in Self.asciiLowercased(byte) == expected })
-        else { return nil }
+        let scheme = "bearer "
+        guard HTTPHeaders.sameName(header.prefix(scheme.count), scheme) else { return nil }
         func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-        var token = bytes.dropFirst(scheme.count)
+        var token = header.utf8.dropFirst(scheme.utf8.count)
         while let first = token.first, isBlank(first) { token = token.dropFirst() }
         while let last = token.last, isBlank(last) { token = token.dropLast() }
         return token.isEmpty ? nil : String(token)
     }
-
-    private static func asciiLowercased(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
 }
 
 extension APIError {

@@ -42,12 +42,15 @@ extension Database {
 
     /// Drops the attachments if another connection (or process) has committed since the last call: what they
     /// cached may have changed underneath. Call inside a transaction, after the lock that keeps others out is held.
-    public func dropAttachmentsIfChangedElsewhere() throws(SQLiteError) {
+    /// - Returns: whether another connection may have committed since the last call (true on the first call, which
+    ///   has nothing to compare with), so a caller can skip re-reading its own state when nothing changed.
+    @discardableResult
+    public func dropAttachmentsIfChangedElsewhere() throws(SQLiteError) -> Bool {
         let version = try scalarInt("PRAGMA data_version")
-        if version != attachmentBox.dataVersion {
-            if attachmentBox.dataVersion != nil { dropAttachments() }
-            attachmentBox.dataVersion = version
-        }
+        guard version != attachmentBox.dataVersion else { return false }
+        if attachmentBox.dataVersion != nil { dropAttachments() }
+        attachmentBox.dataVersion = version
+        return true
     }
 
     /// Registers the rollback hook that empties `box` on any full rollback, including the automatic ones SQLite

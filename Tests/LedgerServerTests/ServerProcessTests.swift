@@ -19,11 +19,14 @@ import Testing
         var port = 0
         var adminToken = ""
 
-        init(database: String) throws {
+        /// Standard error (the access log) when started with `accessLog`.
+        let errors = Pipe()
+
+        init(database: String, accessLog: Bool = false) throws {
             process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
-            process.arguments = ["serve", "--db", database, "--port", "0", "--quiet"]
+            process.arguments = ["serve", "--db", database, "--port", "0"] + (accessLog ? [] : ["--quiet"])
             process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
+            process.standardError = accessLog ? errors : FileHandle.nullDevice
             try process.run()
             var text = ""
             let deadline = Date(timeIntervalSinceNow: 20)
@@ -146,23 +149,11 @@ final class Acknowledged: @unchecked Sendable {
         let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
-        process.arguments = ["serve", "--db", directory + "/ledger.sqlite", "--port", "0"]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        var text = ""
-        let deadline = Date(timeIntervalSinceNow: 20)
-        while !text.contains("listening on"), Date() < deadline {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-        }
-        let range = try #require(text.range(of: "http://127.0.0.1:"))
-        let port = try #require(Int(text[range.upperBound...].prefix { $0.isNumber }))
+        let server = try ServerProcessTests.Server(database: directory + "/ledger.sqlite", accessLog: true)
+        let port = server.port
+        #expect(port > 0)
+        let process = server.process
+        let errors = server.errors
         let client = try BlockingHTTPClient(port: port)
         for index in 0..<50 { _ = try client.request("GET", "/healthz?n=\(index)") }
         process.terminate()

@@ -39,8 +39,9 @@ final class LedgerWriter {
     /// server) appended since our tail was read, re-read it, so positions and the Merkle tree continue from the
     /// ledger as it is rather than as this process last saw it.
     func refreshIfAppendedElsewhere() throws {
-        // Anything another connection committed (an append, a rebuild) may be missing from the hook's caches.
-        try database.dropAttachmentsIfChangedElsewhere()
+        // Anything another connection committed (an append, a rebuild) may be missing from the hook's caches; when
+        // nothing was committed elsewhere, the tail is still ours and needs no re-reading.
+        guard try database.dropAttachmentsIfChangedElsewhere() else { return }
         let stored = Int(try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'size'").flatMap { Int($0) } ?? 0)
         if stored != tail.size { try reloadTail() }
     }

@@ -20,7 +20,7 @@ final class WALCheckpointer: @unchecked Sendable {
     private(set) var checkpoints = 0
 
     /// - Parameter threshold: WAL frames after a commit that call for a checkpoint.
-    init(path: String, threshold: Int = 4_000) {
+    init(path: String, threshold: Int = Database.Options.writer.walAutocheckpointPages ?? 4_000) {
         self.path = path
         self.threshold = threshold
         let thread = Thread { [self] in run() }
