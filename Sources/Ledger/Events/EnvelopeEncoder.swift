@@ -148,7 +148,9 @@ struct RecordedEnvelopeFields<Data: Collection<UInt8>>: EnvelopeFields {
 
     func isPresent(_ field: EnvelopeTextField) -> Bool { text(field) != nil }
     func write(_ field: EnvelopeTextField, to out: inout ByteBuffer) {
-        EnvelopeEncoder.writeString(text(field)!, to: &out)
+        // Through the byte path, like a stored row: plain ASCII is copied without a temporary escaped copy.
+        var string = text(field)!
+        string.withUTF8 { EnvelopeEncoder.writeString(utf8: UnsafeRawBufferPointer($0), to: &out) }
     }
     func writeData(to out: inout ByteBuffer) { out.append(canonicalData) }
     var effectiveAt: Timestamp { event.effectiveAt }
