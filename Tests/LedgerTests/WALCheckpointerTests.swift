@@ -37,4 +37,26 @@ import Testing
         #expect(checkpointer.completed > 0)
         #expect(try writer.scalarInt("SELECT COUNT(*) FROM t") == 70)
     }
+
+    @Test func pastTheLimitTheWriterCompletesTheCheckpointSoTheWALRestarts() throws {
+        defer { directory.remove() }
+        let path = directory.file("wal.sqlite")
+        let writer = try Database(path: path, options: .writer)
+        try writer.execute("CREATE TABLE t (x BLOB)")
+        let checkpointer = WALCheckpointer(path: path, threshold: 50, limit: 150)
+        // No background thread: only the writer's own checkpoints can keep the WAL bounded. (Under sustained
+        // appends the background thread never completes one either: frames are added while each pass runs.)
+        checkpointer.stop()
+        checkpointer.watch(writer)
+        var largest = 0
+        for _ in 0..<400 {
+            try writer.run("INSERT INTO t VALUES (?1)", [.blob([UInt8](repeating: 3, count: 5_000))])
+            largest = max(largest, try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as! Int)
+        }
+        #expect(checkpointer.writerCheckpoints > 0)
+        // The WAL file is reused from its start after each complete checkpoint: it never holds much more than
+        // `limit` frames (each a 24-byte header and a 4 KiB page), where 400 commits without would need 1,200.
+        #expect(largest <= 32 + (150 + 10) * (4_096 + 24))
+        #expect(try writer.scalarInt("SELECT COUNT(*) FROM t") == 400)
+    }
 }

@@ -25,7 +25,7 @@ struct DatabaseTests {
         #expect(try writer.scalarInt("PRAGMA cache_size") == -65_536)
         #expect(try writer.scalarInt("PRAGMA wal_autocheckpoint") == 4_000)
         #expect(try writer.scalarInt("PRAGMA temp_store") == 2)  // MEMORY: statement journals never touch the disk
-        #expect(try writer.scalarInt("PRAGMA journal_size_limit") == 64 << 20)
+        #expect(try writer.scalarInt("PRAGMA journal_size_limit") == 128 << 20)
         let reader = try Database(path: path, options: .init(readOnly: true))
         #expect(try reader.scalarInt("PRAGMA wal_autocheckpoint") == 1_000)  // SQLite's default, untouched
     }
