@@ -22,10 +22,13 @@ public final class Ledger: Sendable {
     {
         self.path = path
         let database = try Database(path: path, options: .writer)
-        try database.transaction {
+        let projectionsAreCurrent = try database.transaction {
             try LedgerSchema.create(in: database)
             try hook.prepare(database: database)
+            return try hook.projectionsAreCurrent(database: database)
         }
+        // Projections written by an older layout are refolded from the log before the first append or read.
+        if !projectionsAreCurrent { try ProjectionRebuilder(path: path, hook: hook).rebuild() }
         let writer = try LedgerWriter(database: database, hook: hook, clock: clock)
         checkpointer = WALCheckpointer(path: path)
         checkpointer.watch(database)
@@ -96,7 +99,9 @@ public final class Ledger: Sendable {
         try read { database in try Self.streamEvents(stream, fromVersion: fromVersion, limit: limit, in: database) }
     }
 
-    static func streamEvents(_ stream: StreamName, fromVersion: Int, limit: Int, in database: Database) throws
+    /// `stream(_:fromVersion:limit:)` on a connection of the caller's: a projection folding events after a
+    /// snapshot reads them on its own connection, inside its own snapshot or write transaction.
+    public static func streamEvents(_ stream: StreamName, fromVersion: Int, limit: Int, in database: Database) throws
         -> [RecordedEvent]
     {
         try database.map(

@@ -14,11 +14,14 @@ public struct PlanningProjector: LedgerHook {
 
     public func currentSchemaVersion(of type: String) -> Int? { PlanningDomain.schemaVersion(of: type) }
 
+    public func projectionsAreCurrent(database: Database) throws -> Bool { try ProjectionSchema.isCurrent(in: database) }
+
     /// Empty tables without their secondary indexes: `finishRebuild` builds those once the tables are full.
     public func resetProjections(database: Database) throws {
         database.dropAttachments()
         try ProjectionSchema.drop(in: database)
         try ProjectionSchema.createTables(in: database)
+        try ProjectionSchema.recordLayout(in: database)
     }
 
     public func finishRebuild(database: Database) throws {
@@ -64,7 +67,8 @@ public struct PlanningProjector: LedgerHook {
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             """,
             [.text(record.stream.description), .integer(Int64(record.version)), .text(record.stream.kind),
-             .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch), .text(CanonicalJSON.string(state.fields))]
+             .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch),
+             ProjectionSchema.carriesSnapshot(version: record.version) ? .text(CanonicalJSON.string(state.fields)) : .null]
                 + times)
         var owners: [(StreamName, String)] = []
         if previous == nil, let owner = try PlanningDomain.initialOwner(of: record, reader: store) {

@@ -13,8 +13,13 @@ public protocol LedgerHook: Sendable {
     /// The schema version to record for `type` when the client gives none; nil for an unknown type.
     func currentSchemaVersion(of type: String) -> Int?
 
+    /// Whether the hook's tables were made by this version of the hook. When false, the ledger rebuilds them from
+    /// the log as it opens, so a change of projection layout never leaves old rows to be misread.
+    func projectionsAreCurrent(database: Database) throws -> Bool
+
     /// Validates one transaction's records (positions, versions and times already assigned) against the state
     /// before it, and updates the read models. Throws a `LedgerError` located with `at(eventIndex:)` to reject.
+    /// The records are already in the log (`events`) inside the same savepoint, so the hook may read them back.
     func apply(_ records: [RecordedEvent], database: Database) throws
 
     /// Drops and recreates the hook's projection tables, empty. The first step of `rebuild`.
@@ -39,6 +44,8 @@ extension LedgerHook {
     }
 
     public func finishRebuild(database: Database) throws {}
+
+    public func projectionsAreCurrent(database: Database) throws -> Bool { true }
 }
 
 /// A ledger with no domain: any event type is accepted at schema version 1.
@@ -83,6 +90,10 @@ public struct RoutingHook: LedgerHook {
                 throw error
             }
         }
+    }
+
+    public func projectionsAreCurrent(database: Database) throws -> Bool {
+        try all.allSatisfy { try $0.projectionsAreCurrent(database: database) }
     }
 
     public func resetProjections(database: Database) throws {

@@ -54,13 +54,14 @@ public final class LedgerImporter {
         if let current, record.effectiveAt.millisecondsSinceEpoch < current.effectiveAt {
             throw refuse("effective_time_regression", "effectiveAt goes back in time along \(record.stream)")
         }
+        // Stored before the hook sees it, as in an append (the import is one transaction: a refusal rolls it back).
+        try writer.store([record])
         do {
             try writer.hook.apply([record], database: writer.database)
         } catch let error as LedgerError {
             throw LedgerError(error.kind, code: error.code, "record at position \(record.position): \(error.message)",
                               details: error.details.merging(["position": JSONValue(record.position)]) { $1 })
         }
-        try writer.store([record])
     }
 
     /// Commits, provided the imported ledger has exactly the expected checkpoint.

@@ -127,8 +127,9 @@ final class LedgerWriter {
             }
         }
 
-        try hook.apply(records, database: database)
+        // Stored first, inside the savepoint: the hook's projections may fold the log, this transaction included.
         try store(records, canonicalData: canonicalData)
+        try hook.apply(records, database: database)
         return AppendResult(events: records, checkpoint: try checkpoint(), alreadyStored: false)
     }
 

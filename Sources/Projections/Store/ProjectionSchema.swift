@@ -4,12 +4,39 @@ import SQLite
 ///
 /// All three are bitemporal: every row carries the `recorded_at` (transaction time) and `effective_at` (valid time)
 /// of the event that produced it, and the indexes let a query at any (asOf, validAt) seek straight to its rows.
+///
+/// `entity_versions` has one narrow row per stream version (its times, position and status: what the prefix reads
+/// seek on) but the entity's full state only every `snapshotInterval` versions. A read of any other version starts
+/// from the nearest snapshot at or below it and folds the log's events after it (`ProjectionStore.entity`). A full
+/// state on every row made the table twice the size of the log and was most of what an append wrote.
 enum ProjectionSchema {
     static let tables = ["entity_versions", "ownership", "links", "projection_meta"]
 
+    /// The layout of these tables, kept in `projection_meta`. Projections written under another layout (or before
+    /// layouts were recorded) are rebuilt from the log when the ledger opens.
+    static let layout = "2"
+
+    /// Versions 1, 1 + N, 1 + 2N, … carry the full state; a read folds at most N - 1 events after one.
+    static let snapshotInterval = 16
+
+    static func carriesSnapshot(version: Int) -> Bool { (version - 1) % snapshotInterval == 0 }
+
+    /// Creates the tables on first open, recording the layout they were made with.
     static func create(in database: Database) throws {
+        let existed = try database.scalarInt(
+            "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'entity_versions'") == 1
         try createTables(in: database)
         try createIndexes(in: database)
+        if !existed { try recordLayout(in: database) }
+    }
+
+    /// Whether the tables were made with the current layout (false for projections from an older version).
+    static func isCurrent(in database: Database) throws -> Bool {
+        try database.scalarText("SELECT value FROM projection_meta WHERE key = 'layout'") == layout
+    }
+
+    static func recordLayout(in database: Database) throws {
+        try database.run("INSERT OR REPLACE INTO projection_meta (key, value) VALUES ('layout', ?1)", [.text(layout)])
     }
 
     /// The secondary indexes, apart from the tables so that a rebuild can fill the tables first and build each index
@@ -39,7 +66,7 @@ enum ProjectionSchema {
                 recorded_at INTEGER NOT NULL,
                 effective_at INTEGER NOT NULL,
                 created_at INTEGER NOT NULL,
-                fields TEXT NOT NULL,
+                fields TEXT, -- the full state when carriesSnapshot(version), else NULL
                 PRIMARY KEY (stream, version)
             ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS ownership (

@@ -31,15 +31,30 @@ struct ProjectionStore: PlanningStateReader {
     /// at (asOf, validAt) are a prefix: the smaller of the two index seeks names the version to read.
     func entity(_ stream: StreamName, at slice: TimeSlice) throws -> EntityState? {
         guard let version = try visibleVersion(stream.description, at: slice) else { return nil }
-        return try database.first(
-            "SELECT version, status, created_at, effective_at, fields FROM entity_versions WHERE stream = ?1 AND version = ?2",
-            [.text(stream.description), .integer(Int64(version))]
-        ) { row in
+        return try state(of: stream, version: version)
+    }
+
+    /// The state after `version`: the nearest snapshot at or below it, then the log's events up to it folded in.
+    func state(of stream: StreamName, version: Int) throws -> EntityState? {
+        guard var state = try database.first(
+            """
+            SELECT version, status, created_at, effective_at, fields FROM entity_versions
+            WHERE stream = ?1 AND version <= ?2 AND fields IS NOT NULL ORDER BY version DESC LIMIT 1
+            """, [.text(stream.description), .integer(Int64(version))], { row in
             EntityState(stream: stream, version: row.int(0), status: row.text(1),
                         createdAt: Timestamp(millisecondsSinceEpoch: row.int64(2)),
                         updatedAt: Timestamp(millisecondsSinceEpoch: row.int64(3)),
                         fields: try row.withBytes(4) { try JSONParser.parse($0) })
+            }) else { return nil }
+        guard state.version < version else { return state }
+        let events = try Ledger.streamEvents(stream, fromVersion: state.version + 1, limit: version - state.version,
+                                             in: database)
+        for event in events { state = PlanningDomain.evolve(state, event) }
+        guard state.version == version else {
+            throw LedgerError(.storage, code: "storage_error",
+                              "the log holds \(stream) up to version \(state.version), its projection up to \(version)")
         }
+        return state
     }
 
     func visibleVersion(_ stream: String, at slice: TimeSlice) throws -> Int? {

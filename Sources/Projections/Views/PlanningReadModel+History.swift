@@ -13,21 +13,19 @@ extension PlanningReadModel {
         guard !events.isEmpty else { throw Self.notFound(stream, slice) }
         return try read(slice) { store in
             var entries: [(position: Int, json: JSONValue)] = []
-            var previous: JSONValue = .object([:])
+            // The visible events are a prefix of the stream (both times grow along it), so folding them in order
+            // gives each version's state, as the projection's own reads would.
+            var state: EntityState?
             for event in events {
-                let state = try store.database.first(
-                    "SELECT status, fields FROM entity_versions WHERE stream = ?1 AND version = ?2",
-                    [.text(stream.description), .integer(Int64(event.version))]
-                ) { (status: $0.text(0), fields: try $0.withBytes(1) { try JSONParser.parse($0) }) }
-                let fields = state?.fields ?? .object([:])
+                let previous = state?.fields ?? .object([:])
+                state = PlanningDomain.evolve(state, event)
                 entries.append((event.position, .object(omittingNil: [
                     ("position", JSONValue(event.position)), ("version", JSONValue(event.version)),
                     ("type", .string(event.type)), ("recordedAt", .string(event.recordedAt.rfc3339)),
                     ("effectiveAt", .string(event.effectiveAt.rfc3339)), ("actor", event.actor.json),
-                    ("reason", event.reason.map(JSONValue.string)), ("status", state.map { .string($0.status) }),
-                    ("changes", .array(FieldDiff.changes(from: previous, to: fields))),
+                    ("reason", event.reason.map(JSONValue.string)), ("status", .string(state!.status)),
+                    ("changes", .array(FieldDiff.changes(from: previous, to: state!.fields))),
                 ])))
-                previous = fields
             }
             // Ownership moves made by handovers (other streams), in valid-time order.
             var owner: String?
