@@ -30,17 +30,20 @@ struct ProjectionStore: PlanningStateReader {
     /// The stream's state at `slice`. Along a stream both times only grow with the version, so the versions visible
     /// at (asOf, validAt) are a prefix: the smaller of the two index seeks names the version to read.
     func entity(_ stream: StreamName, at slice: TimeSlice) throws -> EntityState? {
-        guard let version = try visibleVersion(stream.description, at: slice) else { return nil }
-        return try state(of: stream, version: version)
+        guard let visible = try visibleVersion(stream.description, at: slice) else { return nil }
+        return try state(of: stream, version: visible.version, recordedAt: visible.recordedAt)
     }
 
-    /// The state after `version`: the nearest snapshot at or below it, then the log's events up to it folded in.
-    func state(of stream: StreamName, version: Int) throws -> EntityState? {
+    /// The state after `version` (recorded at `recordedAt`): the nearest snapshot at or below it, then the log's
+    /// events up to it folded in. The table's key is (stream, recorded_at, version), in version order along a
+    /// stream, so the snapshot is found by scanning back from the version's own key.
+    func state(of stream: StreamName, version: Int, recordedAt: Int64) throws -> EntityState? {
         guard var state = try database.first(
             """
             SELECT version, status, created_at, effective_at, fields FROM entity_versions
-            WHERE stream = ?1 AND version <= ?2 AND fields IS NOT NULL ORDER BY version DESC LIMIT 1
-            """, [.text(stream.description), .integer(Int64(version))], { row in
+            WHERE stream = ?1 AND recorded_at <= ?2 AND version <= ?3 AND fields IS NOT NULL
+            ORDER BY recorded_at DESC, version DESC LIMIT 1
+            """, [.text(stream.description), .integer(recordedAt), .integer(Int64(version))], { row in
             EntityState(stream: stream, version: row.int(0), status: row.text(1),
                         createdAt: Timestamp(millisecondsSinceEpoch: row.int64(2)),
                         updatedAt: Timestamp(millisecondsSinceEpoch: row.int64(3)),
@@ -57,15 +60,21 @@ struct ProjectionStore: PlanningStateReader {
         return state
     }
 
-    func visibleVersion(_ stream: String, at slice: TimeSlice) throws -> Int? {
-        let byRecorded = try database.scalarInt(
-            "SELECT MAX(version) FROM entity_versions WHERE stream = ?1 AND recorded_at <= ?2",
-            [.text(stream), .integer(slice.recordedBound)])
-        let byEffective = try database.scalarInt(
-            "SELECT MAX(version) FROM entity_versions WHERE stream = ?1 AND effective_at <= ?2",
-            [.text(stream), .integer(slice.effectiveBound)])
+    /// The newest version visible at `slice`, with its recorded time: one seek on the table's key for asOf, one on
+    /// the valid-time index for validAt (whose entries carry the key's recorded_at), and the smaller wins.
+    func visibleVersion(_ stream: String, at slice: TimeSlice) throws -> (version: Int, recordedAt: Int64)? {
+        let byRecorded = try database.first(
+            """
+            SELECT version, recorded_at FROM entity_versions WHERE stream = ?1 AND recorded_at <= ?2
+            ORDER BY recorded_at DESC, version DESC LIMIT 1
+            """, [.text(stream), .integer(slice.recordedBound)]) { (version: $0.int(0), recordedAt: $0.int64(1)) }
+        let byEffective = try database.first(
+            """
+            SELECT version, recorded_at FROM entity_versions WHERE stream = ?1 AND effective_at <= ?2
+            ORDER BY effective_at DESC, version DESC LIMIT 1
+            """, [.text(stream), .integer(slice.effectiveBound)]) { (version: $0.int(0), recordedAt: $0.int64(1)) }
         guard let byRecorded, let byEffective else { return nil }
-        return Int(min(byRecorded, byEffective))
+        return byRecorded.version <= byEffective.version ? byRecorded : byEffective
     }
 
     /// The latest version of `stream` regardless of time (for the writer's evolve step).
