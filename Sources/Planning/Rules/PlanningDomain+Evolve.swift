@@ -10,7 +10,8 @@ extension PlanningDomain {
         next.updatedAt = event.effectiveAt
         var fields = next.fields.objectValue ?? [:]
         let data = event.data.objectValue ?? [:]
-        let at = JSONValue.string(event.effectiveAt.rfc3339)
+        // Formatted only by the types that record it (not by readings, most of a large ledger).
+        var at: JSONValue { .string(event.effectiveAt.rfc3339) }
         func append(_ key: String, _ value: JSONValue) {
             fields[key] = .array((fields[key]?.arrayValue ?? []) + [value])
         }
