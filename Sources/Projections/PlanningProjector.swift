@@ -61,15 +61,16 @@ public struct PlanningProjector: LedgerHook {
         store.cache?.remember(state)
         let times: [SQLiteValue] = [.integer(Int64(record.position)), .integer(record.recordedAt.millisecondsSinceEpoch),
                                     .integer(record.effectiveAt.millisecondsSinceEpoch)]
+        let snapshot: [SQLiteValue] = ProjectionSchema.carriesSnapshot(version: record.version)
+            ? [.text(record.stream.kind), .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch),
+               .text(CanonicalJSON.string(state.fields))]
+            : [.null, .null, .null, .null]
         try database.run(
             """
             INSERT INTO entity_versions (stream, version, kind, status, created_at, fields, position, recorded_at, effective_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             """,
-            [.text(record.stream.description), .integer(Int64(record.version)), .text(record.stream.kind),
-             .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch),
-             ProjectionSchema.carriesSnapshot(version: record.version) ? .text(CanonicalJSON.string(state.fields)) : .null]
-                + times)
+            [.text(record.stream.description), .integer(Int64(record.version))] + snapshot + times)
         var owners: [(StreamName, String)] = []
         if previous == nil, let owner = try PlanningDomain.initialOwner(of: record, reader: store) {
             owners.append((record.stream, owner))

@@ -5,8 +5,8 @@ import SQLite
 /// All three are bitemporal: every row carries the `recorded_at` (transaction time) and `effective_at` (valid time)
 /// of the event that produced it, and the indexes let a query at any (asOf, validAt) seek straight to its rows.
 ///
-/// `entity_versions` has one narrow row per stream version (its times, position and status: what the prefix reads
-/// seek on) but the entity's full state only every `snapshotInterval` versions. A read of any other version starts
+/// `entity_versions` has one narrow row per stream version (its times and position: what the prefix reads seek on)
+/// but the entity's state (kind, status, creation time, fields) only every `snapshotInterval` versions. A read of any other version starts
 /// from the nearest snapshot at or below it and folds the log's events after it (`ProjectionStore.entity`). A full
 /// state on every row made the table twice the size of the log and was most of what an append wrote.
 ///
@@ -18,7 +18,7 @@ enum ProjectionSchema {
 
     /// The layout of these tables, kept in `projection_meta`. Projections written under another layout (or before
     /// layouts were recorded) are rebuilt from the log when the ledger opens.
-    static let layout = "3"
+    static let layout = "4"
 
     /// Versions 1, 1 + N, 1 + 2N, … carry the full state; a read folds at most N - 1 events after one.
     static let snapshotInterval = 16
@@ -62,14 +62,15 @@ enum ProjectionSchema {
             """
             CREATE TABLE IF NOT EXISTS entity_versions (
                 stream TEXT NOT NULL,
+                recorded_at INTEGER NOT NULL,
                 version INTEGER NOT NULL,
                 position INTEGER NOT NULL,
-                kind TEXT NOT NULL,
-                status TEXT NOT NULL,
-                recorded_at INTEGER NOT NULL,
                 effective_at INTEGER NOT NULL,
-                created_at INTEGER NOT NULL,
-                fields TEXT, -- the full state when carriesSnapshot(version), else NULL
+                -- The snapshot (the state after this version) when carriesSnapshot(version), else all four NULL.
+                kind TEXT,
+                status TEXT,
+                created_at INTEGER,
+                fields TEXT,
                 PRIMARY KEY (stream, recorded_at, version)
             ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS ownership (
