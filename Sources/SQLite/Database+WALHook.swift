@@ -22,21 +22,10 @@ extension Database {
 }
 
 extension Database {
-    /// What a checkpoint left: frames in the WAL, and how many of them are now copied into the database file.
-    /// When the two are equal the WAL restarts from its beginning at the next write transaction.
-    public struct CheckpointResult: Sendable, Equatable {
-        public var walFrames: Int
-        public var checkpointedFrames: Int
-        public var isComplete: Bool { checkpointedFrames >= walFrames }
-    }
-
     /// A PASSIVE checkpoint: copies into the database file every WAL frame no open reader still needs, without
     /// waiting for any lock. Safe to call from a WAL commit hook (SQLite's own automatic checkpoint runs there).
-    public func checkpointPassive() throws(SQLiteError) -> CheckpointResult {
-        var frames: Int32 = 0
-        var copied: Int32 = 0
-        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied)
+    public func checkpointPassive() throws(SQLiteError) {
+        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
         guard code == SQLITE_OK else { throw error(code: code, sql: "wal_checkpoint(PASSIVE)") }
-        return CheckpointResult(walFrames: Int(frames), checkpointedFrames: Int(copied))
     }
 }

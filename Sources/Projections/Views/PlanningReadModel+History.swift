@@ -15,17 +15,17 @@ extension PlanningReadModel {
             var entries: [(position: Int, json: JSONValue)] = []
             // The visible events are a prefix of the stream (both times grow along it), so folding them in order
             // gives each version's state, as the projection's own reads would.
-            var state: EntityState?
+            var previous: EntityState?
             for event in events {
-                let previous = state?.fields ?? .object([:])
-                state = PlanningDomain.evolve(state, event)
+                let state = PlanningDomain.evolve(previous, event)
                 entries.append((event.position, .object(omittingNil: [
                     ("position", JSONValue(event.position)), ("version", JSONValue(event.version)),
                     ("type", .string(event.type)), ("recordedAt", .string(event.recordedAt.rfc3339)),
                     ("effectiveAt", .string(event.effectiveAt.rfc3339)), ("actor", event.actor.json),
-                    ("reason", event.reason.map(JSONValue.string)), ("status", .string(state!.status)),
-                    ("changes", .array(FieldDiff.changes(from: previous, to: state!.fields))),
+                    ("reason", event.reason.map(JSONValue.string)), ("status", .string(state.status)),
+                    ("changes", .array(FieldDiff.changes(from: previous?.fields ?? .object([:]), to: state.fields))),
                 ])))
+                previous = state
             }
             // Ownership moves made by handovers (other streams), in valid-time order.
             var owner: String?
