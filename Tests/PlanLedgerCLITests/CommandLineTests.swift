@@ -37,6 +37,15 @@ import Testing
         #expect(run("no-such-command") == 2)
         #expect(run("plan", "--help") == 0)
         #expect(run("get", "not a stream", "--db", db) != 0)
+        #expect(run("rebuild", "--db", directory + "/missing.sqlite") == 3)
+    }
+
+    @Test func rebuildOfAnEmptyFileMakesAnEmptyLedger() throws {
+        defer { cleanUp() }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: db, contents: nil))
+        #expect(run("rebuild", "--db", db) == 0)
+        #expect(run("verify", "--db", db) == 0)
     }
 
     @Test func verifyFindsAnEditAndExitsOne() throws {

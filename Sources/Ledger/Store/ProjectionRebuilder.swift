@@ -25,8 +25,9 @@ public struct ProjectionRebuilder {
         var options = Database.Options.writer
         options.create = false
         let database = try Database(path: path, options: options)
+        // Committed on its own: the reading thread's connection must see the log's table even in a new file.
+        try database.transaction { try LedgerSchema.create(in: database) }
         return try database.transaction {
-            try LedgerSchema.create(in: database)
             try hook.resetProjections(database: database)
             let total = Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
             let pages = PageReader.start(path: path, pageSize: pageSize)

@@ -67,10 +67,13 @@ enum RebuildCommand: Command {
 
         Drops the read models (entity versions, ownership, links, tokens) and refolds them from the log in position
         order, in one transaction, with the code appends use. Stop the server first. Shows progress on a terminal.
+        Any command that opens a ledger whose read models were written by an older version of planledger rebuilds
+        them the same way first, without progress.
         """
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        try LedgerAccess.open(context).close()
+        // Not opened as a Ledger first: opening would rebuild out-of-date projections itself, and then again here.
+        try LedgerAccess.requireExisting(context)
         let count = try ProjectionRebuilder(path: context.databasePath, hook: LedgerAccess.hook).rebuild { done, total in
             Terminal.progress("rebuilding", done, total)
         }

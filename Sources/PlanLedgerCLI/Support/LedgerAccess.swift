@@ -9,10 +9,15 @@ enum LedgerAccess {
     /// empty ledger at a mistyped path.
     static func open(_ context: CommandContext, create: Bool = false,
                      clock: @escaping @Sendable () -> Timestamp = Timestamp.now) throws -> Ledger {
-        if !create && !FileManager.default.fileExists(atPath: context.databasePath) {
+        if !create { try requireExisting(context) }
+        return try Ledger(path: context.databasePath, hook: hook, clock: clock)
+    }
+
+    /// Refuses a `--db` path with no file behind it, naming the ways to create one.
+    static func requireExisting(_ context: CommandContext) throws {
+        guard FileManager.default.fileExists(atPath: context.databasePath) else {
             throw CLIError.io("no ledger at \(context.databasePath) (use --db PATH, or create one with 'planledger demo' or 'planledger append')")
         }
-        return try Ledger(path: context.databasePath, hook: hook, clock: clock)
     }
 
     /// The domain and projections every ledger the CLI opens runs on each append.
