@@ -9,6 +9,8 @@ public final class Statement {
     let handle: OpaquePointer
     public let sql: String
     unowned let database: Database
+    /// The largest parameter index in `sql`.
+    let parameterCount: Int
 
     init(database: Database, sql: String, persistent: Bool) throws(SQLiteError) {
         var handle: OpaquePointer?
@@ -20,6 +22,7 @@ public final class Statement {
         self.handle = handle
         self.sql = sql
         self.database = database
+        parameterCount = Int(sqlite3_bind_parameter_count(handle))
     }
 
     deinit { sqlite3_finalize(handle) }
@@ -27,7 +30,8 @@ public final class Statement {
     /// Clears any previous run and binds `values` to the positional parameters `?1`, `?2`, ...
     public func bind(_ values: [SQLiteValue]) throws(SQLiteError) {
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
+        // Parameters left unbound must read as NULL, not as the previous run's values.
+        if values.count < parameterCount { sqlite3_clear_bindings(handle) }
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let code: Int32
@@ -35,7 +39,16 @@ public final class Statement {
             case .null: code = sqlite3_bind_null(handle, index)
             case .integer(let v): code = sqlite3_bind_int64(handle, index, v)
             case .real(let v): code = sqlite3_bind_double(handle, index, v)
-            case .text(let v): code = sqlite3_bind_text(handle, index, v, -1, sqliteTransient)
+            case .text(var v):
+                // With its byte count, not as a C string: text containing U+0000 is stored whole, not cut at the NUL
+                // (the event hash covers the whole string). `withUTF8` also avoids copying a native string.
+                code = v.withUTF8 { utf8 in
+                    // An empty buffer may have no address, and a NULL pointer would bind NULL rather than "".
+                    guard let start = utf8.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, sqliteTransient) }
+                    return start.withMemoryRebound(to: CChar.self, capacity: utf8.count) {
+                        sqlite3_bind_text(handle, index, $0, Int32(utf8.count), sqliteTransient)
+                    }
+                }
             case .blob(let v):
                 code = v.withUnsafeBytes { raw in
                     sqlite3_bind_blob(handle, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count),

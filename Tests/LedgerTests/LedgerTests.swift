@@ -62,6 +62,22 @@ import Testing
         #expect(members["correlationId"] == nil, "absent optional fields are omitted, never null")
     }
 
+    @Test func textWithNULCharactersIsStoredWholeAndVerifies() throws {
+        // JSON's "\u0000" escape puts U+0000 into a string. The hash covers the whole string, so storing it cut at the
+        // NUL (as a C string would be) would lose text and make the event fail verification.
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        let record = try ledger.append(transaction("decision/D-1", .any, event("DecisionTaken", reason: "before\u{0}after",
+                                                                                  ["s": "a\u{0}b"]))).events[0]
+        ledger.close()
+        let reopened = try openLedger()
+        defer { reopened.close() }
+        let stored = try #require(try reopened.event(id: record.id))
+        #expect(stored.reason == "before\u{0}after")
+        #expect(stored.data["s"] == "a\u{0}b")
+        #expect(try LedgerVerifier(path: directory.file("ledger.sqlite")).verify().failure == nil)
+    }
+
     @Test func expectedVersionConflictsNameStreamExpectedAndActual() throws {
         defer { directory.remove() }
         let ledger = try openLedger()

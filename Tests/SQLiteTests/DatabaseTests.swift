@@ -41,6 +41,19 @@ struct DatabaseTests {
         }
     }
 
+    @Test func bindsTextByLengthAndClearsParametersLeftUnbound() throws {
+        defer { removeFiles() }
+        let database = try Database(path: path)
+        do {
+            try database.execute("CREATE TABLE t (k INTEGER, s TEXT, x)")
+            let insert = "INSERT INTO t VALUES (?1, ?2, ?3)"
+            try database.run(insert, [.integer(1), "a\u{0}b", "previous"])
+            try database.run(insert, [.integer(2), ""])  // ?3 not bound this time: NULL, not the previous run's value
+            let rows = try database.map("SELECT s, length(CAST(s AS BLOB)), x FROM t ORDER BY k") { [$0.value(0), $0.value(1), $0.value(2)] }
+            #expect(rows == [[.text("a\u{0}b"), .integer(3), .text("previous")], [.text(""), .integer(0), .null]])
+        }
+    }
+
     @Test func errorsCarryExtendedCodesAndSQL() throws {
         defer { removeFiles() }
         let database = try Database(path: path)
