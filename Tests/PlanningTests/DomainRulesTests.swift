@@ -81,6 +81,29 @@ struct DomainRulesTests {
         } catch let error as LedgerError {
             #expect(error.code == "missing_field" && error.details["field"] == "data.options[0].summary")
         }
+        // Paths name the first unknown member in name order, and nested members and array items by position.
+        let cases: [(JSONValue, String, String)] = [
+            (["title": "x", "level": "ambition", "owner": owner("organisation/QWO"), "zeta": 1, "colour": "red"], "unknown_field", "data.colour"),
+            (["title": "x", "level": "ambition", "owner": ["organisation": "organisation/QWO", "role": "r", "shoe": 1]], "unknown_field", "data.owner.shoe"),
+            (["title": "x", "level": "ambition", "owner": ["organisation": 7, "role": "r"]], "wrong_type", "data.owner.organisation"),
+        ]
+        for (data, code, field) in cases {
+            do {
+                var fresh = try world()
+                try fresh.append(tx([("goal/G-9", [e("GoalDefined", data)])]), recordedAt: Timestamp(parsing: "2022-02-01")!)
+                Issue.record("accepted \(data)")
+            } catch let error as LedgerError {
+                #expect(error.code == code && error.details["field"] == .string(field), "\(error)")
+            }
+        }
+        do {
+            try state.append(tx([("decision/D-8", [e("DecisionProposed", ["title": "t", "forum": ["organisation": "organisation/QWO", "name": "B"],
+                                                                          "question": "q", "options": [["key": "A", "summary": "s"], ["key": 2, "summary": "s"]]])])]),
+                             recordedAt: Timestamp(parsing: "2022-02-01")!)
+            Issue.record("accepted a numeric option key")
+        } catch let error as LedgerError {
+            #expect(error.code == "wrong_type" && error.details["field"] == "data.options[1].key" && error.message.hasPrefix("data.options[1].key "))
+        }
     }
 
     @Test func typeMustBelongToTheStreamKind() throws {

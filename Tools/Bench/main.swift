@@ -161,7 +161,7 @@ do {
         guard let port = option("port").flatMap(Int.init), let token = option("token"), let acked = option("acked") else {
             fail("--port, --token and --acked")
         }
-        FileManager.default.createFile(atPath: acked, contents: nil)
+        guard FileManager.default.createFile(atPath: acked, contents: nil) else { fail("cannot create \(acked)") }
         let log = FileHandle(forWritingAtPath: acked)!
         log.seekToEndOfFile()
         let lock = NSLock()

@@ -64,12 +64,14 @@ public struct RoutingHook: LedgerHook {
     public let routes: [String: any LedgerHook]
     public let fallback: any LedgerHook
 
+    /// The fallback, then the routes in key order; worked out once, since the writer asks for schema versions per event.
+    private let all: [any LedgerHook]
+
     public init(routes: [String: any LedgerHook], fallback: any LedgerHook) {
         self.routes = routes
         self.fallback = fallback
+        all = [fallback] + routes.keys.sorted().map { routes[$0]! }
     }
-
-    private var all: [any LedgerHook] { [fallback] + routes.keys.sorted().map { routes[$0]! } }
 
     private func hook(for record: RecordedEvent) -> any LedgerHook { routes[record.stream.kind] ?? fallback }
 

@@ -4,64 +4,67 @@ import Ledger
 /// values outside an enumeration and malformed references or times are all refused, naming the field path
 /// (`data.owner.organisation`, `data.options[1].key`).
 enum PayloadValidator {
-    static func validate(_ value: JSONValue, fields: [Field], atLeastOne: [String] = [], path: String = "data")
-        throws(LedgerError)
+    // Paths are autoclosures: the writer validates every event, and a path string is needed only for an error.
+    static func validate(_ value: JSONValue, fields: [Field], atLeastOne: [String] = [],
+                         path: @autoclosure () -> String = "data") throws(LedgerError)
     {
-        guard case .object(let members) = value else { throw error("wrong_type", path, "must be an object") }
-        let known = Set(fields.map(\.name))
-        if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
-            throw error("unknown_field", "\(path).\(unknown)", "is not a field of this event type")
+        guard case .object(let members) = value else { throw error("wrong_type", path(), "must be an object") }
+        if members.keys.contains(where: { key in !fields.contains { $0.name == key } }) {
+            // The first unknown member in name order, so the error does not depend on dictionary order.
+            let unknown = members.keys.filter { key in !fields.contains { $0.name == key } }.min()!
+            throw error("unknown_field", "\(path()).\(unknown)", "is not a field of this event type")
         }
         for field in fields {
             guard let member = members[field.name] else {
-                if field.required { throw error("missing_field", "\(path).\(field.name)", "is required") }
+                if field.required { throw error("missing_field", "\(path()).\(field.name)", "is required") }
                 continue
             }
-            try check(member, field.type, path: "\(path).\(field.name)")
+            try check(member, field.type, path: "\(path()).\(field.name)")
         }
         if !atLeastOne.isEmpty && !atLeastOne.contains(where: { members[$0] != nil }) {
-            throw error("missing_field", path, "needs at least one of \(atLeastOne.joined(separator: ", "))")
+            throw error("missing_field", path(), "needs at least one of \(atLeastOne.joined(separator: ", "))")
         }
     }
 
-    static func check(_ value: JSONValue, _ type: FieldType, path: String) throws(LedgerError) {
+    private static func check(_ value: JSONValue, _ type: FieldType, path: @autoclosure () -> String) throws(LedgerError) {
         switch type {
         case .string:
-            guard let text = value.stringValue else { throw error("wrong_type", path, "must be a string") }
-            guard !text.isEmpty else { throw error("wrong_type", path, "must not be empty") }
+            guard let text = value.stringValue else { throw error("wrong_type", path(), "must be a string") }
+            guard !text.isEmpty else { throw error("wrong_type", path(), "must not be empty") }
         case .number:
-            guard value.doubleValue != nil else { throw error("wrong_type", path, "must be a number") }
+            guard value.doubleValue != nil else { throw error("wrong_type", path(), "must be a number") }
         case .integer:
-            guard value.intValue != nil else { throw error("wrong_type", path, "must be an integer") }
+            guard value.intValue != nil else { throw error("wrong_type", path(), "must be an integer") }
         case .boolean:
-            guard value.boolValue != nil else { throw error("wrong_type", path, "must be true or false") }
+            guard value.boolValue != nil else { throw error("wrong_type", path(), "must be true or false") }
         case .time:
             guard let text = value.stringValue, Timestamp(parsing: text) != nil else {
-                throw error("wrong_type", path, "must be a date (2022-07-01) or an RFC 3339 date-time")
+                throw error("wrong_type", path(), "must be a date (2022-07-01) or an RFC 3339 date-time")
             }
         case .enumeration(let allowed):
             guard let text = value.stringValue, allowed.contains(text) else {
-                throw error("invalid_enum", path, "must be one of \(allowed.joined(separator: ", "))")
+                throw error("invalid_enum", path(), "must be one of \(allowed.joined(separator: ", "))")
             }
         case .stream(let kinds):
             guard let text = value.stringValue, let stream = StreamName(text) else {
-                throw error("wrong_type", path, "must be a stream name kind/key")
+                throw error("wrong_type", path(), "must be a stream name kind/key")
             }
             guard kinds.isEmpty || kinds.contains(stream.kind) else {
+                let path = path()
                 throw LedgerError(.domainRule, code: "wrong_kind",
                                   "\(path): \(stream) is a \(stream.kind); expected \(kinds.joined(separator: " or "))",
                                   details: ["field": .string(path)])
             }
         case .sha256:
             guard let text = value.stringValue, Digest(hex: text) != nil else {
-                throw error("wrong_type", path, "must be a SHA-256 digest in hex (64 digits)")
+                throw error("wrong_type", path(), "must be a SHA-256 digest in hex (64 digits)")
             }
         case .object(let fields):
-            try validate(value, fields: fields, path: path)
+            try validate(value, fields: fields, path: path())
         case .array(let element, let minItems):
-            guard let items = value.arrayValue else { throw error("wrong_type", path, "must be an array") }
-            guard items.count >= minItems else { throw error("missing_field", path, "needs at least \(minItems) item(s)") }
-            for (index, item) in items.enumerated() { try check(item, element, path: "\(path)[\(index)]") }
+            guard let items = value.arrayValue else { throw error("wrong_type", path(), "must be an array") }
+            guard items.count >= minItems else { throw error("missing_field", path(), "needs at least \(minItems) item(s)") }
+            for (index, item) in items.enumerated() { try check(item, element, path: "\(path())[\(index)]") }
         }
     }
 
