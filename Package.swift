@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "PlanLedgerCLITests", dependencies: ["PlanLedgerCLI", "Ledger", "Projections", "SQLite"]),
         .testTarget(
             name: "LedgerServerTests",
-            dependencies: ["LedgerServer", "HTTPServer", "Access", "Archive", "Planning", "Ledger", "planledger"]
+            dependencies: ["LedgerServer", "HTTPServer", "Access", "Archive", "Planning", "Ledger", "SQLite", "planledger"]
         ),
     ]
 )

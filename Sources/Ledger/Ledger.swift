@@ -17,8 +17,11 @@ public final class Ledger: Sendable {
     /// - Parameters:
     ///   - hook: the domain and projections run on every append; `NoHook()` for a bare log.
     ///   - clock: the source of `recordedAt`; injectable so tests can step time backwards.
+    ///   - rebuildProgress: called with (events folded, events in the log) while projections written by another
+    ///     layout are rebuilt before the ledger opens; never called when they are current.
     public init(path: String, hook: any LedgerHook = NoHook(),
-                clock: @escaping @Sendable () -> Timestamp = Timestamp.now) throws
+                clock: @escaping @Sendable () -> Timestamp = Timestamp.now,
+                rebuildProgress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws
     {
         self.path = path
         let database = try Database(path: path, options: .writer)
@@ -28,7 +31,7 @@ public final class Ledger: Sendable {
             return try hook.projectionsAreCurrent(database: database)
         }
         // Projections written by an older layout are refolded from the log before the first append or read.
-        if !projectionsAreCurrent { try ProjectionRebuilder(path: path, hook: hook).rebuild() }
+        if !projectionsAreCurrent { try ProjectionRebuilder(path: path, hook: hook).rebuild(progress: rebuildProgress) }
         let writer = try LedgerWriter(database: database, hook: hook, clock: clock)
         checkpointer = WALCheckpointer(path: path)
         checkpointer.watch(database)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Ledger
+import SQLite
 import Testing
 
 /// The real `planledger` binary: `serve` on a free port, first-start admin token, and a graceful SIGTERM while
@@ -105,18 +106,25 @@ final class Acknowledged: @unchecked Sendable {
 /// Another process granting and revoking tokens on the file a running `planledger serve` holds: the server keeps
 /// its tokens in memory, and must still refuse a revoked token from the first request after the revocation.
 @Suite struct ServerTokensFromAnotherProcessTests {
-    /// Runs the `planledger` binary to completion; its standard output.
-    static func planledger(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs the `planledger` binary to completion; its standard output and standard error.
+    static func planledger(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // To a file, not a second pipe: a pipe left unread while standard output is drained could fill and block.
+        let errorsPath = NSTemporaryDirectory() + "planledger-stderr-" + UUID().uuidString
+        guard FileManager.default.createFile(atPath: errorsPath, contents: nil),
+              let errors = FileHandle(forWritingAtPath: errorsPath) else { throw CocoaError(.fileWriteUnknown) }
+        defer { try? FileManager.default.removeItem(atPath: errorsPath) }
+        process.standardError = errors
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try errors.close()
+        let errorText = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), errorText)
     }
 
     @Test func aTokenRevokedByAnotherProcessIsRefusedAtOnce() throws {
@@ -162,5 +170,35 @@ final class Acknowledged: @unchecked Sendable {
         #expect(process.terminationStatus == 0)
         let lines = log.split(separator: "\n").filter { $0.contains(#""path":"/healthz""#) }
         #expect(lines.count == 50)
+    }
+}
+
+/// A ledger whose projections were written by another version is rebuilt when a command opens it, and the command
+/// says so on standard error rather than going quiet for what can be many seconds.
+@Suite struct RebuildOnOpenTests {
+    @Test func openingALedgerWithOldProjectionsRebuildsThemAndSaysSo() throws {
+        let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = directory + "/ledger.sqlite"
+        #expect(try ServerTokensFromAnotherProcessTests.planledger(["demo", "--db", database]).status == 0)
+        let current = try ServerTokensFromAnotherProcessTests.planledger(["plan", "--db", database, "--json"])
+        #expect(current.status == 0 && !current.errors.contains("rebuilding"), "current projections are not rebuilt")
+
+        // As a file from before projection layouts were recorded: no layout mark, and no entity rows.
+        try {
+            let connection = try Database(path: database)
+            try connection.execute("DELETE FROM projection_meta; DELETE FROM entity_versions")
+        }()
+        let events = try { () throws -> Int in
+            let connection = try Database(path: database)
+            return Int(try connection.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
+        }()
+        let reopened = try ServerTokensFromAnotherProcessTests.planledger(["plan", "--db", database, "--json"])
+        #expect(reopened.status == 0)
+        #expect(reopened.errors.contains("rebuilding them from the \(events) events of the log"), "\(reopened.errors)")
+        #expect(reopened.output == current.output, "the rebuilt projections give the same plan")
+        let again = try ServerTokensFromAnotherProcessTests.planledger(["plan", "--db", database, "--json"])
+        #expect(!again.errors.contains("rebuilding"), "rebuilt once, then current")
     }
 }

@@ -67,8 +67,8 @@ enum RebuildCommand: Command {
 
         Drops the read models (entity versions, ownership, links, tokens) and refolds them from the log in position
         order, in one transaction, with the code appends use. Stop the server first. Shows progress on a terminal.
-        Any command that opens a ledger whose read models were written by an older version of planledger rebuilds
-        them the same way first, without progress.
+        Any command that opens a ledger whose read models were written by another version of planledger rebuilds
+        them the same way first, saying so on standard error.
         """
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {

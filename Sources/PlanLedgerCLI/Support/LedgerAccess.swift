@@ -10,7 +10,17 @@ enum LedgerAccess {
     static func open(_ context: CommandContext, create: Bool = false,
                      clock: @escaping @Sendable () -> Timestamp = Timestamp.now) throws -> Ledger {
         if !create { try requireExisting(context) }
-        return try Ledger(path: context.databasePath, hook: hook, clock: clock)
+        // A rebuild on open can take a while on a large ledger (about 15 s per million events): say why, always,
+        // and show progress on a terminal.
+        var announced = false
+        return try Ledger(path: context.databasePath, hook: hook, clock: clock) { done, total in
+            if !announced {
+                announced = true
+                Terminal.error("\(context.databasePath): its projections were written by another version of planledger; "
+                               + "rebuilding them from the \(total) events of the log")
+            }
+            Terminal.progress("rebuilding", done, total)
+        }
     }
 
     /// Refuses a `--db` path with no file behind it, naming the ways to create one.
