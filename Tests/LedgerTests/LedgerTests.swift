@@ -32,20 +32,37 @@ import Testing
         #expect(try ledger.checkpoint() == first.checkpoint)
     }
 
-    @Test func eventsSentWithoutIdsGetDistinctLowercaseVersion4UUIDs() throws {
+    @Test func eventsSentWithoutIdsGetDistinctLowercaseTimeOrderedUUIDs() throws {
         defer { directory.remove() }
         let ledger = try openLedger()
         defer { ledger.close() }
-        let events = (0..<200).map { _ in event("A") }
-        let append = StreamAppend(stream: StreamName("goal/G-1")!, expectedVersion: .noStream, events: events)
-        let ids = try ledger.append(AppendTransaction(streams: [append], actor: testActor)).events.map(\.id)
+        let before = UInt64(Date().timeIntervalSince1970 * 1000)
+        var transactions: [[String]] = []
+        for _ in 0..<3 {
+            let events = (0..<200).map { _ in event("A") }
+            let append = StreamAppend(stream: StreamName("goal/G-1")!, expectedVersion: .any, events: events)
+            transactions.append(try ledger.append(AppendTransaction(streams: [append], actor: testActor)).events.map(\.id))
+            usleep(2_000)
+        }
+        let ids = transactions.flatMap { $0 }
+        let after = UInt64(Date().timeIntervalSince1970 * 1000)
         #expect(Set(ids).count == ids.count)
+        var previousTime: UInt64 = 0
         for id in ids {
             #expect(id == id.lowercased() && UUID(uuidString: id) != nil)
             let bytes = Array(id.utf8)
-            #expect(bytes[14] == UInt8(ascii: "4"))  // version 4
+            #expect(bytes[14] == UInt8(ascii: "7"))  // version 7
             #expect([UInt8(ascii: "8"), UInt8(ascii: "9"), UInt8(ascii: "a"), UInt8(ascii: "b")].contains(bytes[19]))  // variant
+            // The first 48 bits are the Unix time in milliseconds when the id was made.
+            let time = try #require(UInt64(id.prefix(8) + id.dropFirst(9).prefix(4), radix: 16))
+            #expect(before <= time && time <= after)
+            #expect(time >= previousTime, "ids made later sort later")
+            previousTime = time
         }
+        for (earlier, later) in zip(transactions, transactions.dropFirst()) {
+            #expect(earlier.max()! < later.min()!, "ids made at least a millisecond later sort after")
+        }
+        #expect(EventIdGenerator.next(unixMilliseconds: 0x0123_4567_89AB).hasPrefix("01234567-89ab-7"))
     }
 
     @Test func servedEnvelopeRecomputesToItsHash() throws {

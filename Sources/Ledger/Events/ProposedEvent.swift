@@ -1,7 +1,7 @@
 /// An event a client asks the ledger to append: the client's part of the envelope. The ledger assigns position,
 /// version and `recordedAt`, and takes the actor from the authenticated caller.
 public struct ProposedEvent: Sendable, Hashable {
-    /// The idempotency key; generated when absent. Lowercase UUID text.
+    /// The idempotency key; generated (UUID version 7) when absent. Lowercase UUID text.
     public var id: String?
     public var type: String
     public var schemaVersion: Int?
