@@ -7,6 +7,8 @@ import SQLite
 public struct AccessProjector: LedgerHook {
     public init() {}
 
+    /// The token table, and `access_tokens_changes`: one row counting every write to it (kept by triggers), which
+    /// `TokenTable` reads to tell whether a commit touched the tokens without reading them all.
     public func prepare(database: Database) throws {
         try database.execute(
             """
@@ -20,6 +22,14 @@ public struct AccessProjector: LedgerHook {
                 granted_at INTEGER NOT NULL,
                 revoked_at INTEGER
             ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS access_tokens_changes (count INTEGER NOT NULL);
+            INSERT INTO access_tokens_changes SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM access_tokens_changes);
+            CREATE TRIGGER IF NOT EXISTS access_tokens_inserted AFTER INSERT ON access_tokens
+                BEGIN UPDATE access_tokens_changes SET count = count + 1; END;
+            CREATE TRIGGER IF NOT EXISTS access_tokens_updated AFTER UPDATE ON access_tokens
+                BEGIN UPDATE access_tokens_changes SET count = count + 1; END;
+            CREATE TRIGGER IF NOT EXISTS access_tokens_deleted AFTER DELETE ON access_tokens
+                BEGIN UPDATE access_tokens_changes SET count = count + 1; END;
             """)
     }
 
@@ -65,6 +75,7 @@ public struct AccessProjector: LedgerHook {
         }
     }
 
+    /// `access_tokens_changes` is kept: its count only ever grows, so a `TokenTable` loaded before a rebuild reloads.
     public func resetProjections(database: Database) throws {
         try database.execute("DROP TABLE IF EXISTS access_tokens")
         try prepare(database: database)

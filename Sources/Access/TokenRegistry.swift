@@ -77,7 +77,10 @@ public struct TokenRegistry: Sendable {
 
     /// Every token not revoked, as the principal it authenticates, by the SHA-256 (hex) of its secret: what
     /// `TokenTable` keeps in memory.
-    public func activePrincipals() throws -> [String: Principal] {
+    public func activePrincipals() throws -> [String: Principal] { try activePrincipalsAndChangeCount().principals }
+
+    /// `activePrincipals()` with the `changeCount()` they are as of, read together.
+    public func activePrincipalsAndChangeCount() throws -> (principals: [String: Principal], changeCount: Int64) {
         try ledger.read { database in
             var principals: [String: Principal] = [:]
             let sql = "SELECT secret_sha256, \(Self.columns) FROM access_tokens WHERE revoked_at IS NULL"
@@ -86,8 +89,16 @@ public struct TokenRegistry: Sendable {
                 principals[row.text(0)] = Principal(tokenId: token.id, actorId: token.actorId, role: token.role,
                                                     organisations: token.organisations)
             }
-            return principals
+            return (principals, try Self.changeCount(database))
         }
+    }
+
+    /// How many times the token table has been written to, ever (grants, revocations, rebuilds): equal counts mean
+    /// the same tokens. One row, so much cheaper to read than the tokens.
+    public func changeCount() throws -> Int64 { try ledger.read { try Self.changeCount($0) } }
+
+    private static func changeCount(_ database: Database) throws -> Int64 {
+        try database.scalarInt("SELECT count FROM access_tokens_changes") ?? 0
     }
 
     private static let columns = "id, role, organisations, actor_id, label, granted_at, revoked_at"

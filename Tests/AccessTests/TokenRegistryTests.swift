@@ -63,6 +63,8 @@ import Testing
         let kept = try registry.create(role: .auditor, organisations: [], actorId: "a", label: nil, grantedBy: admin)
         let gone = try registry.create(role: .reader, organisations: [], actorId: "b", label: nil, grantedBy: admin)
         try registry.revoke(id: gone.id, reason: "expired", revokedBy: admin)
+        let changesBefore = try registry.changeCount()
+        #expect(changesBefore == 3, "two grants and a revocation")
         ledger.close()
         try ProjectionRebuilder(path: path, hook: AccessProjector()).rebuild()
         let reopened = try Ledger(path: path, hook: AccessProjector())
@@ -70,6 +72,8 @@ import Testing
         let again = TokenRegistry(ledger: reopened)
         #expect(try again.authenticate(kept.secret!)?.role == .auditor)
         #expect(try again.authenticate(gone.secret!) == nil)
+        // The change count survives the rebuild and grows, so a token table loaded before it reloads.
+        #expect(try again.changeCount() > changesBefore)
     }
 
     @Test func roleHierarchy() {

@@ -76,6 +76,33 @@ import Testing
         #expect(try table.authenticate(granted.secret!, generation: try watch.generation()) != nil)
     }
 
+    @Test func newGenerationsReloadTheTokensOnlyWhenTheTokensChanged() throws {
+        defer { cleanUp() }
+        let ledger = try Ledger(path: path, hook: AccessProjector())
+        defer { ledger.close() }
+        let registry = TokenRegistry(ledger: ledger)
+        let token = try registry.create(role: .reader, organisations: [], actorId: "a", label: nil, grantedBy: admin)
+        let table = TokenTable(registry: registry)
+        #expect(try table.authenticate(token.secret!, generation: 1)?.role == .reader)
+        #expect(table.reloads.load(ordering: .relaxed) == 1)
+        // New generations (other commits) that left the tokens alone: the change count is read, the tokens are not.
+        #expect(try table.authenticate(token.secret!, generation: 2)?.role == .reader)
+        #expect(try table.authenticate(token.secret!, generation: 3)?.role == .reader)
+        #expect(table.reloads.load(ordering: .relaxed) == 1)
+
+        let other = try Ledger(path: path, hook: AccessProjector())
+        defer { other.close() }
+        let granted = try TokenRegistry(ledger: other).create(role: .auditor, organisations: [], actorId: "b", label: nil,
+                                                              grantedBy: admin)
+        #expect(try table.authenticate(granted.secret!, generation: 4)?.role == .auditor)
+        #expect(table.reloads.load(ordering: .relaxed) == 2)
+        try TokenRegistry(ledger: other).revoke(id: token.id, reason: "left", revokedBy: admin)
+        #expect(try table.authenticate(token.secret!, generation: 5) == nil)
+        #expect(table.reloads.load(ordering: .relaxed) == 3)
+        // An older generation arriving late does not replace the newer snapshot.
+        #expect(try table.authenticate(token.secret!, generation: 4) == nil)
+    }
+
     @Test func theTableIsServedFromMemoryWhileTheGenerationHolds() throws {
         defer { cleanUp() }
         let ledger = try Ledger(path: path, hook: AccessProjector())
