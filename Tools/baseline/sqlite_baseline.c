@@ -2,6 +2,10 @@
 //   batch      SOURCE TARGET   copy every row of SOURCE's events table into a fresh TARGET with the same table and
 //                              indexes, 1,000 rows per transaction, WAL + synchronous=FULL (P1's baseline: what raw
 //                              SQLite costs for the same rows, without validation, hashing or projections)
+//   ledger     SOURCE TARGET   copy every row of every table of SOURCE (the log, the Merkle nodes, the stream heads,
+//                              the projections) into a fresh TARGET with the same tables and indexes, each row in the
+//                              transaction of 1,000 events PlanLedger wrote it in (P1's second baseline: raw SQLite
+//                              for everything the ledger stores, without validation, hashing, JSON or domain rules)
 //   autocommit TARGET N        N single-row inserts, each its own durable transaction (P2's baseline)
 // Both use the page cache and checkpoint settings of PlanLedger's writer unless BASELINE_DEFAULT_SETTINGS is set.
 #include <sqlite3.h>
@@ -34,15 +38,130 @@ static const char *schema =
     "CREATE INDEX events_by_organisation ON events (actor_organisation, position);"
     "CREATE INDEX events_by_recorded_at ON events (recorded_at);";
 
+// The event position whose transaction wrote a row of `table`, as SQL over the table aliased `t`: rows are inserted
+// in that order, so each B-tree sees PlanLedger's insertion order (WITHOUT ROWID tables are otherwise scanned in key
+// order, which would favour the baseline). Tables not named here (metadata, tokens) go into the first transaction.
+static const char *written_at(const char *table) {
+    if (strcmp(table, "events") == 0 || strcmp(table, "entity_versions") == 0 || strcmp(table, "ownership") == 0 ||
+        strcmp(table, "links") == 0)
+        return "t.position";
+    // A node is stored by the append that completes its subtree: leaf count (idx + 1) * 2^level; positions start at 1.
+    if (strcmp(table, "merkle_nodes") == 0) return "(t.idx + 1) << t.level";
+    if (strcmp(table, "streams") == 0) return "(SELECT min(position) FROM events e WHERE e.stream = t.stream)";
+    return "0";
+}
+
+typedef struct {
+    sqlite3_stmt *insert;
+    int columns;
+    long count, next;
+    sqlite3_int64 *keys;
+    sqlite3_value ***rows;
+} table_copy;
+
+// `ledger` mode: see the header.
+static int copy_ledger(const char *source_path, sqlite3 *target) {
+    sqlite3 *source;
+    check(sqlite3_open_v2(source_path, &source, SQLITE_OPEN_READONLY, 0), source, "open source");
+    sqlite3_stmt *tables;
+    check(sqlite3_prepare_v2(source, "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                             " ORDER BY rowid", -1, &tables, 0), source, "list tables");
+    table_copy copies[64];
+    int table_count = 0;
+    long total_rows = 0;
+    sqlite3_int64 last_position = 0;
+    while (sqlite3_step(tables) == SQLITE_ROW && table_count < 64) {
+        const char *name = (const char *)sqlite3_column_text(tables, 0);
+        check(sqlite3_exec(target, (const char *)sqlite3_column_text(tables, 1), 0, 0, 0), target, "create table");
+        table_copy *copy = &copies[table_count++];
+        memset(copy, 0, sizeof *copy);
+        char sql[512];
+        snprintf(sql, sizeof sql, "SELECT %s, t.* FROM \"%s\" t ORDER BY 1", written_at(name), name);
+        sqlite3_stmt *select;
+        check(sqlite3_prepare_v2(source, sql, -1, &select, 0), source, sql);
+        copy->columns = sqlite3_column_count(select) - 1;
+        long capacity = 1024;
+        copy->keys = malloc(sizeof(*copy->keys) * capacity);
+        copy->rows = malloc(sizeof(*copy->rows) * capacity);
+        while (sqlite3_step(select) == SQLITE_ROW) {
+            if (copy->count == capacity) {
+                capacity *= 2;
+                copy->keys = realloc(copy->keys, sizeof(*copy->keys) * capacity);
+                copy->rows = realloc(copy->rows, sizeof(*copy->rows) * capacity);
+            }
+            copy->keys[copy->count] = sqlite3_column_int64(select, 0);
+            if (copy->keys[copy->count] > last_position) last_position = copy->keys[copy->count];
+            copy->rows[copy->count] = malloc(sizeof(sqlite3_value *) * copy->columns);
+            for (int c = 0; c < copy->columns; c++)
+                copy->rows[copy->count][c] = sqlite3_value_dup(sqlite3_column_value(select, c + 1));
+            copy->count++;
+        }
+        sqlite3_finalize(select);
+        total_rows += copy->count;
+        char insert[4096];
+        int length = snprintf(insert, sizeof insert, "INSERT INTO \"%s\" VALUES (?", name);
+        for (int c = 1; c < copy->columns; c++) length += snprintf(insert + length, sizeof insert - length, ",?");
+        snprintf(insert + length, sizeof insert - length, ")");
+        check(sqlite3_prepare_v2(target, insert, -1, &copy->insert, 0), target, insert);
+    }
+    sqlite3_finalize(tables);
+    sqlite3_stmt *indexes;
+    check(sqlite3_prepare_v2(source, "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL", -1,
+                             &indexes, 0), source, "list indexes");
+    while (sqlite3_step(indexes) == SQLITE_ROW)
+        check(sqlite3_exec(target, (const char *)sqlite3_column_text(indexes, 0), 0, 0, 0), target, "create index");
+    sqlite3_finalize(indexes);
+    sqlite3_close(source);
+
+    double start = now();
+    long transactions = 0;
+    for (sqlite3_int64 end = 1000; end - 1000 < last_position || transactions == 0; end += 1000) {
+        check(sqlite3_exec(target, "BEGIN IMMEDIATE", 0, 0, 0), target, "begin");
+        for (int t = 0; t < table_count; t++) {
+            table_copy *copy = &copies[t];
+            for (; copy->next < copy->count && copy->keys[copy->next] <= end; copy->next++) {
+                for (int c = 0; c < copy->columns; c++) sqlite3_bind_value(copy->insert, c + 1, copy->rows[copy->next][c]);
+                check(sqlite3_step(copy->insert), target, "insert");
+                sqlite3_reset(copy->insert);
+            }
+        }
+        check(sqlite3_exec(target, "COMMIT", 0, 0, 0), target, "commit");
+        transactions++;
+    }
+    double elapsed = now() - start;
+    printf("rows=%ld\nevents=%lld\ntransactions=%ld\nseconds=%.3f\nrows_per_second=%.0f\nevents_per_second=%.0f\n",
+           total_rows, (long long)last_position, transactions, elapsed, total_rows / elapsed, last_position / elapsed);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s batch SOURCE TARGET | autocommit TARGET N\n", argv[0]);
+        fprintf(stderr, "usage: %s batch SOURCE TARGET | ledger SOURCE TARGET | autocommit TARGET N\n", argv[0]);
         return 2;
     }
     sqlite3 *target;
-    const char *target_path = strcmp(argv[1], "batch") == 0 ? argv[3] : argv[2];
-    remove(target_path);
+    int copies_source = strcmp(argv[1], "batch") == 0 || strcmp(argv[1], "ledger") == 0;
+    if (copies_source && argc < 4) {
+        fprintf(stderr, "usage: %s %s SOURCE TARGET\n", argv[0], argv[1]);
+        return 2;
+    }
+    const char *target_path = copies_source ? argv[3] : argv[2];
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s%s", target_path, suffixes[i]);
+        remove(path);
+    }
     check(sqlite3_open(target_path, &target), target, "open target");
+    if (strcmp(argv[1], "ledger") == 0) {
+        check(sqlite3_exec(target, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", 0, 0, 0), target, "journal");
+        if (getenv("BASELINE_DEFAULT_SETTINGS") == NULL)
+            check(sqlite3_exec(target, "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=4000;", 0, 0, 0), target,
+                  "settings");
+        int status = copy_ledger(argv[2], target);
+        sqlite3_close(target);
+        return status;
+    }
     check(sqlite3_exec(target, schema, 0, 0, 0), target, "schema");
     // The page cache and checkpoint interval PlanLedger's writer connection uses (Database.Options.writer), so the
     // ratio compares the work done, not the settings.
