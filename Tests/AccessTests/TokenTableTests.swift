@@ -13,6 +13,14 @@ import Testing
 
     func cleanUp() { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
 
+    /// A ledger (the caller closes it) holding one token with `role`, and a token table over it.
+    func ledgerWithOneToken(_ role: Role) throws -> (Ledger, TokenRegistry, TokenRegistry.Token, TokenTable) {
+        let ledger = try Ledger(path: path, hook: AccessProjector())
+        let registry = TokenRegistry(ledger: ledger)
+        let token = try registry.create(role: role, organisations: [], actorId: "a", label: nil, grantedBy: admin)
+        return (ledger, registry, token, TokenTable(registry: registry))
+    }
+
     @Test func generationMovesExactlyWhenSomethingIsCommitted() throws {
         defer { cleanUp() }
         let ledger = try Ledger(path: path, hook: AccessProjector())
@@ -54,12 +62,9 @@ import Testing
 
     @Test func grantsAndRevocationsFromAnotherWriterTakeEffectAtTheNextGeneration() throws {
         defer { cleanUp() }
-        let ledger = try Ledger(path: path, hook: AccessProjector())
+        let (ledger, _, kept, table) = try ledgerWithOneToken(.auditor)
         defer { ledger.close() }
-        let registry = TokenRegistry(ledger: ledger)
-        let kept = try registry.create(role: .auditor, organisations: [], actorId: "a", label: nil, grantedBy: admin)
         let watch = CommitWatch(path: path)
-        let table = TokenTable(registry: registry)
         #expect(try table.authenticate(kept.secret!, generation: try watch.generation())?.role == .auditor)
         #expect(try table.authenticate(kept.secret! + "x", generation: try watch.generation()) == nil)
 
@@ -78,11 +83,8 @@ import Testing
 
     @Test func newGenerationsReloadTheTokensOnlyWhenTheTokensChanged() throws {
         defer { cleanUp() }
-        let ledger = try Ledger(path: path, hook: AccessProjector())
+        let (ledger, _, token, table) = try ledgerWithOneToken(.reader)
         defer { ledger.close() }
-        let registry = TokenRegistry(ledger: ledger)
-        let token = try registry.create(role: .reader, organisations: [], actorId: "a", label: nil, grantedBy: admin)
-        let table = TokenTable(registry: registry)
         #expect(try table.authenticate(token.secret!, generation: 1)?.role == .reader)
         #expect(table.reloads.load(ordering: .relaxed) == 1)
         // New generations (other commits) that left the tokens alone: the change count is read, the tokens are not.
@@ -105,11 +107,8 @@ import Testing
 
     @Test func theTableIsServedFromMemoryWhileTheGenerationHolds() throws {
         defer { cleanUp() }
-        let ledger = try Ledger(path: path, hook: AccessProjector())
+        let (ledger, registry, token, table) = try ledgerWithOneToken(.reader)
         defer { ledger.close() }
-        let registry = TokenRegistry(ledger: ledger)
-        let token = try registry.create(role: .reader, organisations: [], actorId: "a", label: nil, grantedBy: admin)
-        let table = TokenTable(registry: registry)
         #expect(try table.authenticate(token.secret!, generation: 1) != nil)
         try registry.revoke(id: token.id, reason: "left", revokedBy: admin)
         // Same generation: the caller vouches nothing was committed, so the table is not read again. This is why

@@ -14,6 +14,27 @@ import Testing
         return root.appendingPathComponent(".build/debug/planledger").path
     }
 
+    /// Runs the `planledger` binary to completion; its standard output and standard error.
+    static func planledger(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        // To a file, not a second pipe: a pipe left unread while standard output is drained could fill and block.
+        let errorsPath = NSTemporaryDirectory() + "planledger-stderr-" + UUID().uuidString
+        guard FileManager.default.createFile(atPath: errorsPath, contents: nil),
+              let errors = FileHandle(forWritingAtPath: errorsPath) else { throw CocoaError(.fileWriteUnknown) }
+        defer { try? FileManager.default.removeItem(atPath: errorsPath) }
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try errors.close()
+        let errorText = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), errorText)
+    }
+
     final class Server {
         let process = Process()
         let output = Pipe()
@@ -106,27 +127,6 @@ final class Acknowledged: @unchecked Sendable {
 /// Another process granting and revoking tokens on the file a running `planledger serve` holds: the server keeps
 /// its tokens in memory, and must still refuse a revoked token from the first request after the revocation.
 @Suite struct ServerTokensFromAnotherProcessTests {
-    /// Runs the `planledger` binary to completion; its standard output and standard error.
-    static func planledger(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        // To a file, not a second pipe: a pipe left unread while standard output is drained could fill and block.
-        let errorsPath = NSTemporaryDirectory() + "planledger-stderr-" + UUID().uuidString
-        guard FileManager.default.createFile(atPath: errorsPath, contents: nil),
-              let errors = FileHandle(forWritingAtPath: errorsPath) else { throw CocoaError(.fileWriteUnknown) }
-        defer { try? FileManager.default.removeItem(atPath: errorsPath) }
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try errors.close()
-        let errorText = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self), errorText)
-    }
-
     @Test func aTokenRevokedByAnotherProcessIsRefusedAtOnce() throws {
         let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -137,7 +137,7 @@ final class Acknowledged: @unchecked Sendable {
         let client = try BlockingHTTPClient(port: server.port)
         #expect(try client.request("GET", "/v1/plan", headers: [("Authorization", "Bearer \(server.adminToken)")]).status == 200)
 
-        let created = try Self.planledger(["token", "create", "--role", "reader", "--label", "elsewhere", "--db", database])
+        let created = try ServerProcessTests.planledger(["token", "create", "--role", "reader", "--label", "elsewhere", "--db", database])
         #expect(created.status == 0)
         let lines = created.output.split(separator: "\n")
         let secret = String(try #require(lines.last))
@@ -145,7 +145,7 @@ final class Acknowledged: @unchecked Sendable {
         let bearer = [("Authorization", "Bearer \(secret)")]
         #expect(try client.request("GET", "/v1/plan", headers: bearer).status == 200, "granted elsewhere, accepted here")
 
-        #expect(try Self.planledger(["token", "revoke", id, "--reason", "left", "--db", database]).status == 0)
+        #expect(try ServerProcessTests.planledger(["token", "revoke", id, "--reason", "left", "--db", database]).status == 0)
         #expect(try client.request("GET", "/v1/plan", headers: bearer).status == 401, "revoked elsewhere, refused here")
         #expect(try client.request("GET", "/v1/plan", headers: [("Authorization", "Bearer \(server.adminToken)")]).status == 200)
     }
@@ -181,24 +181,21 @@ final class Acknowledged: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let database = directory + "/ledger.sqlite"
-        #expect(try ServerTokensFromAnotherProcessTests.planledger(["demo", "--db", database]).status == 0)
-        let current = try ServerTokensFromAnotherProcessTests.planledger(["plan", "--db", database, "--json"])
+        #expect(try ServerProcessTests.planledger(["demo", "--db", database]).status == 0)
+        let current = try ServerProcessTests.planledger(["plan", "--db", database, "--json"])
         #expect(current.status == 0 && !current.errors.contains("rebuilding"), "current projections are not rebuilt")
 
         // As a file from before projection layouts were recorded: no layout mark, and no entity rows.
-        try {
-            let connection = try Database(path: database)
-            try connection.execute("DELETE FROM projection_meta; DELETE FROM entity_versions")
-        }()
         let events = try { () throws -> Int in
             let connection = try Database(path: database)
+            try connection.execute("DELETE FROM projection_meta; DELETE FROM entity_versions")
             return Int(try connection.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
         }()
-        let reopened = try ServerTokensFromAnotherProcessTests.planledger(["plan", "--db", database, "--json"])
+        let reopened = try ServerProcessTests.planledger(["plan", "--db", database, "--json"])
         #expect(reopened.status == 0)
         #expect(reopened.errors.contains("rebuilding them from the \(events) events of the log"), "\(reopened.errors)")
         #expect(reopened.output == current.output, "the rebuilt projections give the same plan")
-        let again = try ServerTokensFromAnotherProcessTests.planledger(["plan", "--db", database, "--json"])
+        let again = try ServerProcessTests.planledger(["plan", "--db", database, "--json"])
         #expect(!again.errors.contains("rebuilding"), "rebuilt once, then current")
     }
 }

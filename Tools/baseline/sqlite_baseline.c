@@ -70,7 +70,11 @@ static int copy_ledger(const char *source_path, sqlite3 *target) {
     int table_count = 0;
     long total_rows = 0;
     sqlite3_int64 last_position = 0;
-    while (sqlite3_step(tables) == SQLITE_ROW && table_count < 64) {
+    while (sqlite3_step(tables) == SQLITE_ROW) {
+        if (table_count == 64) {
+            fprintf(stderr, "more than 64 tables in %s\n", source_path);
+            exit(1);
+        }
         const char *name = (const char *)sqlite3_column_text(tables, 0);
         check(sqlite3_exec(target, (const char *)sqlite3_column_text(tables, 1), 0, 0, 0), target, "create table");
         table_copy *copy = &copies[table_count++];

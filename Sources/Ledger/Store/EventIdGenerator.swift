@@ -23,7 +23,7 @@ enum EventIdGenerator {
     private static let pool = Mutex(Pool())
 
     /// A fresh id, stamped with the current time.
-    static func next() -> String { next(unixMilliseconds: currentUnixMilliseconds()) }
+    static func next() -> String { next(unixMilliseconds: UInt64(max(0, Timestamp.now().millisecondsSinceEpoch))) }
 
     /// A fresh id stamped with `unixMilliseconds`.
     static func next(unixMilliseconds: UInt64) -> String {
@@ -40,12 +40,6 @@ enum EventIdGenerator {
             text.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: text, as: UTF8.self)
-    }
-
-    private static func currentUnixMilliseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return UInt64(max(0, now.tv_sec)) * 1_000 + UInt64(max(0, now.tv_nsec)) / 1_000_000
     }
 
     private static func randomBytes(_ count: Int) -> [UInt8] {

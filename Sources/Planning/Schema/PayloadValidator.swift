@@ -9,9 +9,10 @@ enum PayloadValidator {
                          path: @autoclosure () -> String = "data") throws(LedgerError)
     {
         guard case .object(let members) = value else { throw error("wrong_type", path(), "must be an object") }
-        if members.keys.contains(where: { key in !fields.contains { $0.name == key } }) {
+        let isUnknown = { (key: String) in !fields.contains { $0.name == key } }
+        if members.keys.contains(where: isUnknown) {
             // The first unknown member in name order, so the error does not depend on dictionary order.
-            let unknown = members.keys.filter { key in !fields.contains { $0.name == key } }.min()!
+            let unknown = members.keys.filter(isUnknown).min()!
             throw error("unknown_field", "\(path()).\(unknown)", "is not a field of this event type")
         }
         for field in fields {
