@@ -160,24 +160,8 @@ import Testing
     }
 
     @Test func hookRejectionRollsBackEverything() throws {
-        struct RejectSecond: LedgerHook {
-            func prepare(database: Database) throws {
-                try database.execute("CREATE TABLE IF NOT EXISTS seen (position INTEGER)")
-            }
-            func currentSchemaVersion(of type: String) -> Int? { type == "Unknown" ? nil : 3 }
-            func resetProjections(database: Database) throws {}
-            func project(_ record: RecordedEvent, database: Database) throws {}
-            func apply(_ records: [RecordedEvent], database: Database) throws {
-                for (index, record) in records.enumerated() {
-                    try database.run("INSERT INTO seen VALUES (?1)", [.integer(Int64(record.position))])
-                    if record.type == "Bad" {
-                        throw LedgerError(.domainRule, code: "bad_event", "no").at(eventIndex: index, field: "type")
-                    }
-                }
-            }
-        }
         defer { directory.remove() }
-        let ledger = try openLedger(RejectSecond())
+        let ledger = try openLedger(RecordingHook())
         defer { ledger.close() }
         let error = expectLedgerError("bad_event") {
             _ = try ledger.append(transaction("goal/G-1", .any, event("Good"), event("Bad")))
@@ -243,6 +227,47 @@ import Testing
         expectLedgerError("effective_time_regression") {
             _ = try ledger.append(transaction("goal/G-3", .any, event(effectiveAt: "2022-04-01"), event(effectiveAt: "2022-01-01")))
         }
+    }
+
+    /// Transactions that share a commit are still all-or-nothing each: one the hook rejects after its events were
+    /// written leaves nothing behind, and the others are stored as if it had never been sent.
+    @Test func aSharedCommitUndoesOnlyItsFailingTransactions() throws {
+        defer { directory.remove() }
+        let hook = RecordingHook()
+        let ledger = try openLedger(hook)
+        defer { ledger.close() }
+        let statisticsBefore = ledger.statistics
+
+        // The first group fails part-way through (a rejection after writing) as well as before writing.
+        let first = hook.appendTogether(ledger, [
+            transaction("goal/G-1", .any, event("Good")),
+            transaction("goal/G-2", .any, event("Good"), event("Bad")),
+            transaction("goal/G-3", .any, event("Good")),
+            transaction("goal/G-4", .any, event("Unknown")),
+            transaction("goal/G-1", .noStream, event("Good")),  // G-1 has its first event from this same commit
+            transaction("goal/G-5", .any, event("Good"), event("Good")),
+        ])
+        #expect(first.map { (try? $0.get())?.events.map(\.position) } == [[2], nil, [3], nil, nil, [4, 5]])
+        #expect(first.map { $0.failureCode } == [nil, "bad_event", nil, "unknown_type", "version_conflict", nil])
+        // Applied in the optimistic pass up to the rejection (2), then all four again, each in its own savepoint.
+        #expect(hook.appliedTransactions == 1 + 2 + 4)
+
+        // The second fails only before writing: nothing is undone, so nothing is applied twice.
+        let second = hook.appendTogether(ledger, [
+            transaction("goal/G-6", .any, event("Good")),
+            transaction("goal/G-6", .noStream, event("Good")),
+            transaction("goal/G-7", .any, event("Good")),
+        ])
+        #expect(second.map { (try? $0.get())?.events.map(\.position) } == [[7], nil, [8]])
+        #expect(hook.appliedTransactions == 7 + 1 + 2)
+
+        let statistics = ledger.statistics
+        #expect(statistics.commits - statisticsBefore.commits == 4, "each group shared one commit after its gate's")
+        #expect(try ledger.read { try $0.map("SELECT position FROM seen ORDER BY position") { $0.int(0) } } == Array(1...8))
+        #expect(try ledger.stream(StreamName("goal/G-2")!).isEmpty)
+        #expect(try ledger.version(of: StreamName("goal/G-1")!) == 1)
+        #expect(try ledger.checkpoint().size == 8)
+        #expect(try LedgerVerifier(path: ledger.path).verify().isValid)
     }
 
     /// Many concurrent writers: every acknowledged event is stored exactly once, in a gapless order, and the
@@ -351,4 +376,58 @@ import Testing
         server.close()
         #expect(try LedgerVerifier(path: path).verify().isValid)
     }
+}
+
+/// Records each position it applies in `seen`; rejects events of type "Bad" after recording them (a failure after
+/// writing began) and knows no type "Unknown". `appendTogether` makes transactions share one commit.
+final class RecordingHook: LedgerHook {
+    private let applied = Mutex(0)
+    private let writerHeld = DispatchSemaphore(value: 0)
+    private let release = DispatchSemaphore(value: 0)
+
+    /// Calls of `apply` (one per transaction tried, including tries that were undone).
+    var appliedTransactions: Int { applied.withLock { $0 } }
+
+    func prepare(database: Database) throws {
+        try database.execute("CREATE TABLE IF NOT EXISTS seen (position INTEGER)")
+    }
+    func currentSchemaVersion(of type: String) -> Int? { type == "Unknown" ? nil : 3 }
+    func resetProjections(database: Database) throws {}
+    func project(_ record: RecordedEvent, database: Database) throws {}
+    func apply(_ records: [RecordedEvent], database: Database) throws {
+        applied.withLock { $0 += 1 }
+        for (index, record) in records.enumerated() {
+            try database.run("INSERT INTO seen VALUES (?1)", [.integer(Int64(record.position))])
+            if record.type == "Bad" {
+                throw LedgerError(.domainRule, code: "bad_event", "no").at(eventIndex: index, field: "type")
+            }
+            if record.type == "Gate" {
+                writerHeld.signal()
+                release.wait()
+            }
+        }
+    }
+
+    /// Holds the writer inside a commit of one "Gate" event, queues `transactions` behind it, then lets it go: the
+    /// writer takes them all at once into the next commit. Returns their results in order.
+    func appendTogether(_ ledger: Ledger, _ transactions: [AppendTransaction]) -> [Result<AppendResult, LedgerError>] {
+        let results = Mutex([Result<AppendResult, LedgerError>?](repeating: nil, count: transactions.count))
+        let answered = DispatchGroup()
+        ledger.submit(transaction("goal/GATE", .any, event("Gate"))) { _ in }
+        writerHeld.wait()
+        for (index, transaction) in transactions.enumerated() {
+            answered.enter()
+            ledger.submit(transaction) { result in
+                results.withLock { $0[index] = result }
+                answered.leave()
+            }
+        }
+        release.signal()
+        answered.wait()
+        return results.withLock { $0.map { $0! } }
+    }
+}
+
+extension Result where Failure == LedgerError {
+    var failureCode: String? { if case .failure(let error) = self { error.code } else { nil } }
 }

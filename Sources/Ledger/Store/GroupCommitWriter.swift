@@ -3,8 +3,8 @@ import SQLite
 import Synchronization
 
 /// Runs every append on one dedicated thread and commits concurrent ones together: the transactions waiting when
-/// the thread comes round share one SQLite transaction and so one fsync, each still all-or-nothing (a savepoint
-/// each) and in arrival order. Callers are answered only after the shared commit is durable.
+/// the thread comes round share one SQLite transaction and so one fsync, each still all-or-nothing and in arrival
+/// order (see `LedgerWriter.append(_:)` for how a failing one is undone). Callers are answered only after the shared commit is durable.
 final class GroupCommitWriter: @unchecked Sendable {
     // @unchecked: `writer` is touched only on `thread`; everything else is guarded by `condition`.
     typealias Completion = @Sendable (Result<AppendResult, LedgerError>) -> Void
@@ -86,8 +86,6 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func commit(_ batch: [Pending]) {
-        var results: [Result<AppendResult, LedgerError>] = []
-        results.reserveCapacity(batch.count)
         do {
             try writer.database.run("BEGIN IMMEDIATE")
             try writer.refreshIfAppendedElsewhere()
@@ -97,13 +95,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             for pending in batch { pending.completion(.failure(failure)) }
             return
         }
-        for pending in batch {
-            do throws(LedgerError) {
-                results.append(.success(try writer.append(pending.transaction)))
-            } catch {
-                results.append(.failure(error))
-            }
-        }
+        var results = writer.append(batch.map(\.transaction))
         do {
             try writer.database.run("COMMIT")
         } catch {

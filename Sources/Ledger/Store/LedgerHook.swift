@@ -19,7 +19,8 @@ public protocol LedgerHook: Sendable {
 
     /// Validates one transaction's records (positions, versions and times already assigned) against the state
     /// before it, and updates the read models. Throws a `LedgerError` located with `at(eventIndex:)` to reject.
-    /// The records are already in the log (`events`) inside the same savepoint, so the hook may read them back.
+    /// The records are already in the log (`events`), uncommitted, so the hook may read them back; when it throws,
+    /// the ledger undoes them and whatever the hook wrote for them.
     func apply(_ records: [RecordedEvent], database: Database) throws
 
     /// Drops and recreates the hook's projection tables, empty. The first step of `rebuild`.

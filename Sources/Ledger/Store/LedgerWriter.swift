@@ -46,22 +46,101 @@ final class LedgerWriter {
         if stored != tail.size { try reloadTail() }
     }
 
-    /// Appends one transaction inside the caller's open SQLite transaction, in its own savepoint: on a throw,
-    /// nothing of it remains and `tail` is unchanged.
-    func append(_ transaction: AppendTransaction) throws(LedgerError) -> AppendResult {
-        // Only ids the client chose can be a re-send; ids generated here are fresh.
-        let clientChoseIds = transaction.streams.contains { $0.events.contains { $0.id != nil } }
-        let transaction = try AppendValidation.normalised(transaction)
+    /// Appends `transactions` in order inside the caller's open SQLite transaction, each all-or-nothing: one that
+    /// fails leaves nothing of itself, and the others are stored as if it had never been sent.
+    ///
+    /// They are first appended without a savepoint each, inside one savepoint around them all. A savepoint makes
+    /// SQLite copy every page it first changes into its statement journal, so with one savepoint per one-event
+    /// transaction that copying (and freeing) was a large share of the writer's time (BENCHMARKS, fifth round).
+    /// Most failures (invalid input, version and id conflicts, unknown types) are found before anything is written
+    /// and need no undo. A failure after writing began (a domain rule in the hook, a storage error) does: then the
+    /// whole group is undone and appended again, each transaction in a savepoint of its own.
+    func append(_ transactions: [AppendTransaction]) -> [Result<AppendResult, LedgerError>] {
         let saved = tail
         do {
-            try database.run("SAVEPOINT append")
-            let result = try appendInSavepoint(transaction, mayBeResend: clientChoseIds)
-            try database.run("RELEASE append")
+            try database.run("SAVEPOINT batch")
+        } catch {
+            return transactions.map { _ in .failure(Self.ledgerError(error)) }
+        }
+        var results: [Result<AppendResult, LedgerError>] = []
+        results.reserveCapacity(transactions.count)
+        for transaction in transactions {
+            do throws(AppendFailure) {
+                results.append(.success(try append(transaction, inOwnSavepoint: false)))
+            } catch {
+                switch error {
+                case .refused(let error):
+                    results.append(.failure(error))
+                case .partlyWritten:
+                    database.rollback(toSavepoint: "batch")
+                    tail = saved
+                    return transactions.map { transaction in
+                        Result { () throws(LedgerError) in try append(transaction) }
+                    }
+                }
+            }
+        }
+        do {
+            try database.run("RELEASE batch")
+        } catch {
+            database.rollback(toSavepoint: "batch")
+            tail = saved
+            return transactions.map { _ in .failure(Self.ledgerError(error)) }
+        }
+        return results
+    }
+
+    /// Appends one transaction inside the caller's open SQLite transaction, in its own savepoint: on a throw,
+    /// nothing of it remains and `tail` is unchanged.
+    private func append(_ transaction: AppendTransaction) throws(LedgerError) -> AppendResult {
+        do throws(AppendFailure) {
+            return try append(transaction, inOwnSavepoint: true)
+        } catch {
+            switch error {
+            case .refused(let error), .partlyWritten(let error): throw error
+            }
+        }
+    }
+
+    /// Why `append(_:inOwnSavepoint:)` failed, and so what the caller must undo.
+    private enum AppendFailure: Error {
+        /// Nothing of the transaction is in the open SQLite transaction (and `tail` is unchanged).
+        case refused(LedgerError)
+        /// Only without a savepoint of its own: writing had begun, so part of the transaction is in the open SQLite
+        /// transaction (`tail` is unchanged) and the caller must undo it.
+        case partlyWritten(LedgerError)
+    }
+
+    private func append(_ transaction: AppendTransaction, inOwnSavepoint: Bool) throws(AppendFailure) -> AppendResult {
+        // Only ids the client chose can be a re-send; ids generated here are fresh.
+        let clientChoseIds = transaction.streams.contains { $0.events.contains { $0.id != nil } }
+        let prepared: Prepared
+        do {
+            prepared = try prepare(try AppendValidation.normalised(transaction), mayBeResend: clientChoseIds)
+        } catch {
+            throw .refused(Self.ledgerError(error))
+        }
+        let records: [RecordedEvent]
+        let canonicalData: [String]
+        switch prepared {
+        case .alreadyStored(let result): return result
+        case .new(let new, let data): (records, canonicalData) = (new, data)
+        }
+
+        let saved = tail
+        do {
+            if inOwnSavepoint { try database.run("SAVEPOINT append") }
+            // Stored first: the hook's projections may fold the log, this transaction included.
+            try store(records, canonicalData: canonicalData)
+            try hook.apply(records, database: database)
+            let result = AppendResult(events: records, checkpoint: try checkpoint(), alreadyStored: false)
+            if inOwnSavepoint { try database.run("RELEASE append") }
             return result
         } catch {
-            database.rollback(toSavepoint: "append")
             tail = saved
-            throw Self.ledgerError(error)
+            guard inOwnSavepoint else { throw .partlyWritten(Self.ledgerError(error)) }
+            database.rollback(toSavepoint: "append")
+            throw .refused(Self.ledgerError(error))
         }
     }
 
@@ -70,10 +149,19 @@ final class LedgerWriter {
         return LedgerError(.storage, code: "storage_error", "the ledger could not store the transaction: \(error)")
     }
 
-    private func appendInSavepoint(_ transaction: AppendTransaction, mayBeResend: Bool) throws -> AppendResult {
+    /// A transaction checked against the ledger and ready to store, or a re-send of one already stored.
+    private enum Prepared {
+        case alreadyStored(AppendResult)
+        /// The records (positions continuing the tail, hashes computed) and each payload's canonical text.
+        case new([RecordedEvent], canonicalData: [String])
+    }
+
+    /// Makes every check that needs no write (versions, valid-time order, known types, re-sends) and computes the
+    /// records. Reads only: a throw here leaves nothing to undo.
+    private func prepare(_ transaction: AppendTransaction, mayBeResend: Bool) throws -> Prepared {
         let flat = transaction.flattened
         if mayBeResend, let stored = try storedResend(flat, actor: transaction.actor) {
-            return AppendResult(events: stored, checkpoint: try checkpoint(), alreadyStored: true)
+            return .alreadyStored(AppendResult(events: stored, checkpoint: try checkpoint(), alreadyStored: true))
         }
 
         // Transaction time: the clock, but never before the previous event's, so `recordedAt` never decreases along
@@ -127,10 +215,7 @@ final class LedgerWriter {
             }
         }
 
-        // Stored first, inside the savepoint: the hook's projections may fold the log, this transaction included.
-        try store(records, canonicalData: canonicalData)
-        try hook.apply(records, database: database)
-        return AppendResult(events: records, checkpoint: try checkpoint(), alreadyStored: false)
+        return .new(records, canonicalData: canonicalData)
     }
 
     /// Stores records that are complete and checked (positions continue the tail, hashes computed): the event rows,
