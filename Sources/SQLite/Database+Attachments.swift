@@ -40,6 +40,12 @@ extension Database {
         try? execute("RELEASE \(name)")
     }
 
+    /// Undoes the changes since `SAVEPOINT name` and keeps the savepoint, to go on inside it.
+    public func rewind(toSavepoint name: String) throws(SQLiteError) {
+        dropAttachments()
+        try execute("ROLLBACK TO \(name)")
+    }
+
     /// Drops the attachments if another connection (or process) has committed since the last call: what they
     /// cached may have changed underneath. Call inside a transaction, after the lock that keeps others out is held.
     /// - Returns: whether another connection may have committed since the last call (true on the first call, which

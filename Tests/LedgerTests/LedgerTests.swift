@@ -270,6 +270,29 @@ import Testing
         #expect(try LedgerVerifier(path: ledger.path).verify().isValid)
     }
 
+    /// When SQLite itself rolls back the transaction a group shares (it does after a full disk or an I/O error), no
+    /// transaction of the group is stored, each is answered with the failure, and nothing is written outside a
+    /// transaction afterwards.
+    @Test func aGroupWhoseSQLiteTransactionWasRolledBackStoresNothing() throws {
+        defer { directory.remove() }
+        let hook = RecordingHook()
+        let ledger = try openLedger(hook)
+        defer { ledger.close() }
+        let results = hook.appendTogether(ledger, [
+            transaction("goal/G-1", .any, event("Good")),
+            transaction("goal/G-2", .any, event("Abort")),
+            transaction("goal/G-3", .any, event("Good")),
+        ])
+        #expect(results.map { $0.failureCode } == ["storage_error", "storage_error", "storage_error"])
+        for stream in ["goal/G-1", "goal/G-2", "goal/G-3"] {
+            #expect(try ledger.stream(StreamName(stream)!).isEmpty, "\(stream)")
+        }
+        // Only the gate's commit stands, and the ledger goes on from it.
+        #expect(try ledger.append(transaction("goal/G-4", .any, event("Good"))).events[0].position == 2)
+        #expect(try ledger.read { try $0.map("SELECT position FROM seen ORDER BY position") { $0.int(0) } } == [1, 2])
+        #expect(try LedgerVerifier(path: ledger.path).verify().isValid)
+    }
+
     /// Many concurrent writers: every acknowledged event is stored exactly once, in a gapless order, and the
     /// writers shared commits (fewer commits than transactions).
     @Test func groupCommitStoresEveryAcknowledgedEventOnceInOrder() async throws {
@@ -379,7 +402,8 @@ import Testing
 }
 
 /// Records each position it applies in `seen`; rejects events of type "Bad" after recording them (a failure after
-/// writing began) and knows no type "Unknown". `appendTogether` makes transactions share one commit.
+/// writing began), rolls the whole SQLite transaction back for type "Abort" (as SQLite does after a full disk) and
+/// knows no type "Unknown". `appendTogether` makes transactions share one commit.
 final class RecordingHook: LedgerHook {
     private let applied = Mutex(0)
     private let writerHeld = DispatchSemaphore(value: 0)
@@ -400,6 +424,11 @@ final class RecordingHook: LedgerHook {
             try database.run("INSERT INTO seen VALUES (?1)", [.integer(Int64(record.position))])
             if record.type == "Bad" {
                 throw LedgerError(.domainRule, code: "bad_event", "no").at(eventIndex: index, field: "type")
+            }
+            if record.type == "Abort" {
+                // What SQLite does by itself after a full disk or an I/O error: the whole transaction is gone.
+                try database.execute("ROLLBACK")
+                throw LedgerError(.storage, code: "storage_error", "the disk is full")
             }
             if record.type == "Gate" {
                 writerHeld.signal()

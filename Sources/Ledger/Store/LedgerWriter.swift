@@ -59,35 +59,40 @@ final class LedgerWriter {
         let saved = tail
         do {
             try database.run("SAVEPOINT batch")
-        } catch {
-            return transactions.map { _ in .failure(Self.ledgerError(error)) }
-        }
-        var results: [Result<AppendResult, LedgerError>] = []
-        results.reserveCapacity(transactions.count)
-        for transaction in transactions {
-            do throws(AppendFailure) {
-                results.append(.success(try append(transaction, inOwnSavepoint: false)))
-            } catch {
-                switch error {
-                case .refused(let error):
-                    results.append(.failure(error))
-                case .partlyWritten:
-                    database.rollback(toSavepoint: "batch")
-                    tail = saved
-                    return transactions.map { transaction in
-                        Result { () throws(LedgerError) in try append(transaction) }
+            var results: [Result<AppendResult, LedgerError>] = []
+            results.reserveCapacity(transactions.count)
+            var inOwnSavepoints = false
+            var index = 0
+            while index < transactions.count {
+                do throws(AppendFailure) {
+                    results.append(.success(try append(transactions[index], inOwnSavepoint: inOwnSavepoints)))
+                } catch {
+                    switch error {
+                    case .refused(let error):
+                        // SQLite rolls the whole transaction back by itself after some errors (a full disk, an I/O
+                        // error): then nothing of the group is stored, whatever the results so far say, and
+                        // going on would write outside any transaction.
+                        guard database.isInTransaction else { throw error }
+                        results.append(.failure(error))
+                    case .partlyWritten(let error):
+                        guard database.isInTransaction else { throw error }
+                        try database.rewind(toSavepoint: "batch")
+                        tail = saved
+                        results.removeAll(keepingCapacity: true)
+                        inOwnSavepoints = true
+                        index = 0
+                        continue
                     }
                 }
+                index += 1
             }
-        }
-        do {
             try database.run("RELEASE batch")
+            return results
         } catch {
             database.rollback(toSavepoint: "batch")
             tail = saved
             return transactions.map { _ in .failure(Self.ledgerError(error)) }
         }
-        return results
     }
 
     /// Appends one transaction inside the caller's open SQLite transaction, in its own savepoint: on a throw,
