@@ -3,7 +3,7 @@ import Planning
 import SQLite
 
 /// The `LedgerHook` of a planning ledger: checks each event against the domain rules, then folds it into the
-/// projection tables, on the writer's connection inside the append's savepoint. A rejected event rolls back its
+/// projection tables, on the writer's connection inside the append's SQLite transaction. A rejected event undoes its
 /// whole transaction, projection rows included, so a read after an acknowledged append always sees it.
 public struct PlanningProjector: LedgerHook {
     public init() {}

@@ -1,7 +1,7 @@
 import SQLite
 
 /// What the layers above plug into every append: domain validation and projection updates, run on the writer's
-/// connection inside the append's own savepoint. If `apply` throws, the whole transaction is rolled back, its
+/// connection inside the append's SQLite transaction. If `apply` throws, the whole transaction is undone, its
 /// projection writes with it, and the error goes back to the client.
 ///
 /// The same hook rebuilds its projections from the log (`planledger rebuild`) through `resetProjections` and
