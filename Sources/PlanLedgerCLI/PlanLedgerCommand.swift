@@ -29,6 +29,10 @@ public enum PlanLedgerCommand {
     }
 
     public static func main() {
+        // A write past a file-size limit (`ulimit -f`) then fails with EFBIG, which SQLite reports like a full disk
+        // and the command answers as a storage error, instead of the signal killing the process mid-write (a
+        // server would drop every connection and client with it).
+        signal(SIGXFSZ, SIG_IGN)
         exit(run(Array(CommandLine.arguments.dropFirst())))
     }
 

@@ -44,12 +44,26 @@ import Testing
         /// Standard error (the access log) when started with `accessLog`.
         let errors = Pipe()
 
-        init(database: String, accessLog: Bool = false) throws {
-            process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
-            process.arguments = ["serve", "--db", database, "--port", "0"] + (accessLog ? [] : ["--quiet"])
+        /// - Parameter fileSizeLimit: if given, the server runs under `ulimit -f` with this many blocks, so that
+        ///   writes past it fail as they would on a full disk.
+        init(database: String, accessLog: Bool = false, fileSizeLimit: Int? = nil) throws {
+            let arguments = ["serve", "--db", database, "--port", "0"] + (accessLog ? [] : ["--quiet"])
+            if let fileSizeLimit {
+                process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                process.arguments = ["-c", "ulimit -f \(fileSizeLimit) && exec \"$0\" \"$@\"", ServerProcessTests.binary] + arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+                process.arguments = arguments
+            }
             process.standardOutput = output
             process.standardError = accessLog ? errors : FileHandle.nullDevice
-            try process.run()
+            if fileSizeLimit != nil {
+                // The test runs on a thread that blocks most signals, and a child inherits that mask. A blocked
+                // SIGXFSZ cannot kill the server as it would in a shell, so start it as a shell would.
+                try Self.withNoSignalsBlocked { try process.run() }
+            } else {
+                try process.run()
+            }
             var text = ""
             let deadline = Date(timeIntervalSinceNow: 20)
             while !text.contains("listening on"), Date() < deadline {
@@ -63,6 +77,14 @@ import Testing
                     port = Int(line[range.upperBound...].prefix { $0.isNumber })!
                 }
             }
+        }
+
+        private static func withNoSignalsBlocked(_ body: () throws -> Void) rethrows {
+            var none = sigset_t(), saved = sigset_t()
+            sigemptyset(&none)
+            pthread_sigmask(SIG_SETMASK, &none, &saved)
+            defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+            try body()
         }
 
         func terminate() {
@@ -113,6 +135,56 @@ import Testing
         #expect(!acknowledged.all.isEmpty)
         #expect(acknowledged.all.isSubset(of: stored), "every acknowledged append survived the shutdown")
         #expect(try LedgerVerifier(path: database).verify().isValid)
+    }
+}
+
+/// A full disk, made with a file-size limit: appends fail with a storage error and store nothing, reads go on, and
+/// once space is back the ledger continues from exactly what was acknowledged.
+@Suite struct FullDiskProcessTests {
+    @Test func appendsFailCleanlyAndNothingAcknowledgedIsLost() throws {
+        let directory = NSTemporaryDirectory() + "planledger-full-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = directory + "/ledger.sqlite"
+        // 4,000 blocks: 2 or 4 MB depending on the shell; each append below stores about 3 KB of text (tens of KB of
+        // pages in the write-ahead log).
+        let server = try ServerProcessTests.Server(database: database, fileSizeLimit: 4_000)
+        defer { if server.process.isRunning { server.terminate() } }
+        let client = try BlockingHTTPClient(port: server.port)
+        let headers = [("Authorization", "Bearer \(server.adminToken)"), ("Content-Type", "application/json")]
+        func register(_ n: Int) throws -> BlockingHTTPClient.Response {
+            let name = "Org \(n) " + String(repeating: "x", count: 3_000)
+            let body = #"{"streams":[{"stream":"organisation/ORG-\#(n)","events":[{"type":"OrganisationRegistered","data":{"name":"\#(name)","kind":"icb"}}]}]}"#
+            return try client.request("POST", "/v1/transactions", headers: headers, body: Array(body.utf8))
+        }
+
+        var acknowledged = 0
+        var refused: BlockingHTTPClient.Response?
+        while refused == nil, acknowledged < 2_000 {
+            let response = try register(acknowledged + 1)
+            if response.status == 201 { acknowledged += 1 } else { refused = response }
+        }
+        let failure = try #require(refused, "the file-size limit was never reached")
+        #expect(acknowledged > 10)
+        #expect(failure.status == 500)
+        #expect(String(decoding: failure.body, as: UTF8.self).contains(#""code":"storage_error""#))
+        // The disk stays full: the next appends fail the same way, and reads are still answered.
+        for n in 1...3 { #expect(try register(acknowledged + 1 + n).status == 500) }
+        let read = try client.request("GET", "/v1/entities/organisation/ORG-1", headers: headers)
+        #expect(read.status == 200)
+        server.terminate()
+        #expect(server.process.terminationStatus == 0, "the server stopped when asked, not killed by the limit")
+
+        // Without the limit: exactly the acknowledged appends are stored, and appending goes on after them.
+        let ledger = try Ledger(path: database)
+        defer { ledger.close() }
+        let stored = Set(try ledger.events(after: 0, limit: 100_000).map(\.stream.description))
+        #expect(stored.filter { $0.hasPrefix("organisation/") } == Set((1...acknowledged).map { "organisation/ORG-\($0)" }))
+        #expect(try LedgerVerifier(path: database).verify().isValid)
+        let next = AppendTransaction(streams: [StreamAppend(stream: StreamName("goal/G-1")!, expectedVersion: .noStream,
+                                                            events: [ProposedEvent(type: "Noted", data: ["n": 1])])],
+                                     actor: Actor(id: "test", role: "admin"))
+        #expect(try ledger.append(next).events[0].position == ledger.size)
     }
 }
 
