@@ -44,13 +44,13 @@ import Testing
         /// Standard error (the access log) when started with `accessLog`.
         let errors = Pipe()
 
-        /// - Parameter fileSizeLimit: if given, the server runs under `ulimit -f` with this many blocks, so that
-        ///   writes past it fail as they would on a full disk.
+        /// - Parameter fileSizeLimit: if given, the server runs under a soft `ulimit -f` of this many blocks, so
+        ///   that writes past it fail as they would on a full disk (`raiseFileSizeLimit()` makes space again).
         init(database: String, accessLog: Bool = false, fileSizeLimit: Int? = nil) throws {
             let arguments = ["serve", "--db", database, "--port", "0"] + (accessLog ? [] : ["--quiet"])
             if let fileSizeLimit {
                 process.executableURL = URL(fileURLWithPath: "/bin/sh")
-                process.arguments = ["-c", "ulimit -f \(fileSizeLimit) && exec \"$0\" \"$@\"", ServerProcessTests.binary] + arguments
+                process.arguments = ["-c", "ulimit -S -f \(fileSizeLimit) && exec \"$0\" \"$@\"", ServerProcessTests.binary] + arguments
             } else {
                 process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
                 process.arguments = arguments
@@ -85,6 +85,15 @@ import Testing
             pthread_sigmask(SIG_SETMASK, &none, &saved)
             defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
             try body()
+        }
+
+        /// Lifts the file-size limit of a server started with one: as if space had been freed on the disk.
+        func raiseFileSizeLimit() -> Bool {
+            // glibc's prlimit(2) wrapper, which the Glibc module does not import (it is a GNU extension).
+            typealias PRLimit = @convention(c) (pid_t, Int32, UnsafePointer<rlimit>?, UnsafeMutablePointer<rlimit>?) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "prlimit") else { return false }
+            var unlimited = rlimit(rlim_cur: rlim_t.max, rlim_max: rlim_t.max)  // RLIM_INFINITY
+            return unsafeBitCast(symbol, to: PRLimit.self)(process.processIdentifier, Int32(RLIMIT_FSIZE.rawValue), &unlimited, nil) == 0
         }
 
         func terminate() {
@@ -139,7 +148,7 @@ import Testing
 }
 
 /// A full disk, made with a file-size limit: appends fail with a storage error and store nothing, reads go on, and
-/// once space is back the ledger continues from exactly what was acknowledged.
+/// once space is back the running server continues from exactly what was acknowledged.
 @Suite struct FullDiskProcessTests {
     @Test func appendsFailCleanlyAndNothingAcknowledgedIsLost() throws {
         let directory = NSTemporaryDirectory() + "planledger-full-" + UUID().uuidString
@@ -172,10 +181,15 @@ import Testing
         for n in 1...3 { #expect(try register(acknowledged + 1 + n).status == 500) }
         let read = try client.request("GET", "/v1/entities/organisation/ORG-1", headers: headers)
         #expect(read.status == 200)
+        // Space again: the running server appends from exactly where the acknowledged appends ended.
+        try #require(server.raiseFileSizeLimit())
+        let resumed = try register(acknowledged + 1)
+        #expect(resumed.status == 201)
+        acknowledged += 1
         server.terminate()
         #expect(server.process.terminationStatus == 0, "the server stopped when asked, not killed by the limit")
 
-        // Without the limit: exactly the acknowledged appends are stored, and appending goes on after them.
+        // Exactly the acknowledged appends are stored, without a gap, and appending goes on after them.
         let ledger = try Ledger(path: database)
         defer { ledger.close() }
         let stored = Set(try ledger.events(after: 0, limit: 100_000).map(\.stream.description))
