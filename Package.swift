@@ -15,6 +15,8 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(name: "CSHA256", cSettings: [.unsafeFlags(["-O3"])]),
+        // C: epoll and eventfd for the HTTP server's event loops (not in Swift's Glibc module).
+        .target(name: "CEventPoll"),
 
         // Layers, each depending only downward.
         .target(name: "SQLite", dependencies: ["CSQLite"]),
@@ -23,7 +25,7 @@ let package = Package(
         .target(name: "Projections", dependencies: ["Ledger", "Planning"]),
         .target(name: "Archive", dependencies: ["Ledger"]),
         .target(name: "Access", dependencies: ["Ledger"]),
-        .target(name: "HTTPServer"),
+        .target(name: "HTTPServer", dependencies: ["CEventPoll"]),
         .target(
             name: "LedgerServer",
             dependencies: ["Ledger", "Planning", "Projections", "Access", "Archive", "HTTPServer"],

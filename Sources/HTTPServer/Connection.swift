@@ -1,118 +1,301 @@
+import CEventPoll
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One client connection, served on its own thread: read, parse, handle, write, for as long as keep-alive lasts.
-final class Connection: @unchecked Sendable {
-    // @unchecked: a connection is used by its own thread; `server` and the file descriptor's closing are the only
-    // things other threads touch, through `server.isStopping` (atomic) and `close()` after the thread is done.
-    let fd: Int32
-    let remoteAddress: String
-    unowned let server: HTTPServer
-    private var configuration: HTTPServer.Configuration { server.configuration }
-
-    init(fd: Int32, remoteAddress: String, server: HTTPServer) {
-        self.fd = fd
-        self.remoteAddress = remoteAddress
-        self.server = server
+/// One client connection, driven by its `EventLoop` on the loop's thread: bytes are read as they arrive, each
+/// complete request is handled in turn (pipelined ones in order, one at a time), and responses are written as the
+/// socket takes them, for as long as keep-alive lasts.
+///
+/// Deadlines are absolute: the head must arrive within `headerTimeout` of its first byte and the body within
+/// `bodyTimeout` of the head, however slowly the client trickles bytes; an idle keep-alive connection is closed
+/// after `idleTimeout`, and a client that stops reading after `writeTimeout`.
+final class Connection {
+    enum Phase {
+        /// Waiting for (the rest of) a request.
+        case reading
+        /// A request's response is being made elsewhere (`.later`); nothing more is read until it is written.
+        case handling
+        /// The last response is being written; then the socket closes, after draining the client's input for a
+        /// moment when `lingering` (so an error answer is not lost to a reset).
+        case closingAfterOutput(lingering: Bool)
+        /// Answered with an error and shut for writing: reading and discarding until `until`, then closing.
+        case lingering(until: Double)
+        case closed
     }
 
-    /// Poll in short slices so a stopping server is noticed promptly.
-    private static let slice: Int32 = 200
+    let token: UInt64
+    let fd: Int32
+    let remoteAddress: String
+    unowned let loop: EventLoop
+    private var server: HTTPServer { loop.server }
+    private var configuration: HTTPServer.Configuration { server.configuration }
 
-    /// Serves requests until the client closes, asks to close, times out, sends something unparseable, or the
-    /// server stops. Deadlines are absolute: the head must arrive within `headerTimeout` of its first byte and the
-    /// body within `bodyTimeout` of the head, however slowly the client trickles bytes.
-    func run() {
-        var answeredWithError = false
-        defer { answeredWithError ? SystemCalls.lingeringClose(fd) : SystemCalls.shutdownAndClose(fd) }
-        var parser = HTTPRequestParser(limits: configuration.limits)
-        var scratch = [UInt8](repeating: 0, count: 64 * 1024)
-        var sentContinue = false
-        var requestStarted: Double?
-        var headCompleted: Double?
-        var idleSince = Self.now()
-        var receiveTimeout: Int32 = 0
+    private(set) var phase = Phase.reading
+    private var parser: HTTPRequestParser
+    private var output: [UInt8] = []
+    private var outputStart = 0
+    private var writeDeadline: Double?
+    private var requestStarted: Double?
+    private var headCompleted: Double?
+    private var sentContinue = false
+    private var idleSince: Double
+    /// What the loop is asked to report for this socket now.
+    private(set) var interest: UInt32
 
-        while true {
-            // Serve every complete request already buffered (pipelining), in order.
+    init(token: UInt64, fd: Int32, remoteAddress: String, loop: EventLoop) {
+        self.token = token
+        self.fd = fd
+        self.remoteAddress = remoteAddress
+        self.loop = loop
+        self.parser = HTTPRequestParser(limits: loop.server.configuration.limits)
+        self.idleSince = Self.now()
+        self.interest = pl_poll_in | pl_poll_read_hang_up
+    }
+
+    // MARK: Events from the loop
+
+    func handle(events: UInt32) {
+        if events & (pl_poll_out | pl_poll_error | pl_poll_hang_up) != 0, outputStart < output.count { flush() }
+        if events & (pl_poll_in | pl_poll_read_hang_up | pl_poll_error | pl_poll_hang_up) != 0 {
+            switch phase {
+            case .reading: receive()
+            case .lingering: discardInput()
+            case .handling, .closingAfterOutput:
+                // Not reading now; a connection that is gone entirely (reset or fully closed) is closed at once,
+                // since the loop would otherwise be told so again on every wait. A `.later` response that comes
+                // for it afterwards is dropped.
+                if events & (pl_poll_error | pl_poll_hang_up) != 0 { close() }
+            case .closed: break
+            }
+        }
+        updateInterest()
+    }
+
+    /// The response to a request answered with `.later`.
+    func respond(to request: HTTPRequest, with response: HTTPResponse, started: Double) {
+        guard case .handling = phase else { return }
+        finish(request, response, started: started)
+        process()
+        updateInterest()
+    }
+
+    func checkDeadlines(now: Double) {
+        if let writeDeadline, now >= writeDeadline {
+            close()
+            return
+        }
+        switch phase {
+        case .reading:
+            guard outputStart == output.count else { return }
+            if let started = requestStarted {
+                let deadline = headCompleted.map { $0 + configuration.bodyTimeout } ?? started + configuration.headerTimeout
+                guard now >= deadline else { return }
+                let response = HTTPResponse.error(status: 408, code: "request_timeout",
+                                                  message: "the request was not received in time")
+                write(response.serialized(keepAlive: false))
+                report(HTTPRequest(method: "-", target: "/"), 408, start: started)
+                phase = .closingAfterOutput(lingering: false)
+                flush()
+            } else if server.isStopping || now >= idleSince + configuration.idleTimeout {
+                close()
+            }
+        case .lingering(let until):
+            if now >= until { close() }
+        case .handling, .closingAfterOutput, .closed:
+            break
+        }
+        updateInterest()
+    }
+
+    // MARK: Reading and handling
+
+    private func receive() {
+        switch SystemCalls.receiveAvailable(fd, into: &loop.scratch) {
+        case .data(let bytes):
+            if requestStarted == nil { requestStarted = Self.now() }
+            parser.append(bytes)
+            process()
+        case .closed:
+            close()
+        case .timedOut:
+            break
+        }
+    }
+
+    /// Handles every complete request buffered, in order, until one must wait (for more bytes, or for a `.later`
+    /// response) or the connection is closing.
+    private func process() {
+        while case .reading = phase {
             let outcome: HTTPRequestParser.Outcome
             do {
                 outcome = try parser.next()
             } catch {
                 let response = HTTPResponse.error(status: error.status, code: error.code, message: error.message)
-                _ = send(response.serialized(keepAlive: false))
+                write(response.serialized(keepAlive: false))
                 report(HTTPRequest(method: "-", target: "/"), response.status, start: requestStarted ?? Self.now())
-                answeredWithError = true
+                phase = .closingAfterOutput(lingering: true)
+                flush()
                 return
             }
             switch outcome {
             case .request(var request):
                 request.remoteAddress = remoteAddress
-                let keepAlive = request.keepAlive && !server.isStopping
-                guard respond(to: request, keepAlive: keepAlive, started: requestStarted ?? Self.now()), keepAlive else {
-                    return
-                }
-                (requestStarted, headCompleted, sentContinue) = (parser.hasPartialRequest ? Self.now() : nil, nil, false)
-                idleSince = Self.now()
-                continue
+                dispatch(request, started: requestStarted ?? Self.now())
             case .needMore(let expectsContinue):
                 if parser.isAwaitingBody && headCompleted == nil { headCompleted = Self.now() }
                 if expectsContinue && !sentContinue {
                     sentContinue = true
-                    guard send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
-                }
-            }
-
-            let now = Self.now()
-            let deadline: Double
-            if let started = requestStarted {
-                deadline = headCompleted.map { $0 + configuration.bodyTimeout } ?? started + configuration.headerTimeout
-            } else {
-                if server.isStopping { return }
-                deadline = idleSince + configuration.idleTimeout
-            }
-            if now >= deadline {
-                if let started = requestStarted {
-                    let response = HTTPResponse.error(status: 408, code: "request_timeout",
-                                                      message: "the request was not received in time")
-                    _ = send(response.serialized(keepAlive: false))
-                    report(HTTPRequest(method: "-", target: "/"), 408, start: started)
+                    write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                    flush()
                 }
                 return
-            }
-            let wait = Int32(min(Double(Self.slice), max(1, (deadline - now) * 1000)))
-            switch SystemCalls.receive(fd, milliseconds: wait, timeout: &receiveTimeout, into: &scratch) {
-            case .data(let bytes):
-                if requestStarted == nil { requestStarted = Self.now() }
-                parser.append(bytes)
-            case .closed:
-                return
-            case .timedOut:
-                continue
             }
         }
     }
 
-    /// Handles one request and writes the response. Returns false when the connection must close.
-    private func respond(to request: HTTPRequest, keepAlive: Bool, started: Double) -> Bool {
+    private func dispatch(_ request: HTTPRequest, started: Double) {
+        phase = .handling
         let response = server.handler(request)
         switch response.body {
         case .bytes:
-            // A HEAD response carries the GET response's headers (Content-Length included) and no body.
-            let ok = send(request.method == "HEAD" ? response.head(keepAlive: keepAlive) : response.serialized(keepAlive: keepAlive))
-            report(request, response.status, start: started)
-            return ok
+            finish(request, response, started: started)
+        case .later(let start):
+            let (loop, token) = (self.loop, self.token)
+            start { response in
+                loop.post(.respond(connection: token, request: request, response: response, started: started))
+            }
         case .stream(let producer):
-            guard send(response.head(keepAlive: false)) else { return false }
-            producer(HTTPStreamWriter(connection: self))
-            _ = send(Array("0\r\n\r\n".utf8))
-            report(request, response.status, start: started)
-            return false
+            stream(request, response, producer: producer, started: started)
         }
+    }
+
+    /// Writes the response to `request` and goes on to the next request or closes.
+    private func finish(_ request: HTTPRequest, _ response: HTTPResponse, started: Double) {
+        let keepAlive = request.keepAlive && !server.isStopping
+        var response = response
+        if case .bytes = response.body {} else {
+            // `.later` must deliver bytes: a stream or another `.later` cannot be sent from here.
+            response = .error(status: 500, code: "internal_error", message: "the response could not be sent")
+        }
+        // A HEAD response carries the GET response's headers (Content-Length included) and no body.
+        write(request.method == "HEAD" ? response.head(keepAlive: keepAlive) : response.serialized(keepAlive: keepAlive))
+        report(request, response.status, start: started)
+        if keepAlive {
+            phase = .reading
+            (requestStarted, headCompleted, sentContinue) = (parser.hasPartialRequest ? Self.now() : nil, nil, false)
+            idleSince = Self.now()
+        } else {
+            phase = .closingAfterOutput(lingering: false)
+        }
+        flush()
+    }
+
+    /// A streaming response runs on a thread of its own, which then owns the socket: its producer may take as long
+    /// as it likes (a live event stream) without holding the loop. The connection closes when it ends.
+    private func stream(_ request: HTTPRequest, _ response: HTTPResponse,
+                        producer: @escaping @Sendable (HTTPStreamWriter) -> Void, started: Double)
+    {
+        phase = .closed
+        loop.release(self)
+        let (fd, server, writeTimeout) = (self.fd, self.server, configuration.writeTimeout)
+        let head = response.head(keepAlive: false)
+        let status = response.status
+        let onResponse = configuration.onResponse
+        let thread = Thread {
+            let writer = HTTPStreamWriter(fd: fd, writeTimeout: writeTimeout, server: server)
+            if writer.send(head) {
+                producer(writer)
+                _ = writer.send(Array("0\r\n\r\n".utf8))
+            }
+            onResponse?(request, status, Connection.now() - started)
+            SystemCalls.shutdownAndClose(fd)
+            server.connectionClosed()
+        }
+        thread.name = "http-stream"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    // MARK: Writing and closing
+
+    private func write(_ bytes: [UInt8]) {
+        if outputStart == output.count {
+            output = bytes
+            outputStart = 0
+        } else {
+            output += bytes
+        }
+    }
+
+    /// Sends what the socket takes now; the rest waits for the loop to say the socket is writable.
+    private func flush() {
+        while outputStart < output.count {
+            let sent = output.withUnsafeBytes { raw in
+                Glibc.send(fd, raw.baseAddress! + outputStart, raw.count - outputStart,
+                           Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            }
+            if sent > 0 {
+                outputStart += sent
+                continue
+            }
+            if sent < 0 && errno == EINTR { continue }
+            if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if writeDeadline == nil { writeDeadline = Self.now() + configuration.writeTimeout }
+                return
+            }
+            close()
+            return
+        }
+        output.removeAll(keepingCapacity: true)
+        outputStart = 0
+        writeDeadline = nil
+        if case .closingAfterOutput(let lingering) = phase {
+            if lingering {
+                shutdown(fd, Int32(SHUT_WR))
+                phase = .lingering(until: Self.now() + 0.5)
+            } else {
+                close()
+            }
+        }
+    }
+
+    /// After an error answer: reads and discards what the client is still sending, so the kernel does not reset
+    /// the connection (and drop our answer) because unread input was left behind.
+    private func discardInput() {
+        switch SystemCalls.receiveAvailable(fd, into: &loop.scratch) {
+        case .data: break
+        case .closed: close()
+        case .timedOut: break
+        }
+    }
+
+    private func close() {
+        if case .closed = phase { return }
+        phase = .closed
+        loop.release(self)
+        SystemCalls.shutdownAndClose(fd)
+        server.connectionClosed()
+    }
+
+    private func updateInterest() {
+        guard !isClosed else { return }
+        var wanted: UInt32 = 0
+        switch phase {
+        case .reading, .lingering: wanted = pl_poll_in | pl_poll_read_hang_up
+        case .handling, .closingAfterOutput, .closed: break
+        }
+        if outputStart < output.count { wanted |= pl_poll_out }
+        guard wanted != interest else { return }
+        interest = wanted
+        loop.watch(self, for: wanted)
+    }
+
+    private var isClosed: Bool {
+        if case .closed = phase { return true }
+        return false
     }
 
     private func report(_ request: HTTPRequest, _ status: Int, start: Double) {
@@ -120,12 +303,6 @@ final class Connection: @unchecked Sendable {
         request.remoteAddress = remoteAddress
         configuration.onResponse?(request, status, Self.now() - start)
     }
-
-    func send(_ bytes: [UInt8]) -> Bool {
-        SystemCalls.send(fd, bytes, milliseconds: Int32(configuration.writeTimeout * 1000))
-    }
-
-    var isOpenForStreaming: Bool { !server.isStopping && !SystemCalls.peerClosed(fd) }
 
     static func now() -> Double {
         var spec = timespec()

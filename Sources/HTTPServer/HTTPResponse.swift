@@ -1,9 +1,18 @@
-/// A response: status, headers and either a complete body or a stream (Server-Sent Events).
+/// A response: status, headers and either a complete body, a stream (Server-Sent Events), or a response that
+/// another thread will deliver.
 public struct HTTPResponse: Sendable {
+    /// Delivers the response of a `.later` body; call it exactly once, from any thread, with a `.bytes` response.
+    public typealias Delivery = @Sendable (HTTPResponse) -> Void
+
     public enum Body: Sendable {
         case bytes([UInt8])
-        /// Written as chunks as the producer calls `write`, on the connection's own thread, until it returns.
+        /// Written as chunks as the producer calls `write`, on a thread of its own, until it returns; then the
+        /// connection closes.
         case stream(@Sendable (HTTPStreamWriter) -> Void)
+        /// The response is not ready yet (an append waiting for its group commit): the server calls `start` once
+        /// with the function that delivers it, and serves other connections meanwhile. The status and headers
+        /// of the `later` response itself are not used.
+        case later(@Sendable (_ deliver: @escaping Delivery) -> Void)
     }
 
     public var status: Int
@@ -32,6 +41,11 @@ public struct HTTPResponse: Sendable {
         return json(status: status, Array(body.utf8), headers: headers)
     }
 
+    /// A response another thread delivers: see `Body.later`.
+    public static func later(_ start: @escaping @Sendable (_ deliver: @escaping Delivery) -> Void) -> HTTPResponse {
+        HTTPResponse(status: 0, body: .later(start))
+    }
+
     public static func stream(status: Int = 200, headers: [(String, String)],
                               producer: @escaping @Sendable (HTTPStreamWriter) -> Void) -> HTTPResponse
     {
@@ -48,6 +62,7 @@ public struct HTTPResponse: Sendable {
         switch body {
         case .bytes(let bytes): text += "Content-Length: \(bytes.count)\r\n"
         case .stream: text += "Transfer-Encoding: chunked\r\n"
+        case .later: preconditionFailure("a .later response has no head of its own")
         }
         text += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
         return Array(text.utf8)
@@ -108,12 +123,18 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Writes a streaming response's chunks as they are produced.
+/// Writes a streaming response's chunks as they are produced, on the streaming response's own thread.
 public final class HTTPStreamWriter: @unchecked Sendable {
-    // @unchecked: used only on the connection's thread; `connection` guards its own state.
-    private let connection: Connection
+    // @unchecked: used only on the streaming response's thread, which owns the socket.
+    private let fd: Int32
+    private let writeTimeout: Double
+    private let server: HTTPServer
 
-    init(connection: Connection) { self.connection = connection }
+    init(fd: Int32, writeTimeout: Double, server: HTTPServer) {
+        self.fd = fd
+        self.writeTimeout = writeTimeout
+        self.server = server
+    }
 
     /// Sends `bytes` now as one chunk. False once the client has gone or the server is stopping.
     @discardableResult
@@ -122,9 +143,14 @@ public final class HTTPStreamWriter: @unchecked Sendable {
         var chunk = Array((String(bytes.count, radix: 16) + "\r\n").utf8)
         chunk += bytes
         chunk += [0x0D, 0x0A]
-        return connection.send(chunk) && isOpen
+        return send(chunk) && isOpen
     }
 
     /// Whether the client is still connected and the server is not stopping.
-    public var isOpen: Bool { connection.isOpenForStreaming }
+    public var isOpen: Bool { !server.isStopping && !SystemCalls.peerClosed(fd) }
+
+    /// Sends raw bytes (the head, the last chunk), waiting at most `writeTimeout` for a slow reader.
+    func send(_ bytes: [UInt8]) -> Bool {
+        SystemCalls.send(fd, bytes, milliseconds: Int32(writeTimeout * 1000))
+    }
 }

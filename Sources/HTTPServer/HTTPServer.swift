@@ -5,9 +5,11 @@ import Synchronization
 import Glibc
 #endif
 
-/// A small HTTP/1.1 server on POSIX sockets: one accept thread and one thread per connection, up to a bound.
-/// Handlers are synchronous and run on the connection's thread, never on Swift's cooperative pool, so they may
-/// block (on SQLite, on a group commit) without starving anything else.
+/// A small HTTP/1.1 server on POSIX sockets: one accept thread, and a few event loops (one per core, at most 4)
+/// that serve the connections, up to a bound. Handlers are synchronous and run on a loop's thread, so they should
+/// be quick: one that waits (for a group commit) answers `.later` and delivers its response from the thread that
+/// finishes it, and a streaming response gets a thread of its own. A handler that does block only delays the
+/// other connections of its loop.
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
 
@@ -36,21 +38,35 @@ public final class HTTPServer: Sendable {
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
+    var acceptThreadIsDone: Bool { state.withLock { $0.acceptThreadDone } }
+
+    /// Called once for every admitted connection when it closes.
+    func connectionClosed() { state.withLock { $0.open -= 1 } }
+
     /// Binds and starts accepting; returns once the socket listens.
     public func start() throws {
         SystemCalls.ignoreSIGPIPE()
         let (listener, port) = try SystemCalls.listen(host: configuration.host, port: configuration.port, backlog: 512)
+        let loops: [EventLoop]
+        do {
+            loops = try (0..<min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))).map { _ in try EventLoop(server: self) }
+        } catch {
+            close(listener)
+            throw error
+        }
         state.withLock {
             $0.listener = listener
             $0.port = port
             $0.acceptThreadDone = false
         }
-        let thread = Thread { [self] in acceptLoop(listener) }
+        for (index, loop) in loops.enumerated() { loop.start(name: "http-loop-\(index)") }
+        let thread = Thread { [self] in acceptLoop(listener, loops: loops) }
         thread.name = "http-accept"
         thread.start()
     }
 
-    private func acceptLoop(_ listener: Int32) {
+    private func acceptLoop(_ listener: Int32, loops: [EventLoop]) {
+        var next = 0
         defer { state.withLock { $0.acceptThreadDone = true } }
         while !isStopping {
             guard SystemCalls.wait(listener, for: Int16(POLLIN), milliseconds: 200) else { continue }
@@ -68,14 +84,8 @@ public final class HTTPServer: Sendable {
                 configuration.onResponse?(HTTPRequest(method: "-", target: "/"), 503, 0)
                 continue
             }
-            let connection = Connection(fd: fd, remoteAddress: remote, server: self)
-            let thread = Thread { [self] in
-                connection.run()
-                state.withLock { $0.open -= 1 }
-            }
-            thread.name = "http-connection"
-            thread.stackSize = 1 << 20
-            thread.start()
+            loops[next].post(.adopt(fd: fd, remoteAddress: remote))
+            next = (next + 1) % loops.count
         }
     }
 

@@ -81,29 +81,12 @@ enum SystemCalls {
     /// Waits up to `milliseconds` for data, then reads what is there.
     static func read(_ fd: Int32, milliseconds: Int32, into buffer: inout [UInt8]) -> ReadResult {
         guard wait(fd, for: Int16(POLLIN), milliseconds: milliseconds) else { return .timedOut }
-        return receiveNow(fd, into: &buffer)
+        return receiveAvailable(fd, into: &buffer)
     }
 
-    /// Like `read`, but waits inside `recv` itself, bounded by the socket's receive timeout (`SO_RCVTIMEO`): one
-    /// system call per arrival instead of `poll` then `recv`, which a keep-alive connection pays on every request.
-    /// `timeout` is the receive timeout the socket has now (0: not set yet); it is changed only when the wait does.
-    static func receive(_ fd: Int32, milliseconds: Int32, timeout: inout Int32, into buffer: inout [UInt8])
-        -> ReadResult
-    {
-        // A zero SO_RCVTIMEO would mean "wait for ever".
-        let milliseconds = max(1, milliseconds)
-        if timeout != milliseconds {
-            var limit = timeval(tv_sec: Int(milliseconds / 1000), tv_usec: Int(milliseconds % 1000) * 1000)
-            guard setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
-                return read(fd, milliseconds: milliseconds, into: &buffer)
-            }
-            timeout = milliseconds
-        }
-        return receiveNow(fd, into: &buffer)
-    }
-
-    /// One `recv` (retried on EINTR): data, the peer's close, or `.timedOut` when the socket's wait ran out.
-    private static func receiveNow(_ fd: Int32, into buffer: inout [UInt8]) -> ReadResult {
+    /// One `recv` (retried on EINTR): data, the peer's close, or `.timedOut` when the socket's wait ran out (or,
+    /// on a non-blocking socket, when nothing is there now).
+    static func receiveAvailable(_ fd: Int32, into buffer: inout [UInt8]) -> ReadResult {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count > 0 { return .data(Array(buffer[0..<count])) }
@@ -154,21 +137,6 @@ enum SystemCalls {
         if descriptor.revents & (Int16(POLLHUP) | Int16(POLLERR) | pollReadHangUp) != 0 { return true }
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0
-    }
-
-    /// Closes after an error answer without losing it: stops sending, then reads and discards what the client is
-    /// still sending for up to `milliseconds`, so the kernel does not reset the connection (and drop our answer)
-    /// because unread input was left behind.
-    static func lingeringClose(_ fd: Int32, milliseconds: Int32 = 500) {
-        shutdown(fd, Int32(SHUT_WR))
-        var scratch = [UInt8](repeating: 0, count: 16 * 1024)
-        var remaining = milliseconds
-        while remaining > 0 {
-            let slice: Int32 = min(remaining, 100)
-            guard case .data = read(fd, milliseconds: slice, into: &scratch) else { break }
-            remaining -= slice
-        }
-        close(fd)
     }
 
     static func shutdownAndClose(_ fd: Int32) {

@@ -5,8 +5,8 @@ import Ledger
 import Projections
 
 /// The API of DESIGN §4 over one ledger: authenticates the bearer token, checks the route's role, runs the route
-/// and turns every failure into `{"error": {...}}` with its status. Thread-safe; each request runs on its
-/// connection's thread.
+/// and turns every failure into `{"error": {...}}` with its status. Thread-safe; each request runs on the event
+/// loop of its connection, and an append answers `.later`, from the writer's thread once its commit is durable.
 public final class PlanLedgerService: Sendable {
     public let ledger: Ledger
     public let model: PlanningReadModel
@@ -46,11 +46,26 @@ public final class PlanLedgerService: Sendable {
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let started = DispatchTime.now()
         let (response, index) = route(request)
-        metrics.recordRequest(index.map { routeCounters[$0] } ?? unroutedCounters, status: response.status)
-        if let index, routes[index].method == "POST" && routes[index].pattern == "/v1/transactions" {
-            metrics.recordAppend(seconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
+        let counters = index.map { routeCounters[$0] } ?? unroutedCounters
+        let isAppend = index.map { routes[$0].method == "POST" && routes[$0].pattern == "/v1/transactions" } ?? false
+        let metrics = self.metrics
+        @Sendable func record(_ status: Int) {
+            metrics.recordRequest(counters, status: status)
+            if isAppend {
+                metrics.recordAppend(seconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
+            }
         }
-        return response
+        guard case .later(let start) = response.body else {
+            record(response.status)
+            return response
+        }
+        // Counted when the response is delivered, with its real status and time.
+        return .later { deliver in
+            start { delivered in
+                record(delivered.status)
+                deliver(delivered)
+            }
+        }
     }
 
     /// The response, and the index of the route that answered (nil when none matched the path and method).

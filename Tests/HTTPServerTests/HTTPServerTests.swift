@@ -38,6 +38,60 @@ import Testing
         #expect(client.isClosedByServer(within: 1000))
     }
 
+    /// A `.later` response is delivered from another thread; meanwhile the server answers other connections,
+    /// even with one loop for all, and a pipelined request behind it waits its turn.
+    @Test func laterResponsesDoNotHoldTheLoopAndKeepPipelinedOrder() throws {
+        let release = DispatchSemaphore(value: 0)
+        let server = try server { _ in } handler: { request in
+            guard request.path == "/slow" else { return .text("quick " + request.path) }
+            return .later { deliver in
+                Thread {
+                    release.wait()
+                    deliver(.text("slow, delivered later"))
+                }.start()
+            }
+        }
+        defer { server.stop() }
+        let slow = try BlockingHTTPClient(port: server.port)
+        try slow.sendRaw("GET /slow HTTP/1.1\r\n\r\nGET /after HTTP/1.1\r\n\r\n")
+        // Several connections, so some share the slow one's loop (connections go round the loops in turn).
+        for n in 0..<8 {
+            #expect(try BlockingHTTPClient(port: server.port).request("GET", "/other-\(n)").text == "quick /other-\(n)")
+        }
+        release.signal()
+        #expect(try slow.readResponse().text == "slow, delivered later")
+        #expect(try slow.readResponse().text == "quick /after")
+    }
+
+    /// A client that leaves while its `.later` response is pending: the response is dropped when it comes, the
+    /// connection is counted closed, and the server goes on.
+    @Test func aLaterResponseForAClientThatLeftIsDropped() throws {
+        let release = DispatchSemaphore(value: 0)
+        let delivered = DispatchSemaphore(value: 0)
+        let server = try server { _ in } handler: { request in
+            guard request.path == "/slow" else { return .text("quick") }
+            return .later { deliver in
+                Thread {
+                    release.wait()
+                    deliver(.text("too late"))
+                    delivered.signal()
+                }.start()
+            }
+        }
+        defer { server.stop() }
+        do {
+            let leaving = try BlockingHTTPClient(port: server.port)
+            try leaving.sendRaw("GET /slow HTTP/1.1\r\n\r\n")
+        }  // closed here
+        usleep(100_000)
+        release.signal()
+        delivered.wait()
+        #expect(try BlockingHTTPClient(port: server.port).request("GET", "/next").text == "quick")
+        let deadline = Date(timeIntervalSinceNow: 2)
+        while server.openConnections > 0, Date() < deadline { usleep(10_000) }
+        #expect(server.openConnections == 0)
+    }
+
     @Test func oversizeBodyGets413AndGarbageGets400AndTheServerStaysUp() throws {
         let server = try server { $0.limits.maximumBodyBytes = 16 }
         defer { server.stop() }

@@ -19,8 +19,17 @@ extension PlanLedgerService {
                 }
             }
         }
-        let result = try ledger.append(transaction)
-        return .json(["events": .array(result.events.map(\.json)), "checkpoint": result.checkpoint.json],
-                     status: result.alreadyStored ? 200 : 201)
+        // Answered when the group commit it joins is durable; the connection's loop serves others meanwhile.
+        return .later { [ledger] deliver in
+            ledger.submit(transaction) { result in
+                switch result {
+                case .success(let result):
+                    deliver(.json(["events": .array(result.events.map(\.json)), "checkpoint": result.checkpoint.json],
+                                  status: result.alreadyStored ? 200 : 201))
+                case .failure(let error):
+                    deliver(.error(APIError.from(error)))
+                }
+            }
+        }
     }
 }
