@@ -164,8 +164,8 @@ final class Connection {
             finish(request, response, started: started)
         case .later(let start):
             let (loop, token) = (self.loop, self.token)
-            start { response in
-                loop.post(.respond(connection: token, request: request, response: response, started: started))
+            start { make in
+                loop.post(.respond(connection: token, request: request, make: make, started: started))
             }
         case .stream(let producer):
             stream(request, response, producer: producer, started: started)

@@ -18,8 +18,8 @@ final class EventLoop: @unchecked Sendable {
     enum Message {
         /// A connection the accept thread admitted.
         case adopt(fd: Int32, remoteAddress: String)
-        /// The response to a request answered with `.later`.
-        case respond(connection: UInt64, request: HTTPRequest, response: HTTPResponse, started: Double)
+        /// The response to a request answered with `.later`, made on the loop's thread.
+        case respond(connection: UInt64, request: HTTPRequest, make: @Sendable () -> HTTPResponse, started: Double)
     }
 
     /// Strong: a loop runs until the server has stopped, even if its owner lets go of it first.
@@ -119,7 +119,9 @@ final class EventLoop: @unchecked Sendable {
             switch message {
             case .adopt(let fd, let remoteAddress):
                 adopt(fd: fd, remoteAddress: remoteAddress)
-            case .respond(let token, let request, let response, let started):
+            case .respond(let token, let request, let make, let started):
+                // Made even when the client has gone: the work was done, and making the response records it.
+                let response = make()
                 connections[token]?.respond(to: request, with: response, started: started)
             }
         }

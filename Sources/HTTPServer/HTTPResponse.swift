@@ -1,8 +1,10 @@
 /// A response: status, headers and either a complete body, a stream (Server-Sent Events), or a response that
 /// another thread will deliver.
 public struct HTTPResponse: Sendable {
-    /// Delivers the response of a `.later` body; call it exactly once, from any thread, with a `.bytes` response.
-    public typealias Delivery = @Sendable (HTTPResponse) -> Void
+    /// Delivers the response of a `.later` body: call it exactly once, from any thread, with a function that makes
+    /// a `.bytes` response. The function runs on the connection's loop, so the thread that finished the work (the
+    /// ledger's writer, for an append) does not spend its time encoding the answer.
+    public typealias Delivery = @Sendable (_ make: @escaping @Sendable () -> HTTPResponse) -> Void
 
     public enum Body: Sendable {
         case bytes([UInt8])

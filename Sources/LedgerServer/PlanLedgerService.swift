@@ -61,9 +61,12 @@ public final class PlanLedgerService: Sendable {
         }
         // Counted when the response is delivered, with its real status and time.
         return .later { deliver in
-            start { delivered in
-                record(delivered.status)
-                deliver(delivered)
+            start { make in
+                deliver {
+                    let response = make()
+                    record(response.status)
+                    return response
+                }
             }
         }
     }

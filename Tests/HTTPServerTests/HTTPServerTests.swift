@@ -47,7 +47,7 @@ import Testing
             return .later { deliver in
                 Thread {
                     release.wait()
-                    deliver(.text("slow, delivered later"))
+                    deliver { .text("slow, delivered later") }
                 }.start()
             }
         }
@@ -73,7 +73,7 @@ import Testing
             return .later { deliver in
                 Thread {
                     release.wait()
-                    deliver(.text("too late"))
+                    deliver { .text("too late") }
                     delivered.signal()
                 }.start()
             }

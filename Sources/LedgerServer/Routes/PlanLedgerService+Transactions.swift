@@ -22,12 +22,14 @@ extension PlanLedgerService {
         // Answered when the group commit it joins is durable; the connection's loop serves others meanwhile.
         return .later { [ledger] deliver in
             ledger.submit(transaction) { result in
-                switch result {
-                case .success(let result):
-                    deliver(.json(["events": .array(result.events.map(\.json)), "checkpoint": result.checkpoint.json],
-                                  status: result.alreadyStored ? 200 : 201))
-                case .failure(let error):
-                    deliver(.error(APIError.from(error)))
+                deliver {
+                    switch result {
+                    case .success(let result):
+                        .json(["events": .array(result.events.map(\.json)), "checkpoint": result.checkpoint.json],
+                              status: result.alreadyStored ? 200 : 201)
+                    case .failure(let error):
+                        .error(APIError.from(error))
+                    }
                 }
             }
         }
