@@ -21,8 +21,9 @@ final class Connection {
         /// The last response is being written; then the socket closes, after draining the client's input for a
         /// moment when `lingering` (so an error answer is not lost to a reset).
         case closingAfterOutput(lingering: Bool)
-        /// Answered with an error and shut for writing: reading and discarding until `until`, then closing.
-        case lingering(until: Double)
+        /// Answered with an error and shut for writing: reading and discarding until the client has been quiet
+        /// for `quietFor` seconds, for at most `until`; then closing.
+        case lingering(until: Double, quietUntil: Double)
         case closed
     }
 
@@ -37,7 +38,10 @@ final class Connection {
     private var parser: HTTPRequestParser
     private var output: [UInt8] = []
     private var outputStart = 0
+    /// When a client that has stopped reading is given up on: `writeTimeout` after the last progress.
     private var writeDeadline: Double?
+    /// Counts the requests handed to the handler, so a `.later` response can only answer its own request.
+    private var dispatched: UInt64 = 0
     private var requestStarted: Double?
     private var headCompleted: Double?
     private var sentContinue = false
@@ -58,10 +62,17 @@ final class Connection {
     // MARK: Events from the loop
 
     func handle(events: UInt32) {
-        if events & (pl_poll_out | pl_poll_error | pl_poll_hang_up) != 0, outputStart < output.count { flush() }
+        if events & (pl_poll_out | pl_poll_error | pl_poll_hang_up) != 0, hasOutput {
+            flush()
+            // Pipelined requests wait while a response is still going out (so a client that never reads cannot
+            // make the server queue responses without bound); go on with them once it has gone.
+            if !hasOutput, case .reading = phase { process() }
+        }
         if events & (pl_poll_in | pl_poll_read_hang_up | pl_poll_error | pl_poll_hang_up) != 0 {
             switch phase {
-            case .reading: receive()
+            case .reading where !hasOutput: receive()
+            case .reading:
+                if events & (pl_poll_error | pl_poll_hang_up) != 0 { close() }
             case .lingering: discardInput()
             case .handling, .closingAfterOutput:
                 // Not reading now; a connection that is gone entirely (reset or fully closed) is closed at once,
@@ -74,9 +85,9 @@ final class Connection {
         updateInterest()
     }
 
-    /// The response to a request answered with `.later`.
-    func respond(to request: HTTPRequest, with response: HTTPResponse, started: Double) {
-        guard case .handling = phase else { return }
+    /// The response to a request answered with `.later`; `serial` says which one (a second delivery is ignored).
+    func respond(to request: HTTPRequest, serial: UInt64, with response: HTTPResponse, started: Double) {
+        guard case .handling = phase, serial == dispatched else { return }
         finish(request, response, started: started)
         process()
         updateInterest()
@@ -89,7 +100,7 @@ final class Connection {
         }
         switch phase {
         case .reading:
-            guard outputStart == output.count else { return }
+            guard !hasOutput else { return }
             if let started = requestStarted {
                 let deadline = headCompleted.map { $0 + configuration.bodyTimeout } ?? started + configuration.headerTimeout
                 guard now >= deadline else { return }
@@ -102,8 +113,8 @@ final class Connection {
             } else if server.isStopping || now >= idleSince + configuration.idleTimeout {
                 close()
             }
-        case .lingering(let until):
-            if now >= until { close() }
+        case .lingering(let until, let quietUntil):
+            if now >= until || now >= quietUntil { close() }
         case .handling, .closingAfterOutput, .closed:
             break
         }
@@ -119,7 +130,9 @@ final class Connection {
             parser.append(bytes)
             process()
         case .closed:
-            close()
+            // The client is done sending (it may only have shut its writing side): what it was answered still
+            // goes out before the connection closes.
+            if hasOutput, case .reading = phase { phase = .closingAfterOutput(lingering: false) } else { close() }
         case .timedOut:
             break
         }
@@ -128,7 +141,7 @@ final class Connection {
     /// Handles every complete request buffered, in order, until one must wait (for more bytes, or for a `.later`
     /// response) or the connection is closing.
     private func process() {
-        while case .reading = phase {
+        while case .reading = phase, !hasOutput {
             let outcome: HTTPRequestParser.Outcome
             do {
                 outcome = try parser.next()
@@ -158,6 +171,8 @@ final class Connection {
 
     private func dispatch(_ request: HTTPRequest, started: Double) {
         phase = .handling
+        dispatched += 1
+        let serial = dispatched
         let response = server.handler(request)
         switch response.body {
         case .bytes:
@@ -165,7 +180,7 @@ final class Connection {
         case .later(let start):
             let (loop, token) = (self.loop, self.token)
             start { make in
-                loop.post(.respond(connection: token, request: request, make: make, started: started))
+                loop.post(.respond(connection: token, serial: serial, request: request, make: make, started: started))
             }
         case .stream(let producer):
             stream(request, response, producer: producer, started: started)
@@ -201,7 +216,8 @@ final class Connection {
         phase = .closed
         loop.release(self)
         let (fd, server, writeTimeout) = (self.fd, self.server, configuration.writeTimeout)
-        let head = response.head(keepAlive: false)
+        // The rest of an earlier (pipelined) response still going out comes first.
+        let head = Array(output[outputStart...]) + response.head(keepAlive: false)
         let status = response.status
         let onResponse = configuration.onResponse
         let thread = Thread {
@@ -232,6 +248,7 @@ final class Connection {
 
     /// Sends what the socket takes now; the rest waits for the loop to say the socket is writable.
     private func flush() {
+        let before = outputStart
         while outputStart < output.count {
             let sent = output.withUnsafeBytes { raw in
                 Glibc.send(fd, raw.baseAddress! + outputStart, raw.count - outputStart,
@@ -243,7 +260,8 @@ final class Connection {
             }
             if sent < 0 && errno == EINTR { continue }
             if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if writeDeadline == nil { writeDeadline = Self.now() + configuration.writeTimeout }
+                // A stall limit, not a total one: a slow reader that keeps taking bytes is not cut off.
+                if writeDeadline == nil || outputStart > before { writeDeadline = Self.now() + configuration.writeTimeout }
                 return
             }
             close()
@@ -255,7 +273,8 @@ final class Connection {
         if case .closingAfterOutput(let lingering) = phase {
             if lingering {
                 shutdown(fd, Int32(SHUT_WR))
-                phase = .lingering(until: Self.now() + 0.5)
+                let now = Self.now()
+                phase = .lingering(until: now + 0.5, quietUntil: now + Self.lingerQuiet)
             } else {
                 close()
             }
@@ -266,7 +285,8 @@ final class Connection {
     /// the connection (and drop our answer) because unread input was left behind.
     private func discardInput() {
         switch SystemCalls.receiveAvailable(fd, into: &loop.scratch) {
-        case .data: break
+        case .data:
+            if case .lingering(let until, _) = phase { phase = .lingering(until: until, quietUntil: Self.now() + Self.lingerQuiet) }
         case .closed: close()
         case .timedOut: break
         }
@@ -284,6 +304,7 @@ final class Connection {
         guard !isClosed else { return }
         var wanted: UInt32 = 0
         switch phase {
+        case .reading where hasOutput: break
         case .reading, .lingering: wanted = pl_poll_in | pl_poll_read_hang_up
         case .handling, .closingAfterOutput, .closed: break
         }
@@ -292,6 +313,11 @@ final class Connection {
         interest = wanted
         loop.watch(self, for: wanted)
     }
+
+    private var hasOutput: Bool { outputStart < output.count }
+
+    /// How long a lingering close waits for more input before closing.
+    private static let lingerQuiet = 0.1
 
     private var isClosed: Bool {
         if case .closed = phase { return true }

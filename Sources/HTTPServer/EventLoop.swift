@@ -19,7 +19,8 @@ final class EventLoop: @unchecked Sendable {
         /// A connection the accept thread admitted.
         case adopt(fd: Int32, remoteAddress: String)
         /// The response to a request answered with `.later`, made on the loop's thread.
-        case respond(connection: UInt64, request: HTTPRequest, make: @Sendable () -> HTTPResponse, started: Double)
+        case respond(connection: UInt64, serial: UInt64, request: HTTPRequest, make: @Sendable () -> HTTPResponse,
+                     started: Double)
     }
 
     /// Strong: a loop runs until the server has stopped, even if its owner lets go of it first.
@@ -57,6 +58,12 @@ final class EventLoop: @unchecked Sendable {
             close(epoll)
             throw SystemCalls.Failure(call: "epoll_ctl", errno: error)
         }
+    }
+
+    /// Closes the loop's descriptors when it will never run (the server failed to start).
+    func discard() {
+        close(wakeup)
+        close(epoll)
     }
 
     /// Starts the loop's thread. It runs until the server is stopping, the accept thread is done and every
@@ -119,10 +126,10 @@ final class EventLoop: @unchecked Sendable {
             switch message {
             case .adopt(let fd, let remoteAddress):
                 adopt(fd: fd, remoteAddress: remoteAddress)
-            case .respond(let token, let request, let make, let started):
+            case .respond(let token, let serial, let request, let make, let started):
                 // Made even when the client has gone: the work was done, and making the response records it.
                 let response = make()
-                connections[token]?.respond(to: request, with: response, started: started)
+                connections[token]?.respond(to: request, serial: serial, with: response, started: started)
             }
         }
     }

@@ -47,13 +47,15 @@ public final class HTTPServer: Sendable {
     public func start() throws {
         SystemCalls.ignoreSIGPIPE()
         let (listener, port) = try SystemCalls.listen(host: configuration.host, port: configuration.port, backlog: 512)
-        let loops: [EventLoop]
+        var made: [EventLoop] = []
         do {
-            loops = try (0..<min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))).map { _ in try EventLoop(server: self) }
+            for _ in 0..<min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) { made.append(try EventLoop(server: self)) }
         } catch {
+            made.forEach { $0.discard() }
             close(listener)
             throw error
         }
+        let loops = made
         state.withLock {
             $0.listener = listener
             $0.port = port

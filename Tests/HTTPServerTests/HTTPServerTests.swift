@@ -92,6 +92,91 @@ import Testing
         #expect(server.openConnections == 0)
     }
 
+    /// A second delivery of a `.later` response is ignored, even when the next request is waiting for its own
+    /// `.later` response at the time.
+    @Test func aLaterResponseIsDeliveredOnce() throws {
+        let nextIsWaiting = DispatchSemaphore(value: 0)
+        let server = try server { _ in } handler: { request in
+            switch request.path {
+            case "/twice":
+                return .later { deliver in
+                    deliver { .text("first") }
+                    Thread {
+                        nextIsWaiting.wait()
+                        deliver { .text("second") }
+                    }.start()
+                }
+            default:
+                return .later { deliver in
+                    nextIsWaiting.signal()
+                    Thread {
+                        usleep(200_000)
+                        deliver { .text("own " + request.path) }
+                    }.start()
+                }
+            }
+        }
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        #expect(try client.request("GET", "/twice").text == "first")
+        #expect(try client.request("GET", "/next").text == "own /next")
+    }
+
+    /// Responses larger than the socket's buffers: a client that shuts its sending side right after its requests
+    /// still gets every byte, and pipelined requests (a stream among them) come out whole and in order.
+    @Test func largeResponsesGoOutWholeToHalfClosedAndPipeliningClients() throws {
+        let big = [UInt8](repeating: UInt8(ascii: "x"), count: 4 << 20)
+        let server = try server { _ in } handler: { request in
+            if request.path == "/stream" {
+                return .stream(headers: []) { writer in writer.write(Array("live".utf8)) }
+            }
+            return HTTPResponse(status: 200, body: .bytes(big))
+        }
+        defer { server.stop() }
+        let halfClosed = try BlockingHTTPClient(port: server.port)
+        try halfClosed.sendRaw("GET /big HTTP/1.1\r\n\r\n")
+        shutdown(halfClosed.fd, Int32(SHUT_WR))
+        usleep(200_000)  // the server sees the end of input while most of the response is still to go
+        #expect(try halfClosed.readResponse().body.count == big.count)
+
+        let pipelining = try BlockingHTTPClient(port: server.port)
+        try pipelining.sendRaw("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /stream HTTP/1.1\r\n\r\n")
+        usleep(200_000)
+        #expect(try pipelining.readResponse().body.count == big.count)
+        #expect(try pipelining.readResponse().body.count == big.count)
+        #expect(try pipelining.readResponse().text == "live")
+    }
+
+    /// The write timeout is for a client that stops reading, not for one that reads slowly but keeps reading.
+    @Test func aSlowReaderIsServedAndAStalledOneIsCutOff() throws {
+        let big = [UInt8](repeating: UInt8(ascii: "y"), count: 16 << 20)
+        let server = try server { $0.writeTimeout = 0.5 } handler: { _ in HTTPResponse(status: 200, body: .bytes(big)) }
+        defer { server.stop() }
+        var scratch = [UInt8](repeating: 0, count: 64 << 10)
+        func readToEnd(_ client: BlockingHTTPClient, pause: useconds_t) -> Int {
+            var small: Int32 = 64 << 10  // a small window, so the server's side fills and waits on this reader
+            setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            var total = 0
+            while true {
+                usleep(pause)
+                let count = scratch.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { return total }
+                total += count
+            }
+        }
+        let slow = try BlockingHTTPClient(port: server.port)
+        try slow.sendRaw("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        let started = Date()
+        let received = readToEnd(slow, pause: 10_000)  // at most 6.4 MB/s: seconds in all, never 0.5 s stalled
+        #expect(Date().timeIntervalSince(started) > 1, "the response took longer than the write timeout")
+        #expect(received > big.count, "every byte arrived (and the head)")
+
+        let stalled = try BlockingHTTPClient(port: server.port)
+        try stalled.sendRaw("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        usleep(1_500_000)  // not reading: the server gives up after the write timeout
+        #expect(readToEnd(stalled, pause: 0) < big.count, "cut off before the end")
+    }
+
     @Test func oversizeBodyGets413AndGarbageGets400AndTheServerStaysUp() throws {
         let server = try server { $0.limits.maximumBodyBytes = 16 }
         defer { server.stop() }
