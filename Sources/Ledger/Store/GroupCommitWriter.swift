@@ -99,9 +99,9 @@ final class GroupCommitWriter: @unchecked Sendable {
         do {
             try writer.database.run("COMMIT")
         } catch {
-            // Nothing of the batch is durable: undo, re-read the tail, and fail every transaction that had succeeded.
-            try? writer.database.execute("ROLLBACK")
-            try? writer.reloadTail()
+            // Nothing of the batch is durable: undo (the tail is re-read before the next write) and fail every
+            // transaction that had succeeded.
+            writer.abandonTransaction()
             let failure = LedgerWriter.ledgerError(error)
             results = results.map { result in result.flatMap { _ in .failure(failure) } }
         }

@@ -26,24 +26,40 @@ final class LedgerWriter {
         try reloadTail()
     }
 
-    /// Reads the tail from the database: after opening, and after a failed commit.
-    func reloadTail() throws {
+    /// Set when the tail may not match the database (a commit failed): re-read before anything is written again.
+    private var tailIsStale = false
+
+    /// Reads the tail from the database: after opening, and before the first write after a failed commit.
+    private func reloadTail() throws {
         let size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
         let last = try database.scalarInt("SELECT recorded_at FROM events WHERE position = ?1", [.integer(Int64(size))])
         let nodes = DatabaseNodeSource(database: database)
         tail = Tail(lastRecordedAt: Timestamp(millisecondsSinceEpoch: last ?? 0),
                     tree: try FrontierTree(size: size) { try nodes.node(level: $0, index: $1) })
+        tailIsStale = false
     }
 
     /// Called with the write lock held (after `BEGIN IMMEDIATE`): if another process (a CLI command beside a running
     /// server) appended since our tail was read, re-read it, so positions and the Merkle tree continue from the
     /// ledger as it is rather than as this process last saw it.
+    /// After a failed commit the tail is re-read here too, under the lock, so that a failure to read it fails that
+    /// next group rather than leaving positions and the Merkle tree to continue from a tail that was rolled back.
     func refreshIfAppendedElsewhere() throws {
         // Anything another connection committed (an append, a rebuild) may be missing from the hook's caches; when
         // nothing was committed elsewhere, the tail is still ours and needs no re-reading.
-        guard try database.dropAttachmentsIfChangedElsewhere() else { return }
+        let changedElsewhere = try database.dropAttachmentsIfChangedElsewhere()
+        if tailIsStale { return try reloadTail() }
+        guard changedElsewhere else { return }
         let stored = Int(try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'size'").flatMap { Int($0) } ?? 0)
         if stored != tail.size { try reloadTail() }
+    }
+
+    /// After a failed commit: rolls back what is left of the transaction and forgets what was derived from it (the
+    /// hook's caches now; the tail before the next write).
+    func abandonTransaction() {
+        if database.isInTransaction { try? database.execute("ROLLBACK") }
+        database.dropAttachments()
+        tailIsStale = true
     }
 
     /// Appends `transactions` in order inside the caller's open SQLite transaction, each all-or-nothing: one that
