@@ -88,6 +88,10 @@ final class Connection {
     /// The response to a request answered with `.later`; `serial` says which one (a second delivery is ignored).
     func respond(to request: HTTPRequest, serial: UInt64, with response: HTTPResponse, started: Double) {
         guard case .handling = phase, serial == dispatched else { return }
+        if case .stream(let producer) = response.body {
+            stream(request, response, producer: producer, started: started)
+            return
+        }
         finish(request, response, started: started)
         process()
         updateInterest()
@@ -192,7 +196,7 @@ final class Connection {
         let keepAlive = request.keepAlive && !server.isStopping
         var response = response
         if case .bytes = response.body {} else {
-            // `.later` must deliver bytes: a stream or another `.later` cannot be sent from here.
+            // `.later` must deliver bytes or a stream: another `.later` cannot be sent from here.
             response = .error(status: 500, code: "internal_error", message: "the response could not be sent")
         }
         // A HEAD response carries the GET response's headers (Content-Length included) and no body.

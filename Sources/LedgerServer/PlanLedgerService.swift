@@ -5,8 +5,9 @@ import Ledger
 import Projections
 
 /// The API of DESIGN §4 over one ledger: authenticates the bearer token, checks the route's role, runs the route
-/// and turns every failure into `{"error": {...}}` with its status. Thread-safe; each request runs on the event
-/// loop of its connection, and an append answers `.later`, from the writer's thread once its commit is durable.
+/// and turns every failure into `{"error": {...}}` with its status. Thread-safe. A request starts on the event loop
+/// of its connection; quick routes answer there (an append hands its transaction to the group commit and answers
+/// `.later` once it is durable), and the others run on a thread of their own (`Route.quick`).
 public final class PlanLedgerService: Sendable {
     public let ledger: Ledger
     public let model: PlanningReadModel
@@ -97,11 +98,15 @@ public final class PlanLedgerService: Sendable {
                     return (cached, index)
                 }
                 let context = RequestContext(request: request, principal: principal, parameters: parameters)
-                let response = try route.handler(self, context)
-                if let (generation, target) = cacheKey, response.status == 200 {
-                    responses.store(response, for: target, generation: generation)
+                let responses = self.responses
+                @Sendable func run() throws -> HTTPResponse {
+                    let response = try route.handler(self, context)
+                    if let (generation, target) = cacheKey, response.status == 200 {
+                        responses.store(response, for: target, generation: generation)
+                    }
+                    return response
                 }
-                return (response, index)
+                return (route.quick ? try run() : Self.onItsOwnThread(run), index)
             } catch {
                 return (.error(APIError.from(error)), index)
             }
@@ -121,6 +126,24 @@ public final class PlanLedgerService: Sendable {
             throw APIError.forbidden("this route needs the \(required.rawValue) role; the token has \(principal.role.rawValue)")
         }
         return principal
+    }
+
+    /// Runs a route that may take long on a thread of its own and answers `.later` (see `Route.quick`).
+    private static func onItsOwnThread(_ run: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
+        .later { deliver in
+            let thread = Thread {
+                let result = Result { try run() }
+                deliver {
+                    switch result {
+                    case .success(let response): response
+                    case .failure(let error): .error(APIError.from(error))
+                    }
+                }
+            }
+            thread.name = "planledger-route"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
     }
 
     /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, blanks around the token

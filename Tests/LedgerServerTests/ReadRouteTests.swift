@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import Ledger
 import Planning
+import Synchronization
 import Testing
 
 @testable import LedgerServer
@@ -40,6 +41,40 @@ import Testing
         #expect(decisions.json["decisions"]?.arrayValue?.map { $0["stream"] } == ["decision/GB-2021-022"])
         let memory = try test.request("GET", "/v1/organisations/QWO-CCG/memory", as: .auditor)
         #expect(memory.json["handoversOut"]?.arrayValue?.first?["openAtHandover"]?.arrayValue?.count == 4)
+    }
+
+    /// Views that may fold or scan much of the ledger (a plan over a million events takes seconds) run on a thread
+    /// of their own and answer later, so the other connections of their event loop do not wait; point reads and
+    /// proofs answer at once, on the loop.
+    @Test func viewsThatMayTakeLongAnswerLaterAndPointReadsAtOnce() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        func handled(_ target: String) -> HTTPResponse {
+            var headers = HTTPHeaders()
+            headers.add("Authorization", "Bearer \(test.tokens[.admin]!)")
+            return test.service.handle(HTTPRequest(method: "GET", target: target, headers: headers))
+        }
+        func isLater(_ response: HTTPResponse) -> Bool { if case .later = response.body { true } else { false } }
+        for target in ["/v1/plan", "/v1/plan/diff?from=2022-06-30&to=2022-12-31", "/v1/decisions",
+                       "/v1/entities/decision", "/v1/entities/goal/AMB-1/history", "/v1/organisations/QWO-CCG/memory",
+                       "/v1/impact/assumption/A-CMHN-RATIO", "/v1/events", "/v1/streams/goal/AMB-1", "/v1/tokens"] {
+            let response = handled(target)
+            #expect(isLater(response), "\(target)")
+            guard case .later(let start) = response.body else { continue }
+            let delivered = DispatchSemaphore(value: 0)
+            let status = Mutex(0)
+            start { make in
+                status.withLock { $0 = make().status }
+                delivered.signal()
+            }
+            delivered.wait()
+            #expect(status.withLock { $0 } == 200, "\(target)")
+        }
+        for target in ["/v1/entities/goal/AMB-1", "/v1/ledger/checkpoint", "/v1/ledger/proofs/inclusion?position=1",
+                       "/healthz"] {
+            let response = handled(target)
+            #expect(!isLater(response) && response.status == 200, "\(target)")
+        }
     }
 
     @Test func logStreamsCheckpointAndProofsVerifyClientSide() throws {

@@ -11,6 +11,11 @@ struct Route: Sendable {
     /// True only when the answer depends on nothing but the committed ledger and the request target: not on the
     /// caller (beyond being allowed to call), not on the clock. Such answers are kept until the next commit.
     let cacheable: Bool
+    /// True when the handler's work is bounded and small (a point read, a proof path, a counter, handing an append
+    /// to the group commit, starting a stream): it runs on the connection's event loop. Every other route (views
+    /// that fold or scan much of the ledger, token changes that wait for a commit) runs on a thread of its own and
+    /// answers `.later`, so that no other connection waits behind it.
+    let quick: Bool
     let handler: @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse
     /// The pattern's segments, split once: every request is matched against every route.
     let segments: [Segment]
@@ -20,13 +25,14 @@ struct Route: Sendable {
         case parameter(String)
     }
 
-    init(method: String, pattern: String, role: Role?, cacheable: Bool = false,
+    init(method: String, pattern: String, role: Role?, cacheable: Bool = false, quick: Bool = false,
          handler: @escaping @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse)
     {
         self.method = method
         self.pattern = pattern
         self.role = role
         self.cacheable = cacheable
+        self.quick = quick
         self.handler = handler
         self.segments = pattern.split(separator: "/").map { segment in
             segment.hasPrefix("{") && segment.hasSuffix("}")
