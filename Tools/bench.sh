@@ -50,7 +50,7 @@ for _ in $(seq 50); do grep -q "listening" "$OUT/serve.txt" && break; sleep 0.2;
 # 64 connections (C, epoll: about 40 µs of CPU per request), and again our own client, one thread per connection
 # (about 70 µs), whose CPU the two cores also have to find.
 # wrk's --latency percentiles, in ms.
-wrk_ms() { awk -v p="$1" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; printf "%.2f", v }' "$2"; }
+wrk_ms() { awk -v p="$1" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; printf "%.2f\n", v }' "$2"; }
 : > "$OUT/p2-rounds.txt"
 for round in 1 2 3; do
     "$OUT/sqlite_baseline" autocommit "$OUT/baseline-autocommit.sqlite" 3000 > "$OUT/p2-baseline-$round.txt"
@@ -61,15 +61,18 @@ done
 if grep -q "Non-2xx\|Socket errors" "$OUT"/p2-wrk-*.txt; then echo "P2: wrk saw failed requests (see $OUT/p2-wrk-*.txt)" >&2; exit 1; fi
 median() { sort -n | sed -n 2p; }  # of three
 range() { sort -n | sed -n '1p;3p' | paste -sd- | sed 's/-/–/'; }
-P2W=$(for r in 1 2 3; do awk '/Requests\/sec/ {printf "%d", $2}' "$OUT/p2-wrk-$r.txt"; echo; done | median)
-P2WP50=$(for r in 1 2 3; do wrk_ms 50% "$OUT/p2-wrk-$r.txt"; echo; done | median)
-P2WP99=$(for r in 1 2 3; do wrk_ms 99% "$OUT/p2-wrk-$r.txt"; echo; done | median)
-P2WP99RANGE=$(for r in 1 2 3; do wrk_ms 99% "$OUT/p2-wrk-$r.txt"; echo; done | range)
-P2=$(for r in 1 2 3; do value appends_per_second "$OUT/p2-$r.txt"; done | median)
-P2B=$(for r in 1 2 3; do value commits_per_second "$OUT/p2-baseline-$r.txt"; done | median)
-P2P50=$(for r in 1 2 3; do value p50_ms "$OUT/p2-$r.txt"; done | median)
-P2P99=$(for r in 1 2 3; do value p99_ms "$OUT/p2-$r.txt"; done | median)
-P2P99RANGE=$(for r in 1 2 3; do value p99_ms "$OUT/p2-$r.txt"; done | range)
+wrk_rps() { awk '/Requests\/sec/ {printf "%d\n", $2}' "$1"; }
+# rounds NAME COMMAND ARGS...: the output of COMMAND ARGS... $OUT/NAME-<round>.txt for each round (a line each).
+rounds() { local name=$1; shift; for r in 1 2 3; do "$@" "$OUT/$name-$r.txt"; done; }
+P2W=$(rounds p2-wrk wrk_rps | median)
+P2WP50=$(rounds p2-wrk wrk_ms 50% | median)
+P2WP99=$(rounds p2-wrk wrk_ms 99% | median)
+P2WP99RANGE=$(rounds p2-wrk wrk_ms 99% | range)
+P2=$(rounds p2 value appends_per_second | median)
+P2B=$(rounds p2-baseline value commits_per_second | median)
+P2P50=$(rounds p2 value p50_ms | median)
+P2P99=$(rounds p2 value p99_ms | median)
+P2P99RANGE=$(rounds p2 value p99_ms | range)
 
 ENTITY=/v1/entities/goal/R1-G0
 curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$ENTITY" > "$OUT/entity.json"

@@ -108,12 +108,8 @@ final class Connection {
             if let started = requestStarted {
                 let deadline = headCompleted.map { $0 + configuration.bodyTimeout } ?? started + configuration.headerTimeout
                 guard now >= deadline else { return }
-                let response = HTTPResponse.error(status: 408, code: "request_timeout",
-                                                  message: "the request was not received in time")
-                write(response.serialized(keepAlive: false))
-                report(HTTPRequest(method: "-", target: "/"), 408, start: started)
-                phase = .closingAfterOutput(lingering: false)
-                flush()
+                answerAndClose(.error(status: 408, code: "request_timeout", message: "the request was not received in time"),
+                               started: started, lingering: false)
             } else if server.isStopping || now >= idleSince + configuration.idleTimeout {
                 close()
             }
@@ -150,11 +146,8 @@ final class Connection {
             do {
                 outcome = try parser.next()
             } catch {
-                let response = HTTPResponse.error(status: error.status, code: error.code, message: error.message)
-                write(response.serialized(keepAlive: false))
-                report(HTTPRequest(method: "-", target: "/"), response.status, start: requestStarted ?? Self.now())
-                phase = .closingAfterOutput(lingering: true)
-                flush()
+                answerAndClose(.error(status: error.status, code: error.code, message: error.message),
+                               started: requestStarted ?? Self.now(), lingering: true)
                 return
             }
             switch outcome {
@@ -189,6 +182,14 @@ final class Connection {
         case .stream(let producer):
             stream(request, response, producer: producer, started: started)
         }
+    }
+
+    /// Answers a request that never reached the handler (malformed, or not received in time) and closes.
+    private func answerAndClose(_ response: HTTPResponse, started: Double, lingering: Bool) {
+        write(response.serialized(keepAlive: false))
+        report(HTTPRequest(method: "-", target: "/"), response.status, start: started)
+        phase = .closingAfterOutput(lingering: lingering)
+        flush()
     }
 
     /// Writes the response to `request` and goes on to the next request or closes.
@@ -308,11 +309,10 @@ final class Connection {
         guard !isClosed else { return }
         var wanted: UInt32 = 0
         switch phase {
-        case .reading where hasOutput: break
-        case .reading, .lingering: wanted = pl_poll_in | pl_poll_read_hang_up
-        case .handling, .closingAfterOutput, .closed: break
+        case .reading where !hasOutput, .lingering: wanted = pl_poll_in | pl_poll_read_hang_up
+        case .reading, .handling, .closingAfterOutput, .closed: break
         }
-        if outputStart < output.count { wanted |= pl_poll_out }
+        if hasOutput { wanted |= pl_poll_out }
         guard wanted != interest else { return }
         interest = wanted
         loop.watch(self, for: wanted)

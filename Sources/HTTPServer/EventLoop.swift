@@ -60,7 +60,7 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Closes the loop's descriptors when it will never run (the server failed to start).
+    /// Closes the loop's descriptors: when it has ended, or will never run (the server failed to start).
     func discard() {
         close(wakeup)
         close(epoll)
@@ -113,8 +113,7 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         inboxLock.withLock { finished = true }
-        close(wakeup)
-        close(epoll)
+        discard()
     }
 
     private func drainInbox() {

@@ -2,8 +2,8 @@
 /// another thread will deliver.
 public struct HTTPResponse: Sendable {
     /// Delivers the response of a `.later` body: call it exactly once, from any thread, with a function that makes
-    /// a `.bytes` or `.stream` response. The function runs on the connection's loop, so the thread that finished the work (the
-    /// ledger's writer, for an append) does not spend its time encoding the answer.
+    /// a `.bytes` or `.stream` response. The function runs on the connection's loop, so the thread that finished the
+    /// work (the ledger's writer, for an append) does not spend its time encoding the answer.
     public typealias Delivery = @Sendable (_ make: @escaping @Sendable () -> HTTPResponse) -> Void
 
     public enum Body: Sendable {

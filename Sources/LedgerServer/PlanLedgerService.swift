@@ -22,6 +22,8 @@ public final class PlanLedgerService: Sendable {
     /// Each route's request counters, by the route's index; and those of requests no route matched.
     private let routeCounters: [Metrics.RouteCounters]
     private let unroutedCounters: Metrics.RouteCounters
+    /// The index of `POST /v1/transactions`, whose latency is also recorded as the append latency.
+    private let appendRoute: Int?
     /// Seconds between keep-alive comments on the live event stream.
     let keepAliveInterval: Double
 
@@ -37,6 +39,7 @@ public final class PlanLedgerService: Sendable {
         self.routes = routes
         self.routeCounters = routes.map { metrics.counters(route: $0.pattern) }
         self.unroutedCounters = metrics.counters(route: "-")
+        self.appendRoute = routes.firstIndex { $0.method == "POST" && $0.pattern == "/v1/transactions" }
     }
 
     /// Every route, method and pattern: the table `Schemas/openapi.json` is checked against.
@@ -48,7 +51,7 @@ public final class PlanLedgerService: Sendable {
         let started = DispatchTime.now()
         let (response, index) = route(request)
         let counters = index.map { routeCounters[$0] } ?? unroutedCounters
-        let isAppend = index.map { routes[$0].method == "POST" && routes[$0].pattern == "/v1/transactions" } ?? false
+        let isAppend = index != nil && index == appendRoute
         let metrics = self.metrics
         @Sendable func record(_ status: Int) {
             metrics.recordRequest(counters, status: status)

@@ -35,8 +35,7 @@ extension Database {
     /// Undoes the changes since `SAVEPOINT name` and ends the savepoint. SQLite's rollback hook does not fire for a
     /// savepoint, hence this wrapper: the attachments may hold state from the undone changes.
     public func rollback(toSavepoint name: String) {
-        dropAttachments()
-        try? execute("ROLLBACK TO \(name)")
+        try? rewind(toSavepoint: name)
         try? execute("RELEASE \(name)")
     }
 

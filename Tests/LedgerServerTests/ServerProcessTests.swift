@@ -103,10 +103,9 @@ import Testing
     }
 
     @Test func servesPrintsTheFirstAdminTokenAndShutsDownGracefullyKeepingEveryAcknowledgedAppend() throws {
-        let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let database = directory + "/ledger.sqlite"
+        let scratch = try ScratchLedger()
+        defer { scratch.remove() }
+        let database = scratch.database
         let server = try Server(database: database)
         #expect(server.port > 0 && server.adminToken.hasPrefix("plt_"))
         let health = try BlockingHTTPClient(port: server.port).request("GET", "/healthz")
@@ -151,10 +150,9 @@ import Testing
 /// once space is back the running server continues from exactly what was acknowledged.
 @Suite struct FullDiskProcessTests {
     @Test func appendsFailCleanlyAndNothingAcknowledgedIsLost() throws {
-        let directory = NSTemporaryDirectory() + "planledger-full-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let database = directory + "/ledger.sqlite"
+        let scratch = try ScratchLedger()
+        defer { scratch.remove() }
+        let database = scratch.database
         // 4,000 blocks: 2 or 4 MB depending on the shell; each append below stores about 3 KB of text (tens of KB of
         // pages in the write-ahead log).
         let server = try ServerProcessTests.Server(database: database, fileSizeLimit: 4_000)
@@ -202,6 +200,16 @@ import Testing
     }
 }
 
+/// A fresh directory for one process test's ledger file; `remove()` it when the test is done.
+struct ScratchLedger {
+    let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
+    var database: String { directory + "/ledger.sqlite" }
+
+    init() throws { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+}
+
 final class Acknowledged: @unchecked Sendable {
     // @unchecked: guarded by `lock`.
     private let lock = NSLock()
@@ -214,10 +222,9 @@ final class Acknowledged: @unchecked Sendable {
 /// its tokens in memory, and must still refuse a revoked token from the first request after the revocation.
 @Suite struct ServerTokensFromAnotherProcessTests {
     @Test func aTokenRevokedByAnotherProcessIsRefusedAtOnce() throws {
-        let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let database = directory + "/ledger.sqlite"
+        let scratch = try ScratchLedger()
+        defer { scratch.remove() }
+        let database = scratch.database
         let server = try ServerProcessTests.Server(database: database)
         defer { server.terminate() }
         let client = try BlockingHTTPClient(port: server.port)
@@ -240,10 +247,9 @@ final class Acknowledged: @unchecked Sendable {
 /// The access log is written in batches; an orderly stop must still leave a line for every request answered.
 @Suite struct ServerAccessLogProcessTests {
     @Test func everyRequestHasItsLineAfterAGracefulStop() throws {
-        let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try ServerProcessTests.Server(database: directory + "/ledger.sqlite", accessLog: true)
+        let scratch = try ScratchLedger()
+        defer { scratch.remove() }
+        let server = try ServerProcessTests.Server(database: scratch.database, accessLog: true)
         let port = server.port
         #expect(port > 0)
         let process = server.process
@@ -263,10 +269,9 @@ final class Acknowledged: @unchecked Sendable {
 /// says so on standard error rather than going quiet for what can be many seconds.
 @Suite struct RebuildOnOpenTests {
     @Test func openingALedgerWithOldProjectionsRebuildsThemAndSaysSo() throws {
-        let directory = NSTemporaryDirectory() + "planledger-process-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let database = directory + "/ledger.sqlite"
+        let scratch = try ScratchLedger()
+        defer { scratch.remove() }
+        let database = scratch.database
         #expect(try ServerProcessTests.planledger(["demo", "--db", database]).status == 0)
         let current = try ServerProcessTests.planledger(["plan", "--db", database, "--json"])
         #expect(current.status == 0 && !current.errors.contains("rebuilding"), "current projections are not rebuilt")

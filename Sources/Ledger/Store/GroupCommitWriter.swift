@@ -4,7 +4,8 @@ import Synchronization
 
 /// Runs every append on one dedicated thread and commits concurrent ones together: the transactions waiting when
 /// the thread comes round share one SQLite transaction and so one fsync, each still all-or-nothing and in arrival
-/// order (see `LedgerWriter.append(_:)` for how a failing one is undone). Callers are answered only after the shared commit is durable.
+/// order (see `LedgerWriter.append(_:)` for how a failing one is undone). Callers are answered only after the shared
+/// commit is durable.
 final class GroupCommitWriter: @unchecked Sendable {
     // @unchecked: `writer` is touched only on `thread`; everything else is guarded by `condition`.
     typealias Completion = @Sendable (Result<AppendResult, LedgerError>) -> Void
@@ -90,7 +91,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             try writer.database.run("BEGIN IMMEDIATE")
             try writer.refreshIfAppendedElsewhere()
         } catch {
-            if writer.database.isInTransaction { try? writer.database.execute("ROLLBACK") }
+            writer.abandonTransaction()
             let failure = LedgerWriter.ledgerError(error)
             for pending in batch { pending.completion(.failure(failure)) }
             return

@@ -54,8 +54,8 @@ final class LedgerWriter {
         if stored != tail.size { try reloadTail() }
     }
 
-    /// After a failed commit: rolls back what is left of the transaction and forgets what was derived from it (the
-    /// hook's caches now; the tail before the next write).
+    /// After a failed `BEGIN` or commit: rolls back what is left of the transaction and forgets what was derived
+    /// from it (the hook's caches now; the tail before the next write).
     func abandonTransaction() {
         if database.isInTransaction { try? database.execute("ROLLBACK") }
         database.dropAttachments()
@@ -111,18 +111,6 @@ final class LedgerWriter {
         }
     }
 
-    /// Appends one transaction inside the caller's open SQLite transaction, in its own savepoint: on a throw,
-    /// nothing of it remains and `tail` is unchanged.
-    private func append(_ transaction: AppendTransaction) throws(LedgerError) -> AppendResult {
-        do throws(AppendFailure) {
-            return try append(transaction, inOwnSavepoint: true)
-        } catch {
-            switch error {
-            case .refused(let error), .partlyWritten(let error): throw error
-            }
-        }
-    }
-
     /// Why `append(_:inOwnSavepoint:)` failed, and so what the caller must undo.
     private enum AppendFailure: Error {
         /// Nothing of the transaction is in the open SQLite transaction (and `tail` is unchanged).
@@ -132,6 +120,8 @@ final class LedgerWriter {
         case partlyWritten(LedgerError)
     }
 
+    /// Appends one transaction inside the caller's open SQLite transaction; in a savepoint of its own when
+    /// `inOwnSavepoint`, so that a throw leaves nothing of it. `tail` is unchanged by a throw either way.
     private func append(_ transaction: AppendTransaction, inOwnSavepoint: Bool) throws(AppendFailure) -> AppendResult {
         // Only ids the client chose can be a re-send; ids generated here are fresh.
         let clientChoseIds = transaction.streams.contains { $0.events.contains { $0.id != nil } }
