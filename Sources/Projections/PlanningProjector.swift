@@ -22,6 +22,7 @@ public struct PlanningProjector: LedgerHook {
         try ProjectionSchema.drop(in: database)
         try ProjectionSchema.createTables(in: database)
         try ProjectionSchema.recordLayout(in: database)
+        database.attachment(LatestStateCache.self).startWithEmptyProjections()
     }
 
     public func finishRebuild(database: Database) throws {
@@ -29,11 +30,11 @@ public struct PlanningProjector: LedgerHook {
     }
 
     public func project(_ record: RecordedEvent, database: Database) throws {
-        try project([record], database: database)
+        try project([record][...], database: database)
     }
 
     /// Rebuild's path: the latest state of each stream is kept in memory across pages instead of being read back.
-    public func project(_ records: [RecordedEvent], database: Database) throws {
+    public func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws {
         let store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
         for record in records { try Self.project(record, store: store) }
     }
@@ -56,23 +57,24 @@ public struct PlanningProjector: LedgerHook {
     /// by the same code.
     static func project(_ record: RecordedEvent, store: ProjectionStore) throws {
         let database = store.database
-        let previous = try store.latest(record.stream)
+        let previous = try store.takeLatest(record.stream)
+        let isNew = previous == nil
         let state = PlanningDomain.evolve(previous, record)
         store.cache?.remember(state)
-        let times: [SQLiteValue] = [.integer(Int64(record.position)), .integer(record.recordedAt.millisecondsSinceEpoch),
-                                    .integer(record.effectiveAt.millisecondsSinceEpoch)]
-        let snapshot: [SQLiteValue] = ProjectionSchema.carriesSnapshot(version: record.version)
-            ? [.text(record.stream.kind), .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch),
-               .text(CanonicalJSON.string(state.fields))]
-            : [.null, .null, .null, .null]
-        try database.run(
-            """
-            INSERT INTO entity_versions (stream, version, kind, status, created_at, fields, position, recorded_at, effective_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-            """,
-            [.text(record.stream.description), .integer(Int64(record.version))] + snapshot + times)
+        let position = SQLiteValue.integer(Int64(record.position))
+        let recordedAt = SQLiteValue.integer(record.recordedAt.millisecondsSinceEpoch)
+        let effectiveAt = SQLiteValue.integer(record.effectiveAt.millisecondsSinceEpoch)
+        let stream = SQLiteValue.text(record.stream.description)
+        if ProjectionSchema.carriesSnapshot(version: record.version) {
+            try database.run(insertVersion, [
+                stream, .integer(Int64(record.version)), position, recordedAt, effectiveAt, .text(record.stream.kind),
+                .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch), .text(CanonicalJSON.string(state.fields)),
+            ])
+        } else {
+            try database.run(insertVersion, [stream, .integer(Int64(record.version)), position, recordedAt, effectiveAt])
+        }
         var owners: [(StreamName, String)] = []
-        if previous == nil, let owner = try PlanningDomain.initialOwner(of: record, reader: store) {
+        if isNew, let owner = try PlanningDomain.initialOwner(of: record, reader: store) {
             owners.append((record.stream, owner))
         }
         owners += PlanningDomain.ownershipChanges(of: record).map { ($0.stream, $0.organisation) }
@@ -81,17 +83,24 @@ public struct PlanningProjector: LedgerHook {
                 """
                 INSERT OR REPLACE INTO ownership (stream, organisation, position, recorded_at, effective_at)
                 VALUES (?1, ?2, ?3, ?4, ?5)
-                """, [.text(stream.description), .text(organisation)] + times)
+                """, [.text(stream.description), .text(organisation), position, recordedAt, effectiveAt])
         }
         for reference in PlanningDomain.references(of: record) {
             try database.run(
                 """
                 INSERT OR IGNORE INTO links (target, relation, source, position, recorded_at, effective_at)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                """, [.text(reference.to.description), .text(reference.relation), .text(reference.from.description)] + times)
+                """, [.text(reference.to.description), .text(reference.relation), .text(reference.from.description),
+                      position, recordedAt, effectiveAt])
         }
     }
 }
+
+/// A version's row; the snapshot columns (?6–?9) are left unbound, so NULL, on versions that carry none.
+private let insertVersion = """
+    INSERT INTO entity_versions (stream, version, position, recorded_at, effective_at, kind, status, created_at, fields)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    """
 
 extension Error {
     /// Locates a domain error at an event of the transaction; other errors become storage errors.

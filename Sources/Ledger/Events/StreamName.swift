@@ -3,22 +3,31 @@
 /// Kinds are lowercase words (`[a-z][a-z_]*`, up to 32 characters); keys are 1–128 characters of
 /// `[A-Za-z0-9._:-]`, so that a name is safe in a URL path segment and in a file name without escaping.
 public struct StreamName: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// `kind/key`, kept whole: it is what is stored, bound, hashed and compared (on every event of an append or a
+    /// rebuild), so it is made once rather than joined from its parts at each use.
+    public let description: String
     public let kind: String
-    public let key: String
+    public var key: String { String(decoding: description.utf8.dropFirst(kind.utf8.count + 1), as: UTF8.self) }
 
     public init?(kind: String, key: String) {
         guard Self.isValidKind(kind), Self.isValidKey(key) else { return nil }
         self.kind = kind
-        self.key = key
+        description = kind + "/" + key
     }
 
     /// Parses `kind/key`.
     public init?(_ text: String) {
-        guard let slash = text.firstIndex(of: "/") else { return nil }
-        self.init(kind: String(text[..<slash]), key: String(text[text.index(after: slash)...]))
+        var text = text
+        guard let slash = text.withUTF8({ bytes -> Int? in
+            Self.isValid(utf8: UnsafeRawBufferPointer(bytes)) ? bytes.firstIndex(of: UInt8(ascii: "/")) : nil
+        }) else { return nil }
+        kind = String(decoding: text.utf8.prefix(slash), as: UTF8.self)
+        description = text
     }
 
-    public var description: String { "\(kind)/\(key)" }
+    // The name determines kind and key, so equality and hashing need only the name.
+    public static func == (lhs: StreamName, rhs: StreamName) -> Bool { lhs.description == rhs.description }
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 
     public static func < (lhs: StreamName, rhs: StreamName) -> Bool { lhs.description < rhs.description }
 

@@ -35,12 +35,12 @@ public protocol LedgerHook: Sendable {
     func project(_ record: RecordedEvent, database: Database) throws
 
     /// Folds a run of already-accepted records, in order (`rebuild` calls this with pages of the log; a hook may
-    /// keep state between the records of one call).
-    func project(_ records: [RecordedEvent], database: Database) throws
+    /// keep state between the records of one call). A slice, so that a router can hand on part of a page uncopied.
+    func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws
 }
 
 extension LedgerHook {
-    public func project(_ records: [RecordedEvent], database: Database) throws {
+    public func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws {
         for record in records { try project(record, database: database) }
     }
 
@@ -111,7 +111,7 @@ public struct RoutingHook: LedgerHook {
         try hook(for: record).project(record, database: database)
     }
 
-    public func project(_ records: [RecordedEvent], database: Database) throws {
+    public func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws {
         // Consecutive records for the same hook go together, in order.
         func route(_ record: RecordedEvent) -> String? { routes[record.stream.kind] == nil ? nil : record.stream.kind }
         var start = records.startIndex
@@ -119,7 +119,7 @@ public struct RoutingHook: LedgerHook {
             let key = route(records[start])
             var end = start + 1
             while end < records.endIndex, route(records[end]) == key { end += 1 }
-            try (key.flatMap { routes[$0] } ?? fallback).project(Array(records[start..<end]), database: database)
+            try (key.flatMap { routes[$0] } ?? fallback).project(records[start..<end], database: database)
             start = end
         }
     }

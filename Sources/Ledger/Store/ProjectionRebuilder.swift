@@ -34,7 +34,7 @@ public struct ProjectionRebuilder {
             defer { pages.stop() }
             var done = 0
             while let page = try pages.take() {
-                try hook.project(page, database: database)
+                try hook.project(page[...], database: database)
                 done += page.count
                 progress?(done, total)
             }

@@ -3,12 +3,13 @@ import Ledger
 /// `evolve`: a stream's state after one of its own events. Fields are the defining event's data, updated as
 /// documented per type; the result is what the projections store per version and the API serves as `state`.
 extension PlanningDomain {
-    public static func evolve(_ state: EntityState?, _ event: RecordedEvent) -> EntityState {
+    public static func evolve(_ state: consuming EntityState?, _ event: RecordedEvent) -> EntityState {
         var next = state ?? EntityState(stream: event.stream, version: 0, status: EntityStatus.active,
                                         createdAt: event.effectiveAt, updatedAt: event.effectiveAt, fields: [:])
         next.version = event.version
         next.updatedAt = event.effectiveAt
         var fields = next.fields.objectValue ?? [:]
+        next.fields = .null  // so that `fields` is the only reference and changes in place instead of being copied
         let data = event.data.objectValue ?? [:]
         // Formatted only by the types that record it (not by readings, most of a large ledger).
         var at: JSONValue { .string(event.effectiveAt.rfc3339) }

@@ -77,12 +77,16 @@ struct ProjectionStore: PlanningStateReader {
         return byRecorded.version <= byEffective.version ? byRecorded : byEffective
     }
 
-    /// The latest version of `stream` regardless of time (for the writer's evolve step).
-    func latest(_ stream: StreamName) throws -> EntityState? {
-        if let cached = cache?.states[stream] { return cached }
-        let state = try entity(stream, at: .now)
-        if let state { cache?.remember(state) }
-        return state
+    /// The latest version of `stream` regardless of time, taken out of the cache (for the evolve step, which
+    /// changes it in place and puts the result back with `remember`: a copy left in the cache would make every
+    /// change of its fields copy them first).
+    func takeLatest(_ stream: StreamName) throws -> EntityState? {
+        if let cache {
+            if let cached = cache.take(stream) { return cached }
+            // After a reset the cache has seen every stream the tables hold, so a stream it lacks has no state yet.
+            if cache.holdsEveryStream { return nil }
+        }
+        return try entity(stream, at: .now)
     }
 
     /// Streams of `kind` that exist at `slice`, in name order.
@@ -173,11 +177,26 @@ struct ProjectionStore: PlanningStateReader {
 final class LatestStateCache: ConnectionAttachment {
     static let capacity = 50_000
     private(set) var states: [StreamName: EntityState] = [:]
+    /// Whether every stream with a state in the projection tables is in `states`: true from a reset of the tables
+    /// (a rebuild, where it saves a read for the first event of every stream) until the cache first overflows.
+    private(set) var holdsEveryStream = false
 
     init() {}
 
+    /// Marks the cache as complete for projection tables that were just emptied.
+    func startWithEmptyProjections() {
+        states.removeAll(keepingCapacity: true)
+        holdsEveryStream = true
+    }
+
     func remember(_ state: EntityState) {
-        if states.count >= Self.capacity, states[state.stream] == nil { states.removeAll(keepingCapacity: true) }
+        if states.count >= Self.capacity, states[state.stream] == nil {
+            states.removeAll(keepingCapacity: true)
+            holdsEveryStream = false
+        }
         states[state.stream] = state
     }
+
+    /// Removes and returns the stream's state; the caller puts the next one back with `remember`.
+    func take(_ stream: StreamName) -> EntityState? { states.removeValue(forKey: stream) }
 }

@@ -11,7 +11,7 @@ extension PlanningReadModel {
         try read(.now) { store in
             try transaction.streams.map { append in
                 if append.stream.kind == "organisation" { return (append.stream, append.stream.description) }
-                if try store.latest(append.stream) != nil {
+                if try store.visibleVersion(append.stream.description, at: .now) != nil {
                     return (append.stream, try store.owner(of: append.stream, at: .now))
                 }
                 guard let first = append.events.first else { return (append.stream, nil) }
