@@ -2,6 +2,19 @@ import Testing
 
 @testable import Ledger
 
+/// A name made from its parts and one parsed from its text are the same name.
+@Test func streamNamesMadeEitherWayAreEqual() {
+    let parsed = StreamName("decision/BOARD-2022.031")!
+    let made = StreamName(kind: "decision", key: "BOARD-2022.031")!
+    #expect(parsed == made)
+    #expect(parsed.hashValue == made.hashValue)
+    #expect((parsed.kind, parsed.key, parsed.description) == ("decision", "BOARD-2022.031", "decision/BOARD-2022.031"))
+    #expect((made.kind, made.key, made.description) == ("decision", "BOARD-2022.031", "decision/BOARD-2022.031"))
+    #expect(StreamName("goal/a") != StreamName("goals/a"))
+    #expect(StreamName(kind: "goal", key: "a/b") == nil)
+    #expect(StreamName("goal/a/b") == nil)
+}
+
 /// `StreamName.isValid(utf8:)` answers as parsing the decoded string does.
 struct StreamNameBytesTests {
     static func parses(_ bytes: [UInt8]) -> Bool { StreamName(String(decoding: bytes, as: UTF8.self)) != nil }

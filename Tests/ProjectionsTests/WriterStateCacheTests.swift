@@ -80,4 +80,25 @@ import Testing
         #expect(before == after)
         #expect(before["status"]?.stringValue == "active")
     }
+
+    /// After a reset the cache answers "no state" for a stream it lacks without reading; that is only true until it
+    /// first overflows and forgets streams, and a cache made any other way must read.
+    @Test func theCacheKnowsEveryStreamOnlyFromAResetUntilItOverflows() {
+        func state(_ index: Int) -> EntityState {
+            EntityState(stream: StreamName("goal/G-\(index)")!, version: 1, status: "active", createdAt: time("2024-01-01"),
+                        updatedAt: time("2024-01-01"), fields: [:])
+        }
+        let cache = LatestStateCache()
+        #expect(!cache.holdsEveryStream)
+        cache.startWithEmptyProjections()
+        #expect(cache.holdsEveryStream)
+        for index in 0..<LatestStateCache.capacity { cache.remember(state(index)) }
+        #expect(cache.holdsEveryStream)
+        #expect(cache.take(StreamName("goal/G-7")!)?.version == 1)
+        #expect(cache.take(StreamName("goal/G-7")!) == nil)
+        cache.remember(state(7))
+        cache.remember(state(LatestStateCache.capacity))  // one stream too many: the cache starts again empty
+        #expect(!cache.holdsEveryStream)
+        #expect(cache.take(StreamName("goal/G-1")!) == nil)
+    }
 }
