@@ -7,7 +7,7 @@ import Projections
 /// The API of DESIGN §4 over one ledger: authenticates the bearer token, checks the route's role, runs the route
 /// and turns every failure into `{"error": {...}}` with its status. Thread-safe. A request starts on the event loop
 /// of its connection; quick routes answer there (an append hands its transaction to the group commit and answers
-/// `.later` once it is durable), and the others run on a thread of their own (`Route.quick`).
+/// `.later` once it is durable), and the others run off the loops, a bounded number at a time (`SlowRouteRunner`).
 public final class PlanLedgerService: Sendable {
     public let ledger: Ledger
     public let model: PlanningReadModel
@@ -26,8 +26,13 @@ public final class PlanLedgerService: Sendable {
     private let appendRoute: Int?
     /// Seconds between keep-alive comments on the live event stream.
     let keepAliveInterval: Double
+    /// Where routes not marked quick run.
+    let slowRoutes: SlowRouteRunner
 
-    public init(ledger: Ledger, metrics: Metrics = Metrics(), keepAliveInterval: Double = 15) {
+    /// - Parameter slowRouteLimit: how many routes not marked quick (views that fold or scan the ledger) run at
+    ///   once; the others wait their turn.
+    public init(ledger: Ledger, metrics: Metrics = Metrics(), keepAliveInterval: Double = 15,
+                slowRouteLimit: Int = PlanLedgerService.defaultSlowRouteLimit) {
         self.ledger = ledger
         self.model = PlanningReadModel(ledger: ledger)
         self.tokens = TokenRegistry(ledger: ledger)
@@ -35,12 +40,16 @@ public final class PlanLedgerService: Sendable {
         self.changes = CommitWatch(path: ledger.path)
         self.metrics = metrics
         self.keepAliveInterval = keepAliveInterval
+        self.slowRoutes = SlowRouteRunner(limit: slowRouteLimit)
         let routes = Self.routes
         self.routes = routes
         self.routeCounters = routes.map { metrics.counters(route: $0.pattern) }
         self.unroutedCounters = metrics.counters(route: "-")
         self.appendRoute = routes.firstIndex { $0.method == "POST" && $0.pattern == "/v1/transactions" }
     }
+
+    /// Two per core, and at least four, so that one long request does not hold up every view.
+    public static var defaultSlowRouteLimit: Int { SlowRouteRunner.defaultLimit }
 
     /// Every route, method and pattern: the table `Schemas/openapi.json` is checked against.
     public var routeTable: [(method: String, pattern: String, role: String?)] {
@@ -109,7 +118,7 @@ public final class PlanLedgerService: Sendable {
                     }
                     return response
                 }
-                return (route.quick ? try run() : Self.onItsOwnThread(run), index)
+                return (route.quick ? try run() : offTheLoop(run), index)
             } catch {
                 return (.error(APIError.from(error)), index)
             }
@@ -131,10 +140,10 @@ public final class PlanLedgerService: Sendable {
         return principal
     }
 
-    /// Runs a route that may take long on a thread of its own and answers `.later` (see `Route.quick`).
-    private static func onItsOwnThread(_ run: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
-        .later { deliver in
-            let thread = Thread {
+    /// Runs a route that may take long off the event loop (see `Route.quick`) and answers `.later`.
+    private func offTheLoop(_ run: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
+        .later { [slowRoutes] deliver in
+            slowRoutes.run {
                 let result = Result { try run() }
                 deliver {
                     switch result {
@@ -143,9 +152,6 @@ public final class PlanLedgerService: Sendable {
                     }
                 }
             }
-            thread.name = "planledger-route"
-            thread.stackSize = 1 << 20
-            thread.start()
         }
     }
 

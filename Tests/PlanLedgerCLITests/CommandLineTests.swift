@@ -38,6 +38,10 @@ import Testing
         #expect(run("plan", "--help") == 0)
         #expect(run("get", "not a stream", "--db", db) != 0)
         #expect(run("rebuild", "--db", directory + "/missing.sqlite") == 3)
+        // Refused before the ledger is opened or a port taken.
+        #expect(run("serve", "--db", directory + "/missing.sqlite", "--max-slow-requests", "0") == 2)
+        #expect(run("serve", "--db", directory + "/missing.sqlite", "--max-slow-requests", "many") == 2)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/missing.sqlite"))
     }
 
     @Test func rebuildOfAnEmptyFileMakesAnEmptyLedger() throws {

@@ -13,8 +13,8 @@ struct Route: Sendable {
     let cacheable: Bool
     /// True when the handler's work is bounded and small (a point read, a proof path, a counter, handing an append
     /// to the group commit, starting a stream): it runs on the connection's event loop. Every other route (views
-    /// that fold or scan much of the ledger, token changes that wait for a commit) runs on a thread of its own and
-    /// answers `.later`, so that no other connection waits behind it.
+    /// that fold or scan much of the ledger, token changes that wait for a commit) runs off the loop, on the
+    /// service's `SlowRouteRunner`, and answers `.later`, so that no other connection waits behind it.
     let quick: Bool
     let handler: @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse
     /// The pattern's segments, split once: every request is matched against every route.

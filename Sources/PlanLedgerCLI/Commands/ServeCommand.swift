@@ -14,7 +14,7 @@ enum ServeCommand: Command {
     static let summary = "serve the HTTP/JSON API (default 127.0.0.1:7373)"
     static let help = """
         Usage: planledger serve [--db PATH] [--host 127.0.0.1] [--port 7373] [--demo] [--max-body BYTES]
-                                [--max-connections N] [--quiet]
+                                [--max-connections N] [--max-slow-requests N] [--quiet]
 
         Serves the API of Schemas/openapi.json over HTTP/1.1 with keep-alive. Every /v1 route needs a bearer token
         (planledger token create). On first start with no tokens, creates an admin token and prints it once.
@@ -24,12 +24,17 @@ enum ServeCommand: Command {
           --demo                load the demo story first when the ledger is empty
           --max-body BYTES      largest request body accepted (default 1048576); larger gets 413
           --max-connections N   connections served at once (default 256); more get 503 with Retry-After
+          --max-slow-requests N requests to views that fold or scan the ledger (plan, diff, lists, history,
+                                memory, the log, archives) run at once (default 2 per core, at least 4); the
+                                others wait their turn
           --quiet               no access log on standard error
         """
-    static let valuedOptions: Set<String> = ["host", "port", "max-body", "max-connections"]
+    static let valuedOptions: Set<String> = ["host", "port", "max-body", "max-connections", "max-slow-requests"]
     static let flagOptions: Set<String> = ["demo", "quiet"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
+        let slowRouteLimit = try arguments.integer("max-slow-requests") ?? PlanLedgerService.defaultSlowRouteLimit
+        guard slowRouteLimit > 0 else { throw CLIError.usage("--max-slow-requests must be at least 1") }
         if arguments.flag("demo") {
             let ledger = try LedgerAccess.open(context, create: true)
             let empty = ledger.size == 0
@@ -37,7 +42,7 @@ enum ServeCommand: Command {
             if empty { Terminal.print("loaded the demo story: \(try DemoCommand.load(context)) events") }
         }
         let ledger = try LedgerAccess.open(context, create: true)
-        let service = PlanLedgerService(ledger: ledger)
+        let service = PlanLedgerService(ledger: ledger, slowRouteLimit: slowRouteLimit)
         if try service.tokens.isEmpty() {
             let token = try service.tokens.create(role: .admin, organisations: [], actorId: "first-admin",
                                                   label: "created on first start", grantedBy: Actor(id: "planledger", role: "system"),

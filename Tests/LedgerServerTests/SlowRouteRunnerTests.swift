@@ -1,0 +1,82 @@
+import Foundation
+import HTTPServer
+import Synchronization
+import Testing
+
+@testable import LedgerServer
+
+/// Routes that may take long run at most `limit` at a time, the rest in arrival order as running ones finish.
+@Suite struct SlowRouteRunnerTests {
+    /// A gate jobs wait at until the test opens it.
+    final class Gate: Sendable {
+        private let semaphore = DispatchSemaphore(value: 0)
+        func wait() { semaphore.wait() }
+        func open(_ count: Int) { for _ in 0..<count { semaphore.signal() } }
+    }
+
+    /// Polls `condition` for up to five seconds.
+    func eventually(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<500 {
+            if condition() { return true }
+            usleep(10_000)
+        }
+        return condition()
+    }
+
+    @Test func runsAtMostTheLimitAtOnceAndTheRestInArrivalOrder() {
+        let runner = SlowRouteRunner(limit: 2)
+        let gate = Gate()
+        let log = Mutex((started: [Int](), running: 0, mostRunning: 0, finished: 0))
+        for index in 0..<6 {
+            runner.run {
+                log.withLock {
+                    $0.started.append(index)
+                    $0.running += 1
+                    $0.mostRunning = max($0.mostRunning, $0.running)
+                }
+                gate.wait()
+                log.withLock {
+                    $0.running -= 1
+                    $0.finished += 1
+                }
+            }
+        }
+        #expect(eventually { log.withLock { $0.started.count } == 2 })
+        #expect(runner.load == (running: 2, waiting: 4))
+        gate.open(1)
+        #expect(eventually { log.withLock { $0.started.count } == 3 })
+        #expect(runner.load == (running: 2, waiting: 3))
+        gate.open(5)
+        #expect(eventually { log.withLock { $0.finished } == 6 })
+        #expect(eventually { runner.load == (running: 0, waiting: 0) })
+        let (started, _, mostRunning, _) = log.withLock { $0 }
+        #expect(mostRunning == 2)
+        // The first two start together in either order; the waiting ones in the order they came.
+        #expect(Set(started.prefix(2)) == [0, 1] && Array(started.dropFirst(2)) == [2, 3, 4, 5])
+    }
+
+    /// The service's views go through its runner: with every slot taken, a plan request waits for one.
+    @Test func aViewWaitsForAFreeSlot() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let runner = test.service.slowRoutes
+        let gate = Gate()
+        for _ in 0..<runner.limit { runner.run { gate.wait() } }
+        #expect(eventually { runner.load.running == runner.limit })
+
+        var headers = HTTPHeaders()
+        headers.add("Authorization", "Bearer \(test.tokens[.reader]!)")
+        let response = test.service.handle(HTTPRequest(method: "GET", target: "/v1/plan", headers: headers))
+        guard case .later(let start) = response.body else {
+            Issue.record("the plan did not answer later")
+            gate.open(runner.limit)
+            return
+        }
+        let status = Mutex<Int?>(nil)
+        start { make in status.withLock { $0 = make().status } }
+        #expect(eventually { runner.load.waiting == 1 })
+        #expect(status.withLock { $0 } == nil)
+        gate.open(runner.limit)
+        #expect(eventually { status.withLock { $0 } == 200 })
+    }
+}
