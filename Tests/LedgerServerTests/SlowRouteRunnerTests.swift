@@ -76,6 +76,15 @@ import Testing
         start { make in status.withLock { $0 = make().status } }
         #expect(eventually { runner.load.waiting == 1 })
         #expect(status.withLock { $0 } == nil)
+        let metrics = test.service.handle(HTTPRequest(method: "GET", target: "/metrics", headers: HTTPHeaders()))
+        guard case .bytes(let body) = metrics.body else {
+            Issue.record("/metrics did not answer at once")
+            gate.open(runner.limit)
+            return
+        }
+        let text = String(decoding: body, as: UTF8.self)
+        #expect(text.contains("planledger_slow_requests_running \(runner.limit)\n"), "\(text)")
+        #expect(text.contains("planledger_slow_requests_waiting 1\n"), "\(text)")
         gate.open(runner.limit)
         #expect(eventually { status.withLock { $0 } == 200 })
     }

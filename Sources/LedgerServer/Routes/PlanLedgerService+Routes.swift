@@ -74,7 +74,8 @@ extension PlanLedgerService {
                 let ledger = service.ledger
                 let statistics = ledger.statistics
                 return .text(service.metrics.render(ledgerSize: ledger.size, commits: statistics.commits,
-                                                            transactions: statistics.transactions),
+                                                    transactions: statistics.transactions,
+                                                    slowRequests: service.slowRoutes.load),
                              contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
             Route(method: "GET", pattern: "/openapi.json", role: nil, quick: true) { _, _ in

@@ -92,7 +92,9 @@ public final class Metrics: Sendable {
     }
 
     /// The exposition text, with the ledger gauges read at scrape time.
-    public func render(ledgerSize: Int, commits: Int, transactions: Int) -> String {
+    /// - Parameter slowRequests: requests to routes not marked quick running and waiting for a slot.
+    public func render(ledgerSize: Int, commits: Int, transactions: Int,
+                       slowRequests: (running: Int, waiting: Int) = (0, 0)) -> String {
         let (snapshot, requests) = state.withLock { ($0, requestCounts($0)) }
         var lines: [String] = [
             "# HELP planledger_http_requests_total HTTP requests answered, by route pattern and status.",
@@ -124,6 +126,12 @@ public final class Metrics: Sendable {
             "# HELP planledger_transactions_total Append transactions answered by the writer since start.",
             "# TYPE planledger_transactions_total counter",
             "planledger_transactions_total \(transactions)",
+            "# HELP planledger_slow_requests_running Requests to views that fold or scan the ledger being answered now.",
+            "# TYPE planledger_slow_requests_running gauge",
+            "planledger_slow_requests_running \(slowRequests.running)",
+            "# HELP planledger_slow_requests_waiting Such requests waiting for one of the --max-slow-requests slots.",
+            "# TYPE planledger_slow_requests_waiting gauge",
+            "planledger_slow_requests_waiting \(slowRequests.waiting)",
         ]
         return lines.joined(separator: "\n") + "\n"
     }
