@@ -15,9 +15,17 @@ import Testing
     #expect(StreamName("goal/a/b") == nil)
 }
 
-/// `StreamName.isValid(utf8:)` answers as parsing the decoded string does.
+/// `StreamName.isValid(utf8:)` (which `StreamName.init?(_:)` uses) answers as a reference parse of the decoded
+/// string does: split at the first `/` character, kind and key each checked as a `String`.
 struct StreamNameBytesTests {
-    static func parses(_ bytes: [UInt8]) -> Bool { StreamName(String(decoding: bytes, as: UTF8.self)) != nil }
+    static func parses(_ bytes: [UInt8]) -> Bool {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let slash = text.firstIndex(of: "/") else { return false }
+        let reference = StreamName.isValidKind(String(text[..<slash]))
+            && StreamName.isValidKey(String(text[text.index(after: slash)...]))
+        #expect((StreamName(text) != nil) == reference, "\(bytes)")
+        return reference
+    }
     static func isValid(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { StreamName.isValid(utf8: $0) } }
 
     @Test func edgeCases() {
