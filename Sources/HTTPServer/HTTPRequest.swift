@@ -99,6 +99,15 @@ public struct HTTPHeaders: Sendable, Sequence {
         a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
     }
 
+    /// Whether `text` starts with `prefix`, ASCII letters compared case-insensitively (e.g. an auth scheme).
+    public static func hasPrefix(_ text: String, caseInsensitive prefix: String) -> Bool {
+        var bytes = text.utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let byte = bytes.next(), asciiLowercased(byte) == asciiLowercased(expected) else { return false }
+        }
+        return true
+    }
+
     private static func asciiLowercased(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }

@@ -115,5 +115,10 @@ import Testing
         #expect(PlanLedgerService.bearerToken("Basic plt_abc") == nil)
         #expect(PlanLedgerService.bearerToken("Bearerplt_abc") == nil)
         #expect(PlanLedgerService.bearerToken("") == nil)
+        #expect(PlanLedgerService.bearerToken("Bear") == nil)
+        #expect(PlanLedgerService.bearerToken("Bearer") == nil)
+        #expect(PlanLedgerService.bearerToken("BEARER plt_abc") == "plt_abc")
+        #expect(PlanLedgerService.bearerToken("Bearér plt_abc") == nil)
+        #expect(PlanLedgerService.bearerToken("Bearer\u{0}plt_abc") == nil)
     }
 }
