@@ -41,10 +41,12 @@ public final class Ledger: Sendable {
         self.readers = ReaderPool(path: path)
     }
 
-    /// Finishes queued appends and stops the writer. Later appends fail with `shutting_down`.
+    /// Finishes queued appends and stops the writer, then folds the write-ahead log into the database file so that
+    /// the file alone holds every acknowledged event. Later appends fail with `shutting_down`.
     public func close() {
         writer.stop()
         checkpointer.stop()
+        writer.foldWriteAheadLog()
     }
 
     // MARK: Appending

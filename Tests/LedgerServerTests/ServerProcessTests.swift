@@ -136,6 +136,9 @@ import Testing
         server.terminate()
         #expect(server.process.terminationStatus == 0)
         group.wait()
+        // The stopped server folded its write-ahead log into the file, so a copy of the file alone is complete.
+        let walBytes = (try? FileManager.default.attributesOfItem(atPath: database + "-wal"))?[.size] as? Int ?? 0
+        #expect(walBytes == 0)
 
         let ledger = try Ledger(path: database)
         defer { ledger.close() }

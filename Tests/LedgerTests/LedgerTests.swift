@@ -369,6 +369,25 @@ import Testing
         ledger.close()
     }
 
+    /// A closed ledger's database file holds every acknowledged event by itself, even while other connections to
+    /// it stay open (a server keeps some until it exits), so a copy of the file alone is complete.
+    @Test func closingFoldsTheWriteAheadLogIntoTheFile() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        let reader = try Database(path: ledger.path, options: .init(readOnly: true))
+        #expect(try reader.scalarInt("SELECT COUNT(*) FROM events") == 0)
+        for n in 0..<20 { _ = try ledger.append(transaction("goal/G-\(n)", .any, event())) }
+        let wal = ledger.path + "-wal"
+        #expect((try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int ?? 0) > 0)
+        ledger.close()
+        #expect((try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) == 0)
+        let copy = directory.file("copy.sqlite")
+        try FileManager.default.copyItem(atPath: ledger.path, toPath: copy)
+        let copied = try Database(path: copy, options: .init(readOnly: true, create: false))
+        #expect(try copied.scalarInt("SELECT COUNT(*) FROM events") == 20)
+        #expect(try reader.scalarInt("SELECT COUNT(*) FROM events") == 20)
+    }
+
     @Test func waitForEventsWakesOnCommit() async throws {
         defer { directory.remove() }
         let ledger = try openLedger()

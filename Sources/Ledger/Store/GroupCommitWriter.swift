@@ -60,6 +60,21 @@ final class GroupCommitWriter: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// After `stop`: folds the write-ahead log into the database file and empties it, so that the file alone (a
+    /// copy taken after the ledger closed, say) holds every acknowledged event. SQLite does this by itself when the
+    /// last connection to the file closes, but a process may keep read connections open until it exits, and
+    /// another process may have the file open. Best effort: if a reader elsewhere still needs the WAL past the busy
+    /// timeout, it stays, and SQLite reads it back on the next open, so nothing is lost either way.
+    @discardableResult
+    func foldWriteAheadLog() -> Bool {
+        condition.lock()
+        let isStopped = stopped
+        condition.unlock()
+        // Only once the thread has finished: it owns the connection until then.
+        guard isStopped else { preconditionFailure("foldWriteAheadLog() before stop()") }
+        return (try? writer.database.checkpointTruncate()) != nil
+    }
+
     /// Finishes every queued append, then stops the thread.
     func stop() {
         condition.lock()
