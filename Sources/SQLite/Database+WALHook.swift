@@ -33,6 +33,7 @@ extension Database {
 extension Database {
     /// A TRUNCATE checkpoint: waits (up to the busy timeout) until no reader needs the WAL, copies every frame into
     /// the database file, syncs it and cuts the WAL to zero bytes, so the database file alone holds every commit.
+    /// Fails with `SQLITE_BUSY` if a reader still needs the WAL when the timeout runs out.
     public func checkpointTruncate() throws(SQLiteError) {
         let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
         guard code == SQLITE_OK else { throw error(code: code, sql: "wal_checkpoint(TRUNCATE)") }

@@ -162,6 +162,9 @@ public final class Database {
         return statement.optionalText(0)
     }
 
+    /// How long a statement waits for a lock another connection holds before failing with `SQLITE_BUSY`.
+    public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
+
     public var changes: Int { Int(sqlite3_changes(handle)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }

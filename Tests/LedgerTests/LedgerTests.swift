@@ -388,6 +388,25 @@ import Testing
         #expect(try reader.scalarInt("SELECT COUNT(*) FROM events") == 20)
     }
 
+    /// While a reader elsewhere still reads from the WAL, closing leaves it in place at once rather than holding
+    /// the file's write lock until that reader is done (up to the 5 s busy timeout), and loses nothing.
+    @Test func closingBesideAnOpenReadLeavesTheWriteAheadLogWithoutWaiting() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        for n in 0..<5 { _ = try ledger.append(transaction("goal/G-\(n)", .any, event())) }
+        let reader = try Database(path: ledger.path, options: .init(readOnly: true))
+        try reader.execute("BEGIN")
+        #expect(try reader.scalarInt("SELECT COUNT(*) FROM events") == 5)
+        let started = Date()
+        ledger.close()
+        ledger.close()  // a second close does nothing more
+        #expect(Date().timeIntervalSince(started) < 2)
+        try reader.execute("COMMIT")
+        let reopened = try openLedger()
+        #expect(reopened.size == 5)
+        reopened.close()
+    }
+
     @Test func waitForEventsWakesOnCommit() async throws {
         defer { directory.remove() }
         let ledger = try openLedger()

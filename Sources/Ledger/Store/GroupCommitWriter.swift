@@ -7,7 +7,8 @@ import Synchronization
 /// order (see `LedgerWriter.append(_:)` for how a failing one is undone). Callers are answered only after the shared
 /// commit is durable.
 final class GroupCommitWriter: @unchecked Sendable {
-    // @unchecked: `writer` is touched only on `thread`; everything else is guarded by `condition`.
+    // @unchecked: `writer` is touched only on `thread`, and after it stopped under `condition`; everything else is
+    // guarded by `condition`.
     typealias Completion = @Sendable (Result<AppendResult, LedgerError>) -> Void
 
     private struct Pending {
@@ -20,6 +21,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var queue: [Pending] = []
     private var stopping = false
     private var stopped = false
+    private var folded = false
     private let maximumQueued: Int
     private let maximumBatch: Int
     private let onCommit: @Sendable (Checkpoint) -> Void
@@ -62,16 +64,20 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// After `stop`: folds the write-ahead log into the database file and empties it, so that the file alone (a
     /// copy taken after the ledger closed, say) holds every acknowledged event. SQLite does this by itself when the
-    /// last connection to the file closes, but a process may keep read connections open until it exits, and
-    /// another process may have the file open. Best effort: if a reader elsewhere still needs the WAL past the busy
-    /// timeout, it stays, and SQLite reads it back on the next open, so nothing is lost either way.
+    /// last connection to the file closes, but a process may keep read connections open until it exits. Only if no
+    /// reader anywhere still needs the WAL, without waiting for one: the checkpoint holds the file's write lock, so
+    /// waiting would stall another process's appends (and a CLI command closing beside a busy server). When it
+    /// cannot, the WAL stays and SQLite reads it back on the next open, so nothing is lost either way.
     @discardableResult
     func foldWriteAheadLog() -> Bool {
         condition.lock()
-        let isStopped = stopped
-        condition.unlock()
-        // Only once the thread has finished: it owns the connection until then.
-        guard isStopped else { preconditionFailure("foldWriteAheadLog() before stop()") }
+        defer { condition.unlock() }
+        // Only once the thread has finished (it owns the connection until then), and once: two closing threads
+        // must not use the connection at the same time, so the fold runs under the lock.
+        precondition(stopped, "foldWriteAheadLog() before stop()")
+        guard !folded else { return true }
+        folded = true
+        writer.database.setBusyTimeout(milliseconds: 0)
         return (try? writer.database.checkpointTruncate()) != nil
     }
 
