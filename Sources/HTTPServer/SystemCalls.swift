@@ -18,13 +18,14 @@ enum SystemCalls {
 
     /// A listening TCP socket on `host`:`port` (IPv4; port 0 picks a free one). Returns it and the bound port.
     static func listen(host: String, port: Int, backlog: Int32) throws -> (Int32, Int) {
+        guard let port = UInt16(exactly: port) else { throw Failure(call: "listen on port \(port)", errno: EINVAL) }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(call: "socket", errno: errno) }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_port = in_port_t(port.bigEndian)
         guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else {
             close(fd)
             throw Failure(call: "inet_pton(\(host))", errno: EINVAL)

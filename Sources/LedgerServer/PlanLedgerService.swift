@@ -7,7 +7,7 @@ import Projections
 /// The API of DESIGN §4 over one ledger: authenticates the bearer token, checks the route's role, runs the route
 /// and turns every failure into `{"error": {...}}` with its status. Thread-safe. A request starts on the event loop
 /// of its connection; quick routes answer there (an append hands its transaction to the group commit and answers
-/// `.later` once it is durable), and the others run off the loops, a bounded number at a time (`SlowRouteRunner`).
+/// `.later` once it is durable), and the others run off the loops, a bounded number at a time (`Route.Work`).
 public final class PlanLedgerService: Sendable {
     public let ledger: Ledger
     public let model: PlanningReadModel
@@ -26,8 +26,10 @@ public final class PlanLedgerService: Sendable {
     private let appendRoute: Int?
     /// Seconds between keep-alive comments on the live event stream.
     let keepAliveInterval: Double
-    /// Where routes not marked quick run.
+    /// Where views run (`Route.Work.view`).
     let slowRoutes: SlowRouteRunner
+    /// Where token changes run (`Route.Work.commit`): apart from the views, so they never wait behind them.
+    let commitRoutes: SlowRouteRunner
 
     /// - Parameter slowRouteLimit: how many routes not marked quick (views that fold or scan the ledger) run at
     ///   once; the others wait their turn.
@@ -41,6 +43,7 @@ public final class PlanLedgerService: Sendable {
         self.metrics = metrics
         self.keepAliveInterval = keepAliveInterval
         self.slowRoutes = SlowRouteRunner(limit: slowRouteLimit)
+        self.commitRoutes = SlowRouteRunner(limit: 2)
         let routes = Self.routes
         self.routes = routes
         self.routeCounters = routes.map { metrics.counters(route: $0.pattern) }
@@ -118,7 +121,11 @@ public final class PlanLedgerService: Sendable {
                     }
                     return response
                 }
-                return (route.quick ? try run() : offTheLoop(run), index)
+                switch route.work {
+                case .quick: return (try run(), index)
+                case .view: return (offTheLoop(run, on: slowRoutes), index)
+                case .commit: return (offTheLoop(run, on: commitRoutes), index)
+                }
             } catch {
                 return (.error(APIError.from(error)), index)
             }
@@ -140,16 +147,22 @@ public final class PlanLedgerService: Sendable {
         return principal
     }
 
-    /// Runs a route that may take long off the event loop (see `Route.quick`) and answers `.later`.
-    private func offTheLoop(_ run: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
-        .later { [slowRoutes] deliver in
-            slowRoutes.run {
+    /// Runs a route that may take long off the event loop, on `runner` (see `Route.Work`), and answers `.later`.
+    private func offTheLoop(_ run: @escaping @Sendable () throws -> HTTPResponse, on runner: SlowRouteRunner) -> HTTPResponse {
+        .later { deliver in
+            let queued = runner.run {
                 let result = Result { try run() }
                 deliver {
                     switch result {
                     case .success(let response): response
                     case .failure(let error): .error(APIError.from(error))
                     }
+                }
+            }
+            if !queued {
+                deliver {
+                    .error(APIError(LedgerError(.unavailable, code: "busy",
+                                                "too many long-running requests are waiting; retry shortly")))
                 }
             }
         }

@@ -272,6 +272,14 @@ final class Collected: Sendable {
 }
 
 @Suite struct HTTPServerHeadTests {
+    /// A port outside 0–65535 is refused with an error, not a crash (the conversion to 16 bits used to trap).
+    @Test func aPortOutOfRangeIsAnError() {
+        for port in [65_536, 99_999, -1] {
+            let server = HTTPServer(configuration: HTTPServer.Configuration(host: "127.0.0.1", port: port)) { _ in .text("") }
+            #expect(throws: (any Error).self) { try server.start() }
+        }
+    }
+
     @Test func headGetsHeadersWithoutABody() throws {
         var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
         configuration.shutdownGrace = 1

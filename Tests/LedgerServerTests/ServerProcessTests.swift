@@ -46,8 +46,8 @@ import Testing
 
         /// - Parameter fileSizeLimit: if given, the server runs under a soft `ulimit -f` of this many blocks, so
         ///   that writes past it fail as they would on a full disk (`raiseFileSizeLimit()` makes space again).
-        init(database: String, accessLog: Bool = false, fileSizeLimit: Int? = nil) throws {
-            let arguments = ["serve", "--db", database, "--port", "0"] + (accessLog ? [] : ["--quiet"])
+        init(database: String, accessLog: Bool = false, fileSizeLimit: Int? = nil, options: [String] = []) throws {
+            let arguments = ["serve", "--db", database, "--port", "0"] + (accessLog ? [] : ["--quiet"]) + options
             if let fileSizeLimit {
                 process.executableURL = URL(fileURLWithPath: "/bin/sh")
                 process.arguments = ["-c", "ulimit -S -f \(fileSizeLimit) && exec \"$0\" \"$@\"", ServerProcessTests.binary] + arguments
@@ -106,10 +106,12 @@ import Testing
         let scratch = try ScratchLedger()
         defer { scratch.remove() }
         let database = scratch.database
-        let server = try Server(database: database)
+        let server = try Server(database: database, options: ["--max-slow-requests", "3"])
         #expect(server.port > 0 && server.adminToken.hasPrefix("plt_"))
         let health = try BlockingHTTPClient(port: server.port).request("GET", "/healthz")
         #expect(health.status == 200)
+        let metrics = try BlockingHTTPClient(port: server.port).request("GET", "/metrics")
+        #expect(String(decoding: metrics.body, as: UTF8.self).contains("planledger_slow_requests_limit 3\n"))
 
         // Register an organisation, then let 8 clients append readings-free goals concurrently while we SIGTERM.
         let register = #"{"streams":[{"stream":"organisation/ORG","events":[{"type":"OrganisationRegistered","data":{"name":"Org","kind":"icb"}}]}]}"#

@@ -1,3 +1,4 @@
+import Access
 import Foundation
 import HTTPServer
 import Synchronization
@@ -24,11 +25,11 @@ import Testing
     }
 
     @Test func runsAtMostTheLimitAtOnceAndTheRestInArrivalOrder() {
-        let runner = SlowRouteRunner(limit: 2)
+        let runner = SlowRouteRunner(limit: 2, maximumWaiting: 4)
         let gate = Gate()
         let log = Mutex((started: [Int](), running: 0, mostRunning: 0, finished: 0))
         for index in 0..<6 {
-            runner.run {
+            _ = runner.run {
                 log.withLock {
                     $0.started.append(index)
                     $0.running += 1
@@ -43,6 +44,7 @@ import Testing
         }
         #expect(eventually { log.withLock { $0.started.count } == 2 })
         #expect(runner.load == (running: 2, waiting: 4))
+        #expect(!runner.run { Issue.record("a job beyond the waiting limit ran") })
         gate.open(1)
         #expect(eventually { log.withLock { $0.started.count } == 3 })
         #expect(runner.load == (running: 2, waiting: 3))
@@ -61,7 +63,7 @@ import Testing
         defer { test.stop() }
         let runner = test.service.slowRoutes
         let gate = Gate()
-        for _ in 0..<runner.limit { runner.run { gate.wait() } }
+        for _ in 0..<runner.limit { _ = runner.run { gate.wait() } }
         #expect(eventually { runner.load.running == runner.limit })
 
         var headers = HTTPHeaders()
@@ -87,5 +89,35 @@ import Testing
         #expect(text.contains("planledger_slow_requests_waiting 1\n"), "\(text)")
         gate.open(runner.limit)
         #expect(eventually { status.withLock { $0 } == 200 })
+    }
+
+    /// With every view slot taken and the wait full, a view is refused at once with 503 and Retry-After, and a
+    /// token revocation (a route of its own kind) is still answered.
+    @Test func aFullWaitIsRefusedAndTokenChangesDoNotQueueBehindViews() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let runner = test.service.slowRoutes
+        let gate = Gate()
+        for _ in 0..<(runner.limit + runner.maximumWaiting) { _ = runner.run { gate.wait() } }
+        defer { gate.open(runner.limit + runner.maximumWaiting) }
+        #expect(eventually { runner.load == (running: runner.limit, waiting: runner.maximumWaiting) })
+
+        func answer(_ method: String, _ target: String, role: Role = .admin) -> HTTPResponse? {
+            var headers = HTTPHeaders()
+            headers.add("Authorization", "Bearer \(test.tokens[role]!)")
+            let response = test.service.handle(HTTPRequest(method: method, target: target, headers: headers))
+            guard case .later(let start) = response.body else { return response }
+            let made = Mutex<HTTPResponse?>(nil)
+            start { make in made.withLock { $0 = make() } }
+            return eventually { made.withLock { $0 } != nil } ? made.withLock { $0 } : nil
+        }
+        let refused = answer("GET", "/v1/plan")
+        #expect(refused?.status == 503)
+        #expect(refused?.headers.contains { $0.0 == "Retry-After" } == true)
+
+        let reader = try test.service.tokens.list().first { $0.role == .reader }!
+        let revoked = answer("DELETE", "/v1/tokens/\(reader.id)?reason=leaked")
+        #expect(revoked?.status == 200 || revoked?.status == 204, "\(String(describing: revoked?.status))")
+        #expect(try test.service.tokens.list().first { $0.id == reader.id }?.revokedAt != nil)
     }
 }

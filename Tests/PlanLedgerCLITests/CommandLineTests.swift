@@ -41,6 +41,10 @@ import Testing
         // Refused before the ledger is opened or a port taken.
         #expect(run("serve", "--db", directory + "/missing.sqlite", "--max-slow-requests", "0") == 2)
         #expect(run("serve", "--db", directory + "/missing.sqlite", "--max-slow-requests", "many") == 2)
+        #expect(run("serve", "--db", directory + "/missing.sqlite", "--port", "99999") == 2)  // it used to crash
+        #expect(run("serve", "--db", directory + "/missing.sqlite", "--port", "-1") == 2)
+        #expect(run("serve", "--db", directory + "/missing.sqlite", "--max-connections", "0") == 2)
+        #expect(run("serve", "--db", directory + "/missing.sqlite", "--max-body", "-5") == 2)
         #expect(!FileManager.default.fileExists(atPath: directory + "/missing.sqlite"))
     }
 

@@ -8,13 +8,13 @@ import Projections
 extension PlanLedgerService {
     static var routes: [Route] {
         [
-            Route(method: "POST", pattern: "/v1/transactions", role: .contributor, quick: true) { try $0.append($1) },
+            Route(method: "POST", pattern: "/v1/transactions", role: .contributor, work: .quick) { try $0.append($1) },
             Route(method: "GET", pattern: "/v1/events", role: .auditor) { try $0.events($1) },
-            Route(method: "GET", pattern: "/v1/events/stream", role: .auditor, quick: true) { try $0.subscribe($1) },
+            Route(method: "GET", pattern: "/v1/events/stream", role: .auditor, work: .quick) { try $0.subscribe($1) },
             Route(method: "GET", pattern: "/v1/streams/{kind}/{key}", role: .reader) { try $0.stream($1) },
             // The current state (no asOf/validAt) is bounded by nothing but the log, and a past slice is fixed by
             // its query: either way the answer changes only with a commit.
-            Route(method: "GET", pattern: "/v1/entities/{kind}/{key}", role: .reader, cacheable: true, quick: true) {
+            Route(method: "GET", pattern: "/v1/entities/{kind}/{key}", role: .reader, cacheable: true, work: .quick) {
                 service, context in
                 .json(try service.model.entity(try context.stream(), at: try context.slice()))
             },
@@ -48,16 +48,16 @@ extension PlanLedgerService {
                 }
                 return .json(try service.model.memory(of: organisation, at: try context.slice()))
             },
-            Route(method: "GET", pattern: "/v1/ledger/checkpoint", role: .reader, quick: true) { service, context in
+            Route(method: "GET", pattern: "/v1/ledger/checkpoint", role: .reader, work: .quick) { service, context in
                 .json(try service.ledger.checkpoint(size: try context.integer("size")).json)
             },
-            Route(method: "GET", pattern: "/v1/ledger/proofs/inclusion", role: .reader, quick: true) { service, context in
+            Route(method: "GET", pattern: "/v1/ledger/proofs/inclusion", role: .reader, work: .quick) { service, context in
                 guard let position = try context.integer("position", range: 1...Int.max) else {
                     throw APIError.badRequest("position is required", field: "position")
                 }
                 return .json(try service.ledger.inclusionProof(position: position, size: try context.integer("size")).json)
             },
-            Route(method: "GET", pattern: "/v1/ledger/proofs/consistency", role: .reader, quick: true) { service, context in
+            Route(method: "GET", pattern: "/v1/ledger/proofs/consistency", role: .reader, work: .quick) { service, context in
                 guard let from = try context.integer("from") else { throw APIError.badRequest("from is required", field: "from") }
                 return .json(try service.ledger.consistencyProof(from: from, to: try context.integer("to")).json)
             },
@@ -65,20 +65,21 @@ extension PlanLedgerService {
             Route(method: "GET", pattern: "/v1/tokens", role: .admin) { service, context in
                 .json(["tokens": .array(try service.tokens.list().map(\.json))])
             },
-            Route(method: "POST", pattern: "/v1/tokens", role: .admin) { try $0.createToken($1) },
-            Route(method: "DELETE", pattern: "/v1/tokens/{id}", role: .admin) { try $0.revokeToken($1) },
-            Route(method: "GET", pattern: "/healthz", role: nil, quick: true) { service, context in
+            Route(method: "POST", pattern: "/v1/tokens", role: .admin, work: .commit) { try $0.createToken($1) },
+            Route(method: "DELETE", pattern: "/v1/tokens/{id}", role: .admin, work: .commit) { try $0.revokeToken($1) },
+            Route(method: "GET", pattern: "/healthz", role: nil, work: .quick) { service, context in
                 .json(["status": "ok", "size": JSONValue(service.ledger.size)])
             },
-            Route(method: "GET", pattern: "/metrics", role: nil, quick: true) { service, context in
+            Route(method: "GET", pattern: "/metrics", role: nil, work: .quick) { service, context in
                 let ledger = service.ledger
                 let statistics = ledger.statistics
+                let slow = service.slowRoutes.load
                 return .text(service.metrics.render(ledgerSize: ledger.size, commits: statistics.commits,
                                                     transactions: statistics.transactions,
-                                                    slowRequests: service.slowRoutes.load),
+                                                    slowRequests: (slow.running, slow.waiting, service.slowRoutes.limit)),
                              contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
-            Route(method: "GET", pattern: "/openapi.json", role: nil, quick: true) { _, _ in
+            Route(method: "GET", pattern: "/openapi.json", role: nil, work: .quick) { _, _ in
                 .json(status: 200, OpenAPIDocument.bytes)
             },
         ]

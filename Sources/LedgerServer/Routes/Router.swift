@@ -11,28 +11,38 @@ struct Route: Sendable {
     /// True only when the answer depends on nothing but the committed ledger and the request target: not on the
     /// caller (beyond being allowed to call), not on the clock. Such answers are kept until the next commit.
     let cacheable: Bool
-    /// True when the handler's work is bounded and small (a point read, a proof path, a counter, handing an append
-    /// to the group commit, starting a stream): it runs on the connection's event loop. Every other route (views
-    /// that fold or scan much of the ledger, token changes that wait for a commit) runs off the loop, on the
-    /// service's `SlowRouteRunner`, and answers `.later`, so that no other connection waits behind it.
-    let quick: Bool
+    /// Where the handler runs (see `Work`).
+    let work: Work
     let handler: @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse
     /// The pattern's segments, split once: every request is matched against every route.
     let segments: [Segment]
+
+    /// What a handler's work is like, which decides where it runs.
+    enum Work: Sendable {
+        /// Bounded and small (a point read, a proof path, a counter, handing an append to the group commit,
+        /// starting a stream): on the connection's event loop.
+        case quick
+        /// May fold or scan much of the ledger (a plan over a million events takes seconds): off the loop, on the
+        /// service's view runner, a bounded number at once, answering `.later` so no other connection waits.
+        case view
+        /// Waits for a commit of its own (a token granted or revoked): off the loop too, but on a runner of its own,
+        /// so that revoking a leaked token never queues behind long views.
+        case commit
+    }
 
     enum Segment: Sendable {
         case literal(Substring)
         case parameter(String)
     }
 
-    init(method: String, pattern: String, role: Role?, cacheable: Bool = false, quick: Bool = false,
+    init(method: String, pattern: String, role: Role?, cacheable: Bool = false, work: Work = .view,
          handler: @escaping @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse)
     {
         self.method = method
         self.pattern = pattern
         self.role = role
         self.cacheable = cacheable
-        self.quick = quick
+        self.work = work
         self.handler = handler
         self.segments = pattern.split(separator: "/").map { segment in
             segment.hasPrefix("{") && segment.hasSuffix("}")

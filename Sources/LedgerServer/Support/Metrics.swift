@@ -92,9 +92,10 @@ public final class Metrics: Sendable {
     }
 
     /// The exposition text, with the ledger gauges read at scrape time.
-    /// - Parameter slowRequests: requests to routes not marked quick running and waiting for a slot.
+    /// - Parameter slowRequests: requests to routes not marked quick running and waiting for a slot, and how many
+    ///   may run at once.
     public func render(ledgerSize: Int, commits: Int, transactions: Int,
-                       slowRequests: (running: Int, waiting: Int) = (0, 0)) -> String {
+                       slowRequests: (running: Int, waiting: Int, limit: Int) = (0, 0, 0)) -> String {
         let (snapshot, requests) = state.withLock { ($0, requestCounts($0)) }
         var lines: [String] = [
             "# HELP planledger_http_requests_total HTTP requests answered, by route pattern and status.",
@@ -132,6 +133,9 @@ public final class Metrics: Sendable {
             "# HELP planledger_slow_requests_waiting Such requests waiting for one of the --max-slow-requests slots.",
             "# TYPE planledger_slow_requests_waiting gauge",
             "planledger_slow_requests_waiting \(slowRequests.waiting)",
+            "# HELP planledger_slow_requests_limit How many such requests run at once (--max-slow-requests).",
+            "# TYPE planledger_slow_requests_limit gauge",
+            "planledger_slow_requests_limit \(slowRequests.limit)",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -23,18 +23,25 @@ enum ServeCommand: Command {
         Options:
           --demo                load the demo story first when the ledger is empty
           --max-body BYTES      largest request body accepted (default 1048576); larger gets 413
+          --port N              0 picks a free port
           --max-connections N   connections served at once (default 256); more get 503 with Retry-After
-          --max-slow-requests N requests to views that fold or scan the ledger (plan, diff, lists, history,
-                                memory, the log, archives) run at once (default 2 per core, at least 4); the
-                                others wait their turn
+          --max-slow-requests N requests to views that fold or scan the ledger (plan, diff, decisions, lists,
+                                history, impact, memory, the log and stream pages) run at once
+                                (default 2 per core, at least 4); the others wait their turn, and past eight
+                                waiting per slot get 503 with Retry-After
           --quiet               no access log on standard error
         """
     static let valuedOptions: Set<String> = ["host", "port", "max-body", "max-connections", "max-slow-requests"]
     static let flagOptions: Set<String> = ["demo", "quiet"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        let slowRouteLimit = try arguments.integer("max-slow-requests") ?? PlanLedgerService.defaultSlowRouteLimit
-        guard slowRouteLimit > 0 else { throw CLIError.usage("--max-slow-requests must be at least 1") }
+        // Every option is checked before anything is opened or created.
+        var configuration = HTTPServer.Configuration(host: arguments.value("host") ?? "127.0.0.1",
+                                                     port: try arguments.integer("port", in: 0...65_535) ?? 7373)
+        if let maximum = try arguments.integer("max-body", in: 0...Int.max) { configuration.limits.maximumBodyBytes = maximum }
+        if let maximum = try arguments.integer("max-connections", in: 1...Int.max) { configuration.maximumConnections = maximum }
+        let slowRouteLimit = try arguments.integer("max-slow-requests", in: 1...Int.max)
+            ?? PlanLedgerService.defaultSlowRouteLimit
         if arguments.flag("demo") {
             let ledger = try LedgerAccess.open(context, create: true)
             let empty = ledger.size == 0
@@ -49,10 +56,6 @@ enum ServeCommand: Command {
                                                   reason: "no tokens existed when the server first started")
             Terminal.print("admin token (shown once, store it safely): \(token.secret!)")
         }
-        var configuration = HTTPServer.Configuration(host: arguments.value("host") ?? "127.0.0.1",
-                                                     port: try arguments.integer("port") ?? 7373)
-        if let maximum = try arguments.integer("max-body") { configuration.limits.maximumBodyBytes = maximum }
-        if let maximum = try arguments.integer("max-connections") { configuration.maximumConnections = maximum }
         let log = AccessLog(enabled: !arguments.flag("quiet"))
         let metrics = service.metrics
         configuration.onResponse = { request, status, seconds in

@@ -55,4 +55,14 @@ struct CommandLineArguments {
         guard let value = Int(text) else { throw CLIError.usage("--\(name) must be an integer, got '\(text)'") }
         return value
     }
+
+    /// An integer option that must lie in `range` (a port, a limit).
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(CLIError) -> Int? {
+        guard let value = try integer(name) else { return nil }
+        guard range.contains(value) else {
+            let bounds = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
+            throw CLIError.usage("--\(name) must be \(bounds), got \(value)")
+        }
+        return value
+    }
 }
