@@ -298,7 +298,7 @@ final class Connection {
     }
 
     private func close() {
-        if case .closed = phase { return }
+        if isClosed { return }
         phase = .closed
         loop.release(self)
         SystemCalls.shutdownAndClose(fd)

@@ -23,6 +23,9 @@ final class EventLoop: @unchecked Sendable {
                      started: Double)
     }
 
+    /// `pl_epoll_control`'s operations.
+    private enum Control: Int32 { case add = 0, modify = 1, remove = 2 }
+
     /// Strong: a loop runs until the server has stopped, even if its owner lets go of it first.
     let server: HTTPServer
     private let epoll: Int32
@@ -52,7 +55,7 @@ final class EventLoop: @unchecked Sendable {
             close(epoll)
             throw SystemCalls.Failure(call: "eventfd", errno: error)
         }
-        guard pl_epoll_control(epoll, 0, wakeup, pl_poll_in, 0) == 0 else {
+        guard pl_epoll_control(epoll, Control.add.rawValue, wakeup, pl_poll_in, 0) == 0 else {
             let error = errno
             close(wakeup)
             close(epoll)
@@ -138,7 +141,7 @@ final class EventLoop: @unchecked Sendable {
         nextToken += 1
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         let connection = Connection(token: token, fd: fd, remoteAddress: remoteAddress, loop: self)
-        guard pl_epoll_control(epoll, 0, fd, connection.interest, token) == 0 else {
+        guard pl_epoll_control(epoll, Control.add.rawValue, fd, connection.interest, token) == 0 else {
             SystemCalls.shutdownAndClose(fd)
             server.connectionClosed()
             return
@@ -148,12 +151,12 @@ final class EventLoop: @unchecked Sendable {
 
     /// Changes what the loop waits for on `connection`'s socket.
     func watch(_ connection: Connection, for events: UInt32) {
-        _ = pl_epoll_control(epoll, 1, connection.fd, events, connection.token)
+        _ = pl_epoll_control(epoll, Control.modify.rawValue, connection.fd, events, connection.token)
     }
 
     /// Stops watching `connection` and forgets it; the caller closes its socket or hands it on.
     func release(_ connection: Connection) {
-        _ = pl_epoll_control(epoll, 2, connection.fd, 0, connection.token)
+        _ = pl_epoll_control(epoll, Control.remove.rawValue, connection.fd, 0, connection.token)
         connections[connection.token] = nil
     }
 }

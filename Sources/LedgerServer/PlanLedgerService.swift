@@ -31,8 +31,8 @@ public final class PlanLedgerService: Sendable {
     /// Where token changes run (`Route.Work.commit`): apart from the views, so they never wait behind them.
     let commitRoutes: SlowRouteRunner
 
-    /// - Parameter slowRouteLimit: how many routes not marked quick (views that fold or scan the ledger) run at
-    ///   once; the others wait their turn.
+    /// - Parameter slowRouteLimit: how many view routes (that fold or scan the ledger) run at once; the others wait
+    ///   their turn.
     public init(ledger: Ledger, metrics: Metrics = Metrics(), keepAliveInterval: Double = 15,
                 slowRouteLimit: Int = PlanLedgerService.defaultSlowRouteLimit) {
         self.ledger = ledger
@@ -43,6 +43,7 @@ public final class PlanLedgerService: Sendable {
         self.metrics = metrics
         self.keepAliveInterval = keepAliveInterval
         self.slowRoutes = SlowRouteRunner(limit: slowRouteLimit)
+        // Token changes are rare and each waits for a group commit: two at once keep one from waiting on another.
         self.commitRoutes = SlowRouteRunner(limit: 2)
         let routes = Self.routes
         self.routes = routes

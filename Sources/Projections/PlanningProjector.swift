@@ -64,14 +64,15 @@ public struct PlanningProjector: LedgerHook {
         let position = SQLiteValue.integer(Int64(record.position))
         let recordedAt = SQLiteValue.integer(record.recordedAt.millisecondsSinceEpoch)
         let effectiveAt = SQLiteValue.integer(record.effectiveAt.millisecondsSinceEpoch)
-        let stream = SQLiteValue.text(record.stream.description)
+        let versionRow: [SQLiteValue] = [.text(record.stream.description), .integer(Int64(record.version)), position,
+                                          recordedAt, effectiveAt]
         if ProjectionSchema.carriesSnapshot(version: record.version) {
-            try database.run(insertVersion, [
-                stream, .integer(Int64(record.version)), position, recordedAt, effectiveAt, .text(record.stream.kind),
-                .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch), .text(CanonicalJSON.string(state.fields)),
+            try database.run(insertVersion, versionRow + [
+                .text(record.stream.kind), .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch),
+                .text(CanonicalJSON.string(state.fields)),
             ])
         } else {
-            try database.run(insertVersion, [stream, .integer(Int64(record.version)), position, recordedAt, effectiveAt])
+            try database.run(insertVersion, versionRow)
         }
         var owners: [(StreamName, String)] = []
         if isNew, let owner = try PlanningDomain.initialOwner(of: record, reader: store) {

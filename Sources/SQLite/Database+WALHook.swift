@@ -22,20 +22,21 @@ extension Database {
 }
 
 extension Database {
-    /// A PASSIVE checkpoint: copies into the database file every WAL frame no open reader still needs, without
-    /// waiting for any lock. Safe to call from a WAL commit hook (SQLite's own automatic checkpoint runs there).
-    public func checkpointPassive() throws(SQLiteError) {
-        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-        guard code == SQLITE_OK else { throw error(code: code, sql: "wal_checkpoint(PASSIVE)") }
-    }
-}
+    /// How much a checkpoint does (https://sqlite.org/c3ref/wal_checkpoint_v2.html).
+    public enum CheckpointMode: Sendable {
+        /// Copies into the database file every WAL frame no open reader still needs, without waiting for any lock.
+        /// Safe to call from a WAL commit hook (SQLite's own automatic checkpoint runs there).
+        case passive
+        /// Waits (up to the busy timeout) until no reader needs the WAL, copies every frame into the database file,
+        /// syncs it and cuts the WAL to zero bytes, so the database file alone holds every commit; fails with
+        /// `SQLITE_BUSY` if a reader still needs the WAL when the timeout runs out.
+        case truncate
 
-extension Database {
-    /// A TRUNCATE checkpoint: waits (up to the busy timeout) until no reader needs the WAL, copies every frame into
-    /// the database file, syncs it and cuts the WAL to zero bytes, so the database file alone holds every commit.
-    /// Fails with `SQLITE_BUSY` if a reader still needs the WAL when the timeout runs out.
-    public func checkpointTruncate() throws(SQLiteError) {
-        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
-        guard code == SQLITE_OK else { throw error(code: code, sql: "wal_checkpoint(TRUNCATE)") }
+        fileprivate var code: Int32 { self == .passive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_TRUNCATE }
+    }
+
+    public func checkpoint(_ mode: CheckpointMode) throws(SQLiteError) {
+        let code = sqlite3_wal_checkpoint_v2(handle, nil, mode.code, nil, nil)
+        guard code == SQLITE_OK else { throw error(code: code, sql: "wal_checkpoint(\(mode))") }
     }
 }

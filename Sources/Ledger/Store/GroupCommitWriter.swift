@@ -78,7 +78,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         guard !folded else { return true }
         folded = true
         writer.database.setBusyTimeout(milliseconds: 0)
-        return (try? writer.database.checkpointTruncate()) != nil
+        return (try? writer.database.checkpoint(.truncate)) != nil
     }
 
     /// Finishes every queued append, then stops the thread.

@@ -52,7 +52,7 @@ final class WALCheckpointer: @unchecked Sendable {
                 // A failure (an I/O error, say) leaves the WAL as it is: the commit is already durable, and the
                 // next commit past the limit tries again.
                 self.passLock.lock()
-                if (try? writer.checkpointPassive()) != nil { self.writerCheckpoints += 1 }
+                if (try? writer.checkpoint(.passive)) != nil { self.writerCheckpoints += 1 }
                 self.passLock.unlock()
             } else {
                 self.request()
@@ -100,7 +100,7 @@ final class WALCheckpointer: @unchecked Sendable {
             if database == nil { database = try? Database(path: path, options: .init(create: false)) }
             // A failed checkpoint (the file busy, say) is retried at the next request; nothing depends on it.
             passLock.lock()
-            let passed = database.map { (try? $0.checkpointPassive()) != nil } ?? false
+            let passed = database.map { (try? $0.checkpoint(.passive)) != nil } ?? false
             passLock.unlock()
             if passed {
                 condition.lock()

@@ -92,8 +92,7 @@ public final class Metrics: Sendable {
     }
 
     /// The exposition text, with the ledger gauges read at scrape time.
-    /// - Parameter slowRequests: requests to routes not marked quick running and waiting for a slot, and how many
-    ///   may run at once.
+    /// - Parameter slowRequests: view requests running and waiting for a slot, and how many may run at once.
     public func render(ledgerSize: Int, commits: Int, transactions: Int,
                        slowRequests: (running: Int, waiting: Int, limit: Int) = (0, 0, 0)) -> String {
         let (snapshot, requests) = state.withLock { ($0, requestCounts($0)) }

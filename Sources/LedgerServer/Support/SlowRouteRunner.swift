@@ -1,7 +1,8 @@
 import Foundation
 
-/// Runs the routes that may take long (every route not marked `quick`) off the event loops, at most `limit` at a
-/// time, each on a thread of its own; the others wait in arrival order and start as running ones finish.
+/// Runs the routes that may take long (`Route.Work.view`, and `.commit` on a runner of its own) off the event loops,
+/// at most `limit` at a time, each on a thread of its own; the others wait in arrival order and start as running
+/// ones finish.
 ///
 /// Bounded because each of those routes holds a reader connection and the memory of its fold for as long as it
 /// runs (on a 1M-event ledger a plan takes seconds, a full-range diff half a minute): a burst of them, one per
