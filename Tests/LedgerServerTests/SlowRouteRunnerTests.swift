@@ -66,9 +66,7 @@ import Testing
         for _ in 0..<runner.limit { _ = runner.run { gate.wait() } }
         #expect(eventually { runner.load.running == runner.limit })
 
-        var headers = HTTPHeaders()
-        headers.add("Authorization", "Bearer \(test.tokens[.reader]!)")
-        let response = test.service.handle(HTTPRequest(method: "GET", target: "/v1/plan", headers: headers))
+        let response = test.handled("/v1/plan", as: .reader)
         guard case .later(let start) = response.body else {
             Issue.record("the plan did not answer later")
             gate.open(runner.limit)
@@ -78,8 +76,7 @@ import Testing
         start { make in status.withLock { $0 = make().status } }
         #expect(eventually { runner.load.waiting == 1 })
         #expect(status.withLock { $0 } == nil)
-        let metrics = test.service.handle(HTTPRequest(method: "GET", target: "/metrics", headers: HTTPHeaders()))
-        guard case .bytes(let body) = metrics.body else {
+        guard case .bytes(let body) = test.handled("/metrics", as: nil).body else {
             Issue.record("/metrics did not answer at once")
             gate.open(runner.limit)
             return
@@ -102,21 +99,12 @@ import Testing
         defer { gate.open(runner.limit + runner.maximumWaiting) }
         #expect(eventually { runner.load == (running: runner.limit, waiting: runner.maximumWaiting) })
 
-        func answer(_ method: String, _ target: String, role: Role = .admin) -> HTTPResponse? {
-            var headers = HTTPHeaders()
-            headers.add("Authorization", "Bearer \(test.tokens[role]!)")
-            let response = test.service.handle(HTTPRequest(method: method, target: target, headers: headers))
-            guard case .later(let start) = response.body else { return response }
-            let made = Mutex<HTTPResponse?>(nil)
-            start { make in made.withLock { $0 = make() } }
-            return eventually { made.withLock { $0 } != nil } ? made.withLock { $0 } : nil
-        }
-        let refused = answer("GET", "/v1/plan")
+        let refused = TestServer.delivered(test.handled("/v1/plan"))
         #expect(refused?.status == 503)
         #expect(refused?.headers.contains { $0.0 == "Retry-After" } == true)
 
         let reader = try test.service.tokens.list().first { $0.role == .reader }!
-        let revoked = answer("DELETE", "/v1/tokens/\(reader.id)?reason=leaked")
+        let revoked = TestServer.delivered(test.handled("/v1/tokens/\(reader.id)?reason=leaked", method: "DELETE"))
         #expect(revoked?.status == 200 || revoked?.status == 204, "\(String(describing: revoked?.status))")
         #expect(try test.service.tokens.list().first { $0.id == reader.id }?.revokedAt != nil)
     }

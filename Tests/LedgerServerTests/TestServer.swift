@@ -60,6 +60,27 @@ final class TestServer: @unchecked Sendable {
         return (response.status, json)
     }
 
+    /// `service.handle` called directly, without a socket, as `role` (nil: no token): shows whether a route answers
+    /// at once or `.later`.
+    func handled(_ target: String, method: String = "GET", as role: Role? = .admin) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        if let role { headers.add("Authorization", "Bearer \(tokens[role]!)") }
+        return service.handle(HTTPRequest(method: method, target: target, headers: headers))
+    }
+
+    /// The response a `.later` answer delivers (or the answer itself when it is not `.later`), waiting up to five
+    /// seconds; nil when none came.
+    static func delivered(_ response: HTTPResponse) -> HTTPResponse? {
+        guard case .later(let start) = response.body else { return response }
+        let made = Mutex<HTTPResponse?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        start { make in
+            made.withLock { $0 = make() }
+            done.signal()
+        }
+        return done.wait(timeout: .now() + 5) == .success ? made.withLock { $0 } : nil
+    }
+
     func stop() {
         server.stop()
         ledger.close()
