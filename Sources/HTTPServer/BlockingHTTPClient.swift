@@ -39,6 +39,13 @@ public final class BlockingHTTPClient {
 
     deinit { close(fd) }
 
+    /// Makes closing this client reset the connection (`SO_LINGER` with no wait) instead of ending it in order:
+    /// what a server sees of a client that gives up on a request, or is killed, with data still unread.
+    public func resetOnClose() {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// Sends raw bytes (for malformed or pipelined requests).
     public func sendRaw(_ bytes: [UInt8]) throws {
         guard SystemCalls.send(fd, bytes, milliseconds: timeoutMilliseconds) else { throw Failure(description: "send failed") }

@@ -42,6 +42,8 @@ final class Connection {
     private var writeDeadline: Double?
     /// Counts the requests handed to the handler, so a `.later` response can only answer its own request.
     private var dispatched: UInt64 = 0
+    /// The request answered `.later` whose response has not come yet: told when the connection closes first.
+    private var pending: PendingResponse?
     private var requestStarted: Double?
     private var headCompleted: Double?
     private var sentContinue = false
@@ -88,6 +90,7 @@ final class Connection {
     /// The response to a request answered with `.later`; `serial` says which one (a second delivery is ignored).
     func respond(to request: HTTPRequest, serial: UInt64, with response: HTTPResponse, started: Double) {
         guard case .handling = phase, serial == dispatched else { return }
+        pending = nil
         if case .stream(let producer) = response.body {
             stream(request, response, producer: producer, started: started)
             return
@@ -176,9 +179,11 @@ final class Connection {
             finish(request, response, started: started)
         case .later(let start):
             let (loop, token) = (self.loop, self.token)
-            start { make in
+            let pending = PendingResponse { make in
                 loop.post(.respond(connection: token, serial: serial, request: request, make: make, started: started))
             }
+            self.pending = pending
+            start(pending)
         case .stream(let producer):
             stream(request, response, producer: producer, started: started)
         }
@@ -300,6 +305,8 @@ final class Connection {
     private func close() {
         if isClosed { return }
         phase = .closed
+        pending?.abandon()
+        pending = nil
         loop.release(self)
         SystemCalls.shutdownAndClose(fd)
         server.connectionClosed()

@@ -1,9 +1,9 @@
+import Synchronization
+
 /// A response: status, headers and either a complete body, a stream (Server-Sent Events), or a response that
 /// another thread will deliver.
 public struct HTTPResponse: Sendable {
-    /// Delivers the response of a `.later` body: call it exactly once, from any thread, with a function that makes
-    /// a `.bytes` or `.stream` response. The function runs on the connection's loop, so the thread that finished the
-    /// work (the ledger's writer, for an append) does not spend its time encoding the answer.
+    /// Delivers the response of a `.later` body: see `PendingResponse.deliver`.
     public typealias Delivery = @Sendable (_ make: @escaping @Sendable () -> HTTPResponse) -> Void
 
     public enum Body: Sendable {
@@ -12,9 +12,9 @@ public struct HTTPResponse: Sendable {
         /// connection closes.
         case stream(@Sendable (HTTPStreamWriter) -> Void)
         /// The response is not ready yet (an append waiting for its group commit): the server calls `start` once
-        /// with the function that delivers it, and serves other connections meanwhile. The status and headers
-        /// of the `later` response itself are not used.
-        case later(@Sendable (_ deliver: @escaping Delivery) -> Void)
+        /// with the request's `PendingResponse`, through which it is delivered, and serves other connections
+        /// meanwhile. The status and headers of the `later` response itself are not used.
+        case later(@Sendable (_ pending: PendingResponse) -> Void)
     }
 
     public var status: Int
@@ -44,7 +44,7 @@ public struct HTTPResponse: Sendable {
     }
 
     /// A response another thread delivers: see `Body.later`.
-    public static func later(_ start: @escaping @Sendable (_ deliver: @escaping Delivery) -> Void) -> HTTPResponse {
+    public static func later(_ start: @escaping @Sendable (_ pending: PendingResponse) -> Void) -> HTTPResponse {
         HTTPResponse(status: 0, body: .later(start))
     }
 
@@ -122,6 +122,43 @@ public struct HTTPResponse: Sendable {
         case 505: "HTTP Version Not Supported"
         default: "Status"
         }
+    }
+}
+
+/// A request answered `.later`: where its response goes, and whether anyone still waits for it.
+public final class PendingResponse: Sendable {
+    private let delivery: HTTPResponse.Delivery
+    private let abandoned = Atomic<Bool>(false)
+    /// For a `mapped` form: the pending response it was made from, whose flag it shares.
+    private let original: PendingResponse?
+
+    /// - Parameter delivery: called once, with the function that makes the response.
+    public init(_ delivery: @escaping HTTPResponse.Delivery) {
+        self.delivery = delivery
+        self.original = nil
+    }
+
+    private init(original: PendingResponse, delivery: @escaping HTTPResponse.Delivery) {
+        self.delivery = delivery
+        self.original = original
+    }
+
+    /// Delivers the response: call it exactly once, from any thread, with a function that makes a `.bytes` or
+    /// `.stream` response. The function runs on the connection's loop, so the thread that finished the work (the
+    /// ledger's writer, for an append) does not spend its time encoding the answer.
+    public func deliver(_ make: @escaping @Sendable () -> HTTPResponse) { delivery(make) }
+
+    /// True once the request's connection closed before the response was delivered (the client reset it, or it
+    /// failed): work for it that has not begun can be skipped, since its answer would be dropped. A client that
+    /// only shuts its sending side still waits for the answer, and is not abandoned.
+    public var isAbandoned: Bool { (original ?? self).abandoned.load(ordering: .acquiring) }
+
+    /// Marks the request abandoned; called by its connection when it closes first.
+    func abandon() { (original ?? self).abandoned.store(true, ordering: .releasing) }
+
+    /// The same request's pending response, with `transform` applied to the response on its way (on the loop).
+    public func mapped(_ transform: @escaping @Sendable (HTTPResponse) -> HTTPResponse) -> PendingResponse {
+        PendingResponse(original: original ?? self) { make in self.deliver { transform(make()) } }
     }
 }
 

@@ -77,14 +77,11 @@ public final class PlanLedgerService: Sendable {
             return response
         }
         // Counted when the response is delivered, with its real status and time.
-        return .later { deliver in
-            start { make in
-                deliver {
-                    let response = make()
-                    record(response.status)
-                    return response
-                }
-            }
+        return .later { pending in
+            start(pending.mapped { response in
+                record(response.status)
+                return response
+            })
         }
     }
 
@@ -148,25 +145,34 @@ public final class PlanLedgerService: Sendable {
         return principal
     }
 
-    /// Runs a route that may take long off the event loop, on `runner` (see `Route.Work`), and answers `.later`.
+    /// Runs a route that may take long off the event loop, on `runner` (see `Route.Work`), and answers `.later`;
+    /// skipped if its client goes away before its turn comes.
     private func offTheLoop(_ run: @escaping @Sendable () throws -> HTTPResponse, on runner: SlowRouteRunner) -> HTTPResponse {
-        .later { deliver in
-            let queued = runner.run {
+        .later { pending in
+            runner.submit(.init(isAbandoned: { pending.isAbandoned }) { refusal in
+                let error = switch refusal {
+                case .busy: LedgerError(.unavailable, code: "busy", "too many long-running requests are waiting; retry shortly")
+                case .stopping: LedgerError(.unavailable, code: "shutting_down", "the server is shutting down")
+                }
+                pending.deliver { .error(APIError(error)) }
+            } run: {
                 let result = Result { try run() }
-                deliver {
+                pending.deliver {
                     switch result {
                     case .success(let response): response
                     case .failure(let error): .error(APIError.from(error))
                     }
                 }
-            }
-            if !queued {
-                deliver {
-                    .error(APIError(LedgerError(.unavailable, code: "busy",
-                                                "too many long-running requests are waiting; retry shortly")))
-                }
-            }
+            })
         }
+    }
+
+    /// Stops running views and token changes: those waiting for a slot, and any asked for from now on, are
+    /// answered 503 `shutting_down` at once; those running finish. Call it when the server begins to stop, so that
+    /// the stop waits only for work in flight (appends, running views), not for a queue of views.
+    public func stop() {
+        slowRoutes.stop()
+        commitRoutes.stop()
     }
 
     /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, blanks around the token

@@ -44,10 +44,10 @@ import Testing
         let release = DispatchSemaphore(value: 0)
         let server = try server { _ in } handler: { request in
             guard request.path == "/slow" else { return .text("quick " + request.path) }
-            return .later { deliver in
+            return .later { pending in
                 Thread {
                     release.wait()
-                    deliver { .text("slow, delivered later") }
+                    pending.deliver { .text("slow, delivered later") }
                 }.start()
             }
         }
@@ -70,10 +70,10 @@ import Testing
         let delivered = DispatchSemaphore(value: 0)
         let server = try server { _ in } handler: { request in
             guard request.path == "/slow" else { return .text("quick") }
-            return .later { deliver in
+            return .later { pending in
                 Thread {
                     release.wait()
-                    deliver { .text("too late") }
+                    pending.deliver { .text("too late") }
                     delivered.signal()
                 }.start()
             }
@@ -92,6 +92,38 @@ import Testing
         #expect(server.openConnections == 0)
     }
 
+    /// A client that resets its connection while its `.later` response is pending abandons it (so work not yet
+    /// begun for it can be skipped); one that only shuts its sending side still waits for it, and gets it.
+    @Test func aResetAbandonsAPendingResponseAndAHalfCloseDoesNot() throws {
+        let pending = Mutex<[String: PendingResponse]>([:])
+        let server = try server { _ in } handler: { request in
+            .later { response in pending.withLock { $0[request.path] = response } }
+        }
+        defer { server.stop() }
+        func waitFor(_ condition: () -> Bool) -> Bool {
+            let deadline = Date(timeIntervalSinceNow: 5)
+            while !condition(), Date() < deadline { usleep(10_000) }
+            return condition()
+        }
+        let halfClosed = try BlockingHTTPClient(port: server.port)
+        try halfClosed.sendRaw("GET /half-closed HTTP/1.1\r\n\r\n")
+        shutdown(halfClosed.fd, Int32(SHUT_WR))
+        do {
+            let resetting = try BlockingHTTPClient(port: server.port)
+            resetting.resetOnClose()
+            try resetting.sendRaw("GET /reset HTTP/1.1\r\n\r\n")
+            #expect(waitFor { pending.withLock { $0["/reset"] } != nil })
+            #expect(pending.withLock { $0["/reset"]?.isAbandoned } == false)
+        }  // reset here
+        #expect(waitFor { pending.withLock { $0["/reset"]?.isAbandoned } == true })
+        #expect(waitFor { pending.withLock { $0["/half-closed"] } != nil })
+        usleep(100_000)
+        let answer = try #require(pending.withLock { $0["/half-closed"] })
+        #expect(!answer.isAbandoned)
+        answer.deliver { .text("still wanted") }
+        #expect(try halfClosed.readResponse().text == "still wanted")
+    }
+
     /// A second delivery of a `.later` response is ignored, even when the next request is waiting for its own
     /// `.later` response at the time.
     @Test func aLaterResponseIsDeliveredOnce() throws {
@@ -99,19 +131,19 @@ import Testing
         let server = try server { _ in } handler: { request in
             switch request.path {
             case "/twice":
-                return .later { deliver in
-                    deliver { .text("first") }
+                return .later { pending in
+                    pending.deliver { .text("first") }
                     Thread {
                         nextIsWaiting.wait()
-                        deliver { .text("second") }
+                        pending.deliver { .text("second") }
                     }.start()
                 }
             default:
-                return .later { deliver in
+                return .later { pending in
                     nextIsWaiting.signal()
                     Thread {
                         usleep(200_000)
-                        deliver { .text("own " + request.path) }
+                        pending.deliver { .text("own " + request.path) }
                     }.start()
                 }
             }

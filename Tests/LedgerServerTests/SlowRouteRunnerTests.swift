@@ -29,7 +29,7 @@ import Testing
         let gate = Gate()
         let log = Mutex((started: [Int](), running: 0, mostRunning: 0, finished: 0))
         for index in 0..<6 {
-            _ = runner.run {
+            runner.submit(.init(refuse: { _ in Issue.record("job \(index) was refused") }) {
                 log.withLock {
                     $0.started.append(index)
                     $0.running += 1
@@ -40,21 +40,78 @@ import Testing
                     $0.running -= 1
                     $0.finished += 1
                 }
-            }
+            })
         }
         #expect(eventually { log.withLock { $0.started.count } == 2 })
-        #expect(runner.load == (running: 2, waiting: 4))
-        #expect(!runner.run { Issue.record("a job beyond the waiting limit ran") })
+        #expect(runner.load == .init(running: 2, waiting: 4))
+        let refusal = Mutex<SlowRouteRunner.Refusal?>(nil)
+        runner.submit(.init(refuse: { reason in refusal.withLock { $0 = reason } }) {
+            Issue.record("a job beyond the waiting limit ran")
+        })
+        #expect(refusal.withLock { $0 } == .busy)
         gate.open(1)
         #expect(eventually { log.withLock { $0.started.count } == 3 })
-        #expect(runner.load == (running: 2, waiting: 3))
+        #expect(runner.load == .init(running: 2, waiting: 3))
         gate.open(5)
         #expect(eventually { log.withLock { $0.finished } == 6 })
-        #expect(eventually { runner.load == (running: 0, waiting: 0) })
+        #expect(eventually { runner.load == .init(running: 0, waiting: 0) })
         let (started, _, mostRunning, _) = log.withLock { $0 }
         #expect(mostRunning == 2)
         // The first two start together in either order; the waiting ones in the order they came.
         #expect(Set(started.prefix(2)) == [0, 1] && Array(started.dropFirst(2)) == [2, 3, 4, 5])
+    }
+
+    /// A waiting job whose client has gone is skipped when its turn comes, and dropped from a full wait at once
+    /// so that a job still wanted takes its place instead of being refused.
+    @Test func abandonedJobsAreSkippedAndMakeRoomInAFullWait() {
+        let runner = SlowRouteRunner(limit: 1, maximumWaiting: 2)
+        let gate = Gate()
+        let ran = Mutex<[String]>([])
+        let gone = Atomic<Bool>(false)
+        func job(_ name: String, abandoned: Bool = false) -> SlowRouteRunner.Job {
+            .init(isAbandoned: { abandoned && gone.load(ordering: .relaxed) },
+                  refuse: { reason in ran.withLock { $0.append("\(name) refused: \(reason)") } }) {
+                ran.withLock { $0.append(name) }
+                if name == "first" { gate.wait() }
+            }
+        }
+        runner.submit(job("first"))
+        #expect(eventually { ran.withLock { $0 } == ["first"] })
+        runner.submit(job("left early", abandoned: true))
+        runner.submit(job("left later", abandoned: true))
+        #expect(runner.load == .init(running: 1, waiting: 2))
+        gone.store(true, ordering: .relaxed)
+        // The wait is full of jobs whose clients have gone: they make room rather than this one being refused.
+        runner.submit(job("still wanted"))
+        #expect(runner.load == .init(running: 1, waiting: 1, skipped: 2))
+        gate.open(1)
+        #expect(eventually { runner.load == .init(running: 0, waiting: 0, skipped: 2) })
+        #expect(ran.withLock { $0 } == ["first", "still wanted"])
+    }
+
+    /// A stopped runner refuses its waiting jobs and every later one as `.stopping`; the running one finishes.
+    @Test func stoppingRefusesWaitingAndLaterJobsAndLetsRunningOnesFinish() {
+        let runner = SlowRouteRunner(limit: 1, maximumWaiting: 4)
+        let gate = Gate()
+        let outcomes = Mutex<[String]>([])
+        func job(_ name: String) -> SlowRouteRunner.Job {
+            .init(refuse: { reason in outcomes.withLock { $0.append("\(name) refused: \(reason)") } }) {
+                outcomes.withLock { $0.append("\(name) started") }
+                if name == "running" { gate.wait() }
+                outcomes.withLock { $0.append("\(name) finished") }
+            }
+        }
+        runner.submit(job("running"))
+        #expect(eventually { outcomes.withLock { $0 } == ["running started"] })
+        runner.submit(job("waiting 1"))
+        runner.submit(job("waiting 2"))
+        runner.stop()
+        runner.submit(job("after the stop"))
+        #expect(outcomes.withLock { $0 } == ["running started", "waiting 1 refused: stopping",
+                                             "waiting 2 refused: stopping", "after the stop refused: stopping"])
+        gate.open(1)
+        #expect(eventually { runner.load == .init(running: 0, waiting: 0) })
+        #expect(outcomes.withLock { $0.last } == "running finished")
     }
 
     /// The service's views go through its runner: with every slot taken, a plan request waits for one.
@@ -63,7 +120,7 @@ import Testing
         defer { test.stop() }
         let runner = test.service.slowRoutes
         let gate = Gate()
-        for _ in 0..<runner.limit { _ = runner.run { gate.wait() } }
+        for _ in 0..<runner.limit { runner.submit(.init(refuse: { _ in }) { gate.wait() }) }
         #expect(eventually { runner.load.running == runner.limit })
 
         let response = test.handled("/v1/plan", as: .reader)
@@ -73,7 +130,7 @@ import Testing
             return
         }
         let status = Mutex<Int?>(nil)
-        start { make in status.withLock { $0 = make().status } }
+        start(PendingResponse { make in status.withLock { $0 = make().status } })
         #expect(eventually { runner.load.waiting == 1 })
         #expect(status.withLock { $0 } == nil)
         guard case .bytes(let body) = test.handled("/metrics", as: nil).body else {
@@ -95,9 +152,9 @@ import Testing
         defer { test.stop() }
         let runner = test.service.slowRoutes
         let gate = Gate()
-        for _ in 0..<(runner.limit + runner.maximumWaiting) { _ = runner.run { gate.wait() } }
+        for _ in 0..<(runner.limit + runner.maximumWaiting) { runner.submit(.init(refuse: { _ in }) { gate.wait() }) }
         defer { gate.open(runner.limit + runner.maximumWaiting) }
-        #expect(eventually { runner.load == (running: runner.limit, waiting: runner.maximumWaiting) })
+        #expect(eventually { runner.load == .init(running: runner.limit, waiting: runner.maximumWaiting) })
 
         let refused = TestServer.delivered(test.handled("/v1/plan"))
         #expect(refused?.status == 503)
@@ -107,5 +164,59 @@ import Testing
         let revoked = TestServer.delivered(test.handled("/v1/tokens/\(reader.id)?reason=leaked", method: "DELETE"))
         #expect(revoked?.status == 200 || revoked?.status == 204, "\(String(describing: revoked?.status))")
         #expect(try test.service.tokens.list().first { $0.id == reader.id }?.revokedAt != nil)
+    }
+
+    /// Stopping the service answers the views waiting for a slot 503 `shutting_down` at once, and any view asked
+    /// for afterwards; quick routes still answer.
+    @Test func stoppingAnswersWaitingViewsAtOnce() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let runner = test.service.slowRoutes
+        let gate = Gate()
+        for _ in 0..<runner.limit { runner.submit(.init(refuse: { _ in }) { gate.wait() }) }
+        defer { gate.open(runner.limit) }
+        #expect(eventually { runner.load.running == runner.limit })
+
+        let waiting = test.handled("/v1/plan", as: .reader)
+        let answer = Mutex<HTTPResponse?>(nil)
+        guard case .later(let start) = waiting.body else {
+            Issue.record("the plan did not answer later")
+            return
+        }
+        start(PendingResponse { make in answer.withLock { $0 = make() } })
+        #expect(eventually { runner.load.waiting == 1 })
+        test.service.stop()
+        #expect(answer.withLock { $0?.status } == 503)
+        let after = TestServer.delivered(test.handled("/v1/plan", as: .reader))
+        #expect(after?.status == 503)
+        guard case .bytes(let body)? = after?.body else {
+            Issue.record("no answer after the stop")
+            return
+        }
+        #expect(String(decoding: body, as: UTF8.self).contains("\"shutting_down\""))
+        #expect(after?.headers.contains { $0.0 == "Retry-After" } == true)
+        #expect(test.handled("/healthz", as: nil).status == 200)
+    }
+
+    /// Over a socket: a plan request whose client resets the connection while it waits is skipped, and counted.
+    @Test func aViewWhoseClientResetsWhileItWaitsIsSkipped() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let runner = test.service.slowRoutes
+        let gate = Gate()
+        for _ in 0..<runner.limit { runner.submit(.init(refuse: { _ in }) { gate.wait() }) }
+        defer { gate.open(runner.limit) }
+        #expect(eventually { runner.load.running == runner.limit })
+        do {
+            let client = try test.client()
+            client.resetOnClose()
+            try client.sendRaw("GET /v1/plan HTTP/1.1\r\nAuthorization: Bearer \(test.tokens[.reader]!)\r\n\r\n")
+            #expect(eventually { runner.load.waiting == 1 })
+        }  // reset here
+        usleep(200_000)  // for the loop to see the reset
+        gate.open(runner.limit)
+        #expect(eventually { runner.load == .init(running: 0, waiting: 0, skipped: 1) })
+        let metrics = try test.client().request("GET", "/metrics").text
+        #expect(metrics.contains("planledger_slow_requests_skipped_total 1\n"), "\(metrics)")
     }
 }

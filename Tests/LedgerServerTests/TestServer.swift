@@ -74,14 +74,15 @@ final class TestServer: @unchecked Sendable {
         guard case .later(let start) = response.body else { return response }
         let made = Mutex<HTTPResponse?>(nil)
         let done = DispatchSemaphore(value: 0)
-        start { make in
+        start(PendingResponse { make in
             made.withLock { $0 = make() }
             done.signal()
-        }
+        })
         return done.wait(timeout: .now() + 5) == .success ? made.withLock { $0 } : nil
     }
 
     func stop() {
+        service.stop()
         server.stop()
         ledger.close()
         try? FileManager.default.removeItem(atPath: directory)

@@ -73,10 +73,9 @@ extension PlanLedgerService {
             Route(method: "GET", pattern: "/metrics", role: nil, work: .quick) { service, context in
                 let ledger = service.ledger
                 let statistics = ledger.statistics
-                let slow = service.slowRoutes.load
                 return .text(service.metrics.render(ledgerSize: ledger.size, commits: statistics.commits,
                                                     transactions: statistics.transactions,
-                                                    slowRequests: (slow.running, slow.waiting, service.slowRoutes.limit)),
+                                                    slowRequests: (service.slowRoutes.load, service.slowRoutes.limit)),
                              contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
             Route(method: "GET", pattern: "/openapi.json", role: nil, work: .quick) { _, _ in

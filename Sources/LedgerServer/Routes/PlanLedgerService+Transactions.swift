@@ -20,9 +20,9 @@ extension PlanLedgerService {
             }
         }
         // Answered when the group commit it joins is durable; the connection's loop serves others meanwhile.
-        return .later { [ledger] deliver in
+        return .later { [ledger] pending in
             ledger.submit(transaction) { result in
-                deliver {
+                pending.deliver {
                     switch result {
                     case .success(let result):
                         .json(["events": .array(result.events.map(\.json)), "checkpoint": result.checkpoint.json],

@@ -92,9 +92,9 @@ public final class Metrics: Sendable {
     }
 
     /// The exposition text, with the ledger gauges read at scrape time.
-    /// - Parameter slowRequests: view requests running and waiting for a slot, and how many may run at once.
-    public func render(ledgerSize: Int, commits: Int, transactions: Int,
-                       slowRequests: (running: Int, waiting: Int, limit: Int) = (0, 0, 0)) -> String {
+    /// - Parameter slowRequests: view requests running, waiting for a slot and skipped, and how many may run at once.
+    func render(ledgerSize: Int, commits: Int, transactions: Int,
+                slowRequests: (load: SlowRouteRunner.Load, limit: Int) = (.init(), 0)) -> String {
         let (snapshot, requests) = state.withLock { ($0, requestCounts($0)) }
         var lines: [String] = [
             "# HELP planledger_http_requests_total HTTP requests answered, by route pattern and status.",
@@ -128,10 +128,13 @@ public final class Metrics: Sendable {
             "planledger_transactions_total \(transactions)",
             "# HELP planledger_slow_requests_running Requests to views that fold or scan the ledger being answered now.",
             "# TYPE planledger_slow_requests_running gauge",
-            "planledger_slow_requests_running \(slowRequests.running)",
+            "planledger_slow_requests_running \(slowRequests.load.running)",
             "# HELP planledger_slow_requests_waiting Such requests waiting for one of the --max-slow-requests slots.",
             "# TYPE planledger_slow_requests_waiting gauge",
-            "planledger_slow_requests_waiting \(slowRequests.waiting)",
+            "planledger_slow_requests_waiting \(slowRequests.load.waiting)",
+            "# HELP planledger_slow_requests_skipped_total Such requests skipped because their client reset the connection while they waited.",
+            "# TYPE planledger_slow_requests_skipped_total counter",
+            "planledger_slow_requests_skipped_total \(slowRequests.load.skipped)",
             "# HELP planledger_slow_requests_limit How many such requests run at once (--max-slow-requests).",
             "# TYPE planledger_slow_requests_limit gauge",
             "planledger_slow_requests_limit \(slowRequests.limit)",

@@ -18,7 +18,8 @@ enum ServeCommand: Command {
 
         Serves the API of Schemas/openapi.json over HTTP/1.1 with keep-alive. Every /v1 route needs a bearer token
         (planledger token create). On first start with no tokens, creates an admin token and prints it once.
-        SIGINT or SIGTERM stops gracefully: no new connections, in-flight appends finish, then the ledger closes.
+        SIGINT or SIGTERM stops gracefully: no new connections, in-flight appends and running views finish, views
+        still waiting for a slot get 503 shutting_down, then the ledger closes.
 
         Options:
           --demo                load the demo story first when the ledger is empty
@@ -83,6 +84,7 @@ enum ServeCommand: Command {
         }
         stop.wait()
         Terminal.error("stopping: finishing requests in flight")
+        service.stop()
         server.stop()
         log.flush()  // every answered request's line, before "stopped"
         ledger.close()
