@@ -112,7 +112,12 @@ public final class PlanLedgerService: Sendable {
                 }
                 let context = RequestContext(request: request, principal: principal, parameters: parameters)
                 let responses = self.responses
+                let isQuick = route.work == .quick
                 @Sendable func run() throws -> HTTPResponse {
+                    if !isQuick, let required = route.role {
+                        // It may have waited long for a slot: a token revoked meanwhile gets nothing.
+                        _ = try self.authorise(request, requiring: required, generation: try self.changes.generation())
+                    }
                     let response = try route.handler(self, context)
                     if let (generation, target) = cacheKey, response.status == 200 {
                         responses.store(response, for: target, generation: generation)

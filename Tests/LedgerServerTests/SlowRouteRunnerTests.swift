@@ -166,6 +166,32 @@ import Testing
         #expect(try test.service.tokens.list().first { $0.id == reader.id }?.revokedAt != nil)
     }
 
+    /// A view is authorised again when its turn comes: a token revoked while the view waited gets 401, not the plan.
+    @Test func aViewWhoseTokenIsRevokedWhileItWaitsIsRefused() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let runner = test.service.slowRoutes
+        let gate = Gate()
+        for _ in 0..<runner.limit { runner.submit(.init(refuse: { _ in }) { gate.wait() }) }
+        defer { gate.open(runner.limit) }
+        #expect(eventually { runner.load.running == runner.limit })
+
+        let waiting = test.handled("/v1/plan", as: .reader)
+        let answer = Mutex<HTTPResponse?>(nil)
+        guard case .later(let start) = waiting.body else {
+            Issue.record("the plan did not answer later")
+            return
+        }
+        start(PendingResponse { make in answer.withLock { $0 = make() } })
+        #expect(eventually { runner.load.waiting == 1 })
+
+        let reader = try test.service.tokens.list().first { $0.role == .reader }!
+        #expect(TestServer.delivered(test.handled("/v1/tokens/\(reader.id)?reason=leaked", method: "DELETE"))?.status == 200)
+        gate.open(runner.limit)
+        #expect(eventually { answer.withLock { $0 } != nil })
+        #expect(answer.withLock { $0?.status } == 401)
+    }
+
     /// Stopping the service answers the views waiting for a slot 503 `shutting_down` at once, and any view asked
     /// for afterwards; quick routes still answer.
     @Test func stoppingAnswersWaitingViewsAtOnce() throws {
