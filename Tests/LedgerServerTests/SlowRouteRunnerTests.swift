@@ -114,35 +114,53 @@ import Testing
         #expect(outcomes.withLock { $0.last } == "running finished")
     }
 
-    /// The service's views go through its runner: with every slot taken, a plan request waits for one.
-    @Test func aViewWaitsForAFreeSlot() throws {
+    /// Runs `body` against a test server whose view slots are all taken by jobs that wait at the gate it is given.
+    func withEverySlotTaken(_ body: (TestServer, SlowRouteRunner, Gate) throws -> Void) throws {
         let test = try TestServer()
         defer { test.stop() }
         let runner = test.service.slowRoutes
         let gate = Gate()
+        defer { gate.open(runner.limit) }
         for _ in 0..<runner.limit { runner.submit(.init(refuse: { _ in }) { gate.wait() }) }
         #expect(eventually { runner.load.running == runner.limit })
+        try body(test, runner, gate)
+    }
 
-        let response = test.handled("/v1/plan", as: .reader)
-        guard case .later(let start) = response.body else {
+    /// Where a `.later` answer lands when it is delivered.
+    final class Answer: Sendable {
+        private let response = Mutex<HTTPResponse?>(nil)
+        var delivered: HTTPResponse? { response.withLock { $0 } }
+        var pending: PendingResponse { PendingResponse { make in self.response.withLock { $0 = make() } } }
+    }
+
+    /// Asks `test`'s service for the plan as a reader and starts its `.later` answer; nil (an issue recorded) when
+    /// the plan answered at once.
+    func askForThePlan(_ test: TestServer) -> Answer? {
+        guard case .later(let start) = test.handled("/v1/plan", as: .reader).body else {
             Issue.record("the plan did not answer later")
-            gate.open(runner.limit)
-            return
+            return nil
         }
-        let status = Mutex<Int?>(nil)
-        start(PendingResponse { make in status.withLock { $0 = make().status } })
-        #expect(eventually { runner.load.waiting == 1 })
-        #expect(status.withLock { $0 } == nil)
-        guard case .bytes(let body) = test.handled("/metrics", as: nil).body else {
-            Issue.record("/metrics did not answer at once")
+        let answer = Answer()
+        start(answer.pending)
+        return answer
+    }
+
+    /// The service's views go through its runner: with every slot taken, a plan request waits for one.
+    @Test func aViewWaitsForAFreeSlot() throws {
+        try withEverySlotTaken { test, runner, gate in
+            guard let answer = askForThePlan(test) else { return }
+            #expect(eventually { runner.load.waiting == 1 })
+            #expect(answer.delivered == nil)
+            guard case .bytes(let body) = test.handled("/metrics", as: nil).body else {
+                Issue.record("/metrics did not answer at once")
+                return
+            }
+            let text = String(decoding: body, as: UTF8.self)
+            #expect(text.contains("planledger_slow_requests_running \(runner.limit)\n"), "\(text)")
+            #expect(text.contains("planledger_slow_requests_waiting 1\n"), "\(text)")
             gate.open(runner.limit)
-            return
+            #expect(eventually { answer.delivered?.status == 200 })
         }
-        let text = String(decoding: body, as: UTF8.self)
-        #expect(text.contains("planledger_slow_requests_running \(runner.limit)\n"), "\(text)")
-        #expect(text.contains("planledger_slow_requests_waiting 1\n"), "\(text)")
-        gate.open(runner.limit)
-        #expect(eventually { status.withLock { $0 } == 200 })
     }
 
     /// With every view slot taken and the wait full, a view is refused at once with 503 and Retry-After, and a
@@ -168,81 +186,52 @@ import Testing
 
     /// A view is authorised again when its turn comes: a token revoked while the view waited gets 401, not the plan.
     @Test func aViewWhoseTokenIsRevokedWhileItWaitsIsRefused() throws {
-        let test = try TestServer()
-        defer { test.stop() }
-        let runner = test.service.slowRoutes
-        let gate = Gate()
-        for _ in 0..<runner.limit { runner.submit(.init(refuse: { _ in }) { gate.wait() }) }
-        defer { gate.open(runner.limit) }
-        #expect(eventually { runner.load.running == runner.limit })
+        try withEverySlotTaken { test, runner, gate in
+            guard let answer = askForThePlan(test) else { return }
+            #expect(eventually { runner.load.waiting == 1 })
 
-        let waiting = test.handled("/v1/plan", as: .reader)
-        let answer = Mutex<HTTPResponse?>(nil)
-        guard case .later(let start) = waiting.body else {
-            Issue.record("the plan did not answer later")
-            return
+            let reader = try test.service.tokens.list().first { $0.role == .reader }!
+            #expect(TestServer.delivered(test.handled("/v1/tokens/\(reader.id)?reason=leaked", method: "DELETE"))?.status == 200)
+            gate.open(runner.limit)
+            #expect(eventually { answer.delivered != nil })
+            #expect(answer.delivered?.status == 401)
         }
-        start(PendingResponse { make in answer.withLock { $0 = make() } })
-        #expect(eventually { runner.load.waiting == 1 })
-
-        let reader = try test.service.tokens.list().first { $0.role == .reader }!
-        #expect(TestServer.delivered(test.handled("/v1/tokens/\(reader.id)?reason=leaked", method: "DELETE"))?.status == 200)
-        gate.open(runner.limit)
-        #expect(eventually { answer.withLock { $0 } != nil })
-        #expect(answer.withLock { $0?.status } == 401)
     }
 
     /// Stopping the service answers the views waiting for a slot 503 `shutting_down` at once, and any view asked
     /// for afterwards; quick routes still answer.
     @Test func stoppingAnswersWaitingViewsAtOnce() throws {
-        let test = try TestServer()
-        defer { test.stop() }
-        let runner = test.service.slowRoutes
-        let gate = Gate()
-        for _ in 0..<runner.limit { runner.submit(.init(refuse: { _ in }) { gate.wait() }) }
-        defer { gate.open(runner.limit) }
-        #expect(eventually { runner.load.running == runner.limit })
-
-        let waiting = test.handled("/v1/plan", as: .reader)
-        let answer = Mutex<HTTPResponse?>(nil)
-        guard case .later(let start) = waiting.body else {
-            Issue.record("the plan did not answer later")
-            return
+        try withEverySlotTaken { test, runner, gate in
+            guard let answer = askForThePlan(test) else { return }
+            #expect(eventually { runner.load.waiting == 1 })
+            test.service.stop()
+            #expect(answer.delivered?.status == 503)
+            let after = TestServer.delivered(test.handled("/v1/plan", as: .reader))
+            #expect(after?.status == 503)
+            guard case .bytes(let body)? = after?.body else {
+                Issue.record("no answer after the stop")
+                return
+            }
+            #expect(String(decoding: body, as: UTF8.self).contains("\"shutting_down\""))
+            #expect(after?.headers.contains { $0.0 == "Retry-After" } == true)
+            #expect(test.handled("/healthz", as: nil).status == 200)
         }
-        start(PendingResponse { make in answer.withLock { $0 = make() } })
-        #expect(eventually { runner.load.waiting == 1 })
-        test.service.stop()
-        #expect(answer.withLock { $0?.status } == 503)
-        let after = TestServer.delivered(test.handled("/v1/plan", as: .reader))
-        #expect(after?.status == 503)
-        guard case .bytes(let body)? = after?.body else {
-            Issue.record("no answer after the stop")
-            return
-        }
-        #expect(String(decoding: body, as: UTF8.self).contains("\"shutting_down\""))
-        #expect(after?.headers.contains { $0.0 == "Retry-After" } == true)
-        #expect(test.handled("/healthz", as: nil).status == 200)
     }
 
     /// Over a socket: a plan request whose client resets the connection while it waits is skipped, and counted.
     @Test func aViewWhoseClientResetsWhileItWaitsIsSkipped() throws {
-        let test = try TestServer()
-        defer { test.stop() }
-        let runner = test.service.slowRoutes
-        let gate = Gate()
-        for _ in 0..<runner.limit { runner.submit(.init(refuse: { _ in }) { gate.wait() }) }
-        defer { gate.open(runner.limit) }
-        #expect(eventually { runner.load.running == runner.limit })
-        do {
-            let client = try test.client()
-            client.resetOnClose()
-            try client.sendRaw("GET /v1/plan HTTP/1.1\r\nAuthorization: Bearer \(test.tokens[.reader]!)\r\n\r\n")
-            #expect(eventually { runner.load.waiting == 1 })
-        }  // reset here
-        usleep(200_000)  // for the loop to see the reset
-        gate.open(runner.limit)
-        #expect(eventually { runner.load == .init(running: 0, waiting: 0, skipped: 1) })
-        let metrics = try test.client().request("GET", "/metrics").text
-        #expect(metrics.contains("planledger_slow_requests_skipped_total 1\n"), "\(metrics)")
+        try withEverySlotTaken { test, runner, gate in
+            do {
+                let client = try test.client()
+                client.resetOnClose()
+                try client.sendRaw("GET /v1/plan HTTP/1.1\r\nAuthorization: Bearer \(test.tokens[.reader]!)\r\n\r\n")
+                #expect(eventually { runner.load.waiting == 1 })
+            }  // reset here
+            usleep(200_000)  // for the loop to see the reset
+            gate.open(runner.limit)
+            #expect(eventually { runner.load == .init(running: 0, waiting: 0, skipped: 1) })
+            let metrics = try test.client().request("GET", "/metrics").text
+            #expect(metrics.contains("planledger_slow_requests_skipped_total 1\n"), "\(metrics)")
+        }
     }
 }
