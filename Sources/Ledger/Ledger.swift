@@ -53,18 +53,24 @@ public final class Ledger: Sendable {
 
     /// Appends `transaction`, blocking the calling thread until it is durable or refused.
     /// Call it from a thread of your own, not from Swift's cooperative pool; async code uses `append(_:) async`.
-    public func append(_ transaction: AppendTransaction) throws(LedgerError) -> AppendResult {
+    /// - Parameter condition: what the sender may write, checked inside the append's transaction (see
+    ///   `AppendCondition`).
+    public func append(_ transaction: AppendTransaction, condition: (any AppendCondition)? = nil)
+        throws(LedgerError) -> AppendResult
+    {
         let box = ResultBox()
-        writer.submit(transaction) { result in box.set(result) }
+        writer.submit(transaction, condition: condition) { result in box.set(result) }
         return try box.wait().get()
     }
 
     /// Queues `transaction` without waiting; `completion` runs on the writer thread once it is durable or refused.
     /// Transactions submitted from one thread are appended in submission order, so a client can keep several in
     /// flight (pipelining) and they share commits.
-    public func submit(_ transaction: AppendTransaction,
+    /// - Parameter condition: what the sender may write, checked inside the append's transaction (see
+    ///   `AppendCondition`).
+    public func submit(_ transaction: AppendTransaction, condition: (any AppendCondition)? = nil,
                        completion: @escaping @Sendable (Result<AppendResult, LedgerError>) -> Void) {
-        writer.submit(transaction, completion: completion)
+        writer.submit(transaction, condition: condition, completion: completion)
     }
 
     /// Appends `transaction`, suspending until it is durable or refused.

@@ -10,6 +10,8 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case domainRule
         /// Something named does not exist (HTTP 404).
         case notFound
+        /// The actor may not do this (HTTP 403): an `AppendCondition` refused the transaction.
+        case forbidden
         /// The store is shutting down or overloaded (HTTP 503).
         case unavailable
         /// The database failed (HTTP 500).

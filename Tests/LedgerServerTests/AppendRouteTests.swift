@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import Ledger
 import Planning
 import Testing
@@ -64,5 +65,72 @@ import Testing
         #expect(try test.request("POST", "/v1/transactions", as: nil, body: reading).status == 401)
         let sneaky: JSONValue = ["streams": [["stream": "access/tok-x", "events": [["type": "AccessRevoked", "reason": "r", "data": [:]]]]]]
         #expect(try test.request("POST", "/v1/transactions", body: sneaky).status == 403)
+    }
+
+    /// A reading of `measure`.
+    func reading(on measure: String) -> JSONValue {
+        ["streams": [["stream": .string(measure), "events": [
+            ["type": "MeasureReadingRecorded", "effectiveAt": "2023-03-31", "data": ["value": 5, "at": "2023-03-31"]]]]]]
+    }
+
+    /// A new measure of `goal`, which owns it.
+    func measure(_ key: String, of goal: String) -> JSONValue {
+        ["streams": [["stream": .string("measure/\(key)"), "expectedVersion": "noStream", "events": [
+            ["type": "MeasureDefined", "effectiveAt": "2023-02-01", "data": [
+                "goal": .string(goal), "title": "A measure", "unit": "patients", "direction": "lower_is_better",
+                "baseline": ["value": 10, "at": "2023-02-01"]]]]]]]
+    }
+
+    /// A contributor's append is checked against the ledger it is appended to, not the one its request arrived at:
+    /// a handover of the stream committed in between (here, between the route reading the request and the append
+    /// reaching the writer) makes it 403, and nothing of it is stored.
+    @Test func aHandoverCommittedBeforeAContributorsAppendIsHonoured() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        #expect(try test.request("POST", "/v1/transactions", body: goal("G-400")).status == 201)
+        #expect(try test.request("POST", "/v1/transactions", body: measure("M-400", of: "goal/G-400")).status == 201)
+
+        var headers = HTTPHeaders()
+        headers.add("Authorization", "Bearer \(test.icbContributor)")
+        headers.add("Content-Type", "application/json")
+        let arrived = test.service.handle(HTTPRequest(method: "POST", target: "/v1/transactions", headers: headers,
+                                                      body: CanonicalJSON.encode(reading(on: "measure/M-400"))))
+        let handover: JSONValue = ["streams": [["stream": "handover/H-400", "events": [
+            ["type": "HandoverRecorded", "effectiveAt": "2023-03-01", "data": [
+                "from": .string(DemoStory.icb), "to": .string(DemoStory.trust), "instrument": "Agreement",
+                "items": ["measure/M-400"]]]]]]]
+        #expect(try test.request("POST", "/v1/transactions", body: handover).status == 201)
+        let size = test.ledger.size
+
+        let answer = TestServer.delivered(arrived)
+        #expect(answer?.status == 403)
+        #expect(test.ledger.size == size, "nothing of the refused append was stored")
+        // The same append from a contributor of the new owner is accepted.
+        let trustToken = try test.service.tokens.create(
+            role: .contributor, organisations: [DemoStory.trust], actorId: "trust-1", label: nil,
+            grantedBy: Actor(id: "test", role: "system")).secret!
+        #expect(try test.request("POST", "/v1/transactions", as: nil, body: reading(on: "measure/M-400"),
+                                 token: trustToken).status == 201)
+    }
+
+    /// A stream defined earlier in the same transaction has its owner when the next one is checked: a contributor
+    /// may define a goal of its organisation and a measure of that goal together, but not a measure of another
+    /// organisation's new goal.
+    @Test func aContributorDefinesAGoalAndItsMeasureInOneTransaction() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        func together(_ goalKey: String, owner: String, measureKey: String) -> JSONValue {
+            ["streams": .array((goal(goalKey, owner: owner)["streams"]?.arrayValue ?? [])
+                + (measure(measureKey, of: "goal/\(goalKey)")["streams"]?.arrayValue ?? []))]
+        }
+        let own = try test.request("POST", "/v1/transactions", as: .contributor,
+                                   body: together("G-500", owner: DemoStory.icb, measureKey: "M-500"))
+        #expect(own.status == 201, "\(own.json)")
+        let size = test.ledger.size
+        let foreign = try test.request("POST", "/v1/transactions", as: .contributor,
+                                       body: together("G-501", owner: DemoStory.trust, measureKey: "M-501"))
+        #expect(foreign.status == 403)
+        #expect(foreign.json["error"]?["code"] == "forbidden" && foreign.json["error"]?["index"] == 0)
+        #expect(test.ledger.size == size)
     }
 }

@@ -212,6 +212,48 @@ import Testing
         #expect(third.recordedAt > second.recordedAt)
     }
 
+    /// A sender's condition is checked in the shared commit before each stream's first event, on the state that
+    /// event is appended to: it sees the transactions before it in the group and the streams before it in its own
+    /// transaction, and refusing one transaction undoes only that one.
+    @Test func appendConditionsSeeTheStateEachStreamIsAppendedTo() throws {
+        defer { directory.remove() }
+        let hook = RecordingHook()
+        let ledger = try openLedger(hook)
+        defer { ledger.close() }
+        let results = hook.appendTogether(ledger, [
+            transaction("goal/G-1", .any, event("Good")),
+            transaction("goal/LOCK", .any, event("Good")),
+            transaction("goal/G-2", .any, event("Good"), event("Good")),
+            transaction("goal/G-3", .any, event("Good")),
+        ], conditions: [0: UnlessLocked(by: "goal/LOCK"), 2: UnlessLocked(by: "goal/LOCK")])
+        #expect(results.map { (try? $0.get())?.events.map(\.position) } == [[2], [3], nil, [4]])
+        #expect(results.map { $0.failureCode } == [nil, nil, "locked", nil])
+
+        // Within one transaction: the second stream is checked after the first was appended.
+        var twoStreams = transaction("goal/LOCK-2", .any, event("Good"))
+        twoStreams.streams += transaction("goal/G-4", .any, event("Good")).streams
+        let size = try ledger.checkpoint().size
+        let refused = expectLedgerError("locked") {
+            _ = try ledger.append(twoStreams, condition: UnlessLocked(by: "goal/LOCK-2"))
+        }
+        #expect(refused?.details["index"] == 1)
+        #expect(try ledger.checkpoint().size == size)
+        #expect(try ledger.append(twoStreams).events.count == 2, "stored without the condition")
+        #expect(try LedgerVerifier(path: ledger.path).verify().isValid)
+    }
+
+    /// Refuses writing once `lock` has an event before the one being written.
+    struct UnlessLocked: AppendCondition {
+        let lock: String
+        init(by lock: String) { self.lock = lock }
+
+        func check(_ first: RecordedEvent, database: Database) throws {
+            let before = try database.scalarInt("SELECT COUNT(*) FROM events WHERE stream = ?1 AND position < ?2",
+                                                [.text(lock), .integer(Int64(first.position))])
+            if before != 0 { throw LedgerError(.forbidden, code: "locked", "\(first.stream) is locked") }
+        }
+    }
+
     @Test func effectiveAtNeverDecreasesAlongAStream() throws {
         defer { directory.remove() }
         let ledger = try openLedger()
@@ -477,14 +519,16 @@ final class RecordingHook: LedgerHook {
 
     /// Holds the writer inside a commit of one "Gate" event, queues `transactions` behind it, then lets it go: the
     /// writer takes them all at once into the next commit. Returns their results in order.
-    func appendTogether(_ ledger: Ledger, _ transactions: [AppendTransaction]) -> [Result<AppendResult, LedgerError>] {
+    /// - Parameter conditions: the condition of each transaction, by index (none when absent).
+    func appendTogether(_ ledger: Ledger, _ transactions: [AppendTransaction],
+                        conditions: [Int: any AppendCondition] = [:]) -> [Result<AppendResult, LedgerError>] {
         let results = Mutex([Result<AppendResult, LedgerError>?](repeating: nil, count: transactions.count))
         let answered = DispatchGroup()
         ledger.submit(transaction("goal/GATE", .any, event("Gate"))) { _ in }
         writerHeld.wait()
         for (index, transaction) in transactions.enumerated() {
             answered.enter()
-            ledger.submit(transaction) { result in
+            ledger.submit(transaction, condition: conditions[index]) { result in
                 results.withLock { $0[index] = result }
                 answered.leave()
             }

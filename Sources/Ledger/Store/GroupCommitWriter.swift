@@ -13,6 +13,7 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private struct Pending {
         let transaction: AppendTransaction
+        let condition: (any AppendCondition)?
         let completion: Completion
     }
 
@@ -45,7 +46,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// Queues `transaction`; `completion` is called on the writer thread once it is durable or refused.
-    func submit(_ transaction: AppendTransaction, completion: @escaping Completion) {
+    func submit(_ transaction: AppendTransaction, condition appendCondition: (any AppendCondition)? = nil,
+                completion: @escaping Completion) {
         condition.lock()
         if stopping {
             condition.unlock()
@@ -57,7 +59,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             completion(.failure(LedgerError(.unavailable, code: "busy", "too many appends are waiting; retry shortly")))
             return
         }
-        queue.append(Pending(transaction: transaction, completion: completion))
+        queue.append(Pending(transaction: transaction, condition: appendCondition, completion: completion))
         condition.signal()
         condition.unlock()
     }
@@ -117,7 +119,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             for pending in batch { pending.completion(.failure(failure)) }
             return
         }
-        var results = writer.append(batch.map(\.transaction))
+        var results = writer.append(batch.map { ($0.transaction, $0.condition) })
         do {
             try writer.database.run("COMMIT")
         } catch {

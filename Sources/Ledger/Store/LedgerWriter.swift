@@ -71,7 +71,11 @@ final class LedgerWriter {
     /// Most failures (invalid input, version and id conflicts, unknown types) are found before anything is written
     /// and need no undo. A failure after writing began (a domain rule in the hook, a storage error) does: then the
     /// whole group is undone and appended again, each transaction in a savepoint of its own.
-    func append(_ transactions: [AppendTransaction]) -> [Result<AppendResult, LedgerError>] {
+    ///
+    /// - Parameter transactions: each with the condition its sender put on it, if any.
+    func append(_ transactions: [(transaction: AppendTransaction, condition: (any AppendCondition)?)])
+        -> [Result<AppendResult, LedgerError>]
+    {
         let saved = tail
         do {
             try database.run("SAVEPOINT batch")
@@ -81,7 +85,8 @@ final class LedgerWriter {
             var index = 0
             while index < transactions.count {
                 do throws(AppendFailure) {
-                    results.append(.success(try append(transactions[index], inOwnSavepoint: inOwnSavepoints)))
+                    let (transaction, condition) = transactions[index]
+                    results.append(.success(try append(transaction, condition: condition, inOwnSavepoint: inOwnSavepoints)))
                 } catch {
                     switch error {
                     case .refused(let error):
@@ -122,7 +127,8 @@ final class LedgerWriter {
 
     /// Appends one transaction inside the caller's open SQLite transaction; in a savepoint of its own when
     /// `inOwnSavepoint`, so that a throw leaves nothing of it. `tail` is unchanged by a throw either way.
-    private func append(_ transaction: AppendTransaction, inOwnSavepoint: Bool) throws(AppendFailure) -> AppendResult {
+    private func append(_ transaction: AppendTransaction, condition: (any AppendCondition)?,
+                        inOwnSavepoint: Bool) throws(AppendFailure) -> AppendResult {
         // Only ids the client chose can be a re-send; ids generated here are fresh.
         let clientChoseIds = transaction.streams.contains { $0.events.contains { $0.id != nil } }
         let prepared: Prepared
@@ -143,7 +149,7 @@ final class LedgerWriter {
             if inOwnSavepoint { try database.run("SAVEPOINT append") }
             // Stored first: the hook's projections may fold the log, this transaction included.
             try store(records, canonicalData: canonicalData)
-            try hook.apply(records, database: database)
+            try apply(records, condition: condition)
             let result = AppendResult(events: records, checkpoint: try checkpoint(), alreadyStored: false)
             if inOwnSavepoint { try database.run("RELEASE append") }
             return result
@@ -152,6 +158,24 @@ final class LedgerWriter {
             guard inOwnSavepoint else { throw .partlyWritten(Self.ledgerError(error)) }
             database.rollback(toSavepoint: "append")
             throw .refused(Self.ledgerError(error))
+        }
+    }
+
+    /// The hook's checks and projection updates for a transaction's records. With a condition, the records go to
+    /// the hook one at a time, and the first of each stream is checked just before it, on the state it is appended
+    /// to. (The routing hook applies them one at a time anyway; errors keep their index in the whole transaction.)
+    private func apply(_ records: [RecordedEvent], condition: (any AppendCondition)?) throws {
+        guard let condition else { return try hook.apply(records, database: database) }
+        for (index, record) in records.enumerated() {
+            do {
+                if index == 0 || records[index - 1].stream != record.stream {
+                    try condition.check(record, database: database)
+                }
+                try hook.apply([record], database: database)
+            } catch var error as LedgerError {
+                error.details["index"] = JSONValue(index)
+                throw error
+            }
         }
     }
 

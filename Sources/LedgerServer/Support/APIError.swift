@@ -25,6 +25,7 @@ public struct APIError: Error, Sendable {
     public static func status(of kind: LedgerError.Kind) -> Int {
         switch kind {
         case .invalidInput: 400
+        case .forbidden: 403
         case .notFound: 404
         case .conflict: 409
         case .domainRule: 422

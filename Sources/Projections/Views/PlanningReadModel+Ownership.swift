@@ -1,28 +1,35 @@
 import Ledger
 import Planning
+import SQLite
 
-/// Who owns what a transaction is about to write, for access control: a contributor may append only to streams
-/// of the organisations named on its token.
-extension PlanningReadModel {
-    /// For each stream of `transaction`: its current owner; for a stream the transaction creates, the owner its
-    /// defining event names (a handover's `from`); for an organisation's own stream, that organisation. Nil when
-    /// the stream has no owner.
-    public func owners(affectedBy transaction: AppendTransaction) throws -> [(stream: StreamName, organisation: String?)] {
-        try read(.now) { store in
-            try transaction.streams.map { append in
-                if append.stream.kind == "organisation" { return (append.stream, append.stream.description) }
-                if try store.visibleVersion(append.stream.description, at: .now) != nil {
-                    return (append.stream, try store.owner(of: append.stream, at: .now))
-                }
-                guard let first = append.events.first else { return (append.stream, nil) }
-                if first.type == "HandoverRecorded" { return (append.stream, first.data["from"]?.stringValue) }
-                let when = first.effectiveAt ?? .now()
-                let probe = RecordedEvent(
-                    position: 0, id: "", stream: append.stream, version: 1, type: first.type, schemaVersion: 1,
-                    recordedAt: when, effectiveAt: when, actor: transaction.actor, reason: nil, correlationId: nil,
-                    causationId: nil, data: first.data, hash: MerkleTree.emptyRoot)
-                return (append.stream, try PlanningDomain.initialOwner(of: probe, reader: store))
-            }
+/// What a contributor may write: only streams owned by the organisations named on its token. Checked by the
+/// writer inside the append's transaction (see `AppendCondition`), so a handover committed while the append waited
+/// for its turn is taken into account, and a stream defined earlier in the same transaction (a goal, then its
+/// measure) already has its owner.
+public struct OrganisationScope: AppendCondition {
+    public let organisations: Set<String>
+
+    public init(organisations: Set<String>) { self.organisations = organisations }
+
+    public func check(_ first: RecordedEvent, database: Database) throws {
+        let owner = try Self.owner(writing: first, store: ProjectionStore(database: database))
+        guard let owner, organisations.contains(owner) else {
+            throw LedgerError(
+                .forbidden, code: "forbidden",
+                "\(first.stream) belongs to \(owner ?? "no organisation"); this token may write for \(organisations.sorted().joined(separator: ", "))",
+                details: ["stream": .string(first.stream.description)])
         }
+    }
+
+    /// The organisation the first event of a stream in a transaction is written for: the stream's owner as recorded
+    /// so far; for a stream it creates, the owner its defining event names (a handover's `from`); for an
+    /// organisation's own stream, that organisation. Nil when the stream has no owner.
+    static func owner(writing first: RecordedEvent, store: ProjectionStore) throws -> String? {
+        if first.stream.kind == "organisation" { return first.stream.description }
+        if try store.visibleVersion(first.stream.description, at: .now) != nil {
+            return try store.owner(of: first.stream, at: .now)
+        }
+        if first.type == "HandoverRecorded" { return first.data["from"]?.stringValue }
+        return try PlanningDomain.initialOwner(of: first, reader: store)
     }
 }
