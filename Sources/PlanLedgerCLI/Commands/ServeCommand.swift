@@ -64,15 +64,8 @@ enum ServeCommand: Command {
             // Errors the HTTP layer answers itself (malformed, too large, timeouts, busy) never reach a route.
             if request.method == "-" { metrics.recordRequest(route: "-", status: status) }
         }
-        let server = HTTPServer(configuration: configuration, handler: service.handle)
-        do {
-            try server.start()
-        } catch {
-            ledger.close()
-            throw CLIError.io("cannot listen on \(configuration.host):\(configuration.port): \(error)")
-        }
-        Terminal.print("PlanLedger listening on http://\(configuration.host):\(server.port) (ledger \(context.databasePath), \(ledger.size) events)")
-
+        // Before the server starts and says it is listening: a supervisor may signal as soon as it reads that line,
+        // and a signal that came before the handlers would be lost (ignored, as in a background job) or fatal.
         let stop = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGINT, SIGTERM] {
@@ -82,6 +75,15 @@ enum ServeCommand: Command {
             source.resume()
             sources.append(source)
         }
+        let server = HTTPServer(configuration: configuration, handler: service.handle)
+        do {
+            try server.start()
+        } catch {
+            ledger.close()
+            throw CLIError.io("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        Terminal.print("PlanLedger listening on http://\(configuration.host):\(server.port) (ledger \(context.databasePath), \(ledger.size) events)")
+
         stop.wait()
         Terminal.error("stopping: finishing requests in flight")
         service.stop()
