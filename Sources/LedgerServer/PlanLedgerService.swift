@@ -118,9 +118,12 @@ public final class PlanLedgerService: Sendable {
                         // It may have waited long for a slot: a token revoked meanwhile gets nothing.
                         _ = try self.authorise(request, requiring: required, generation: try self.changes.generation())
                     }
+                    let started = Timestamp.now()
                     let response = try route.handler(self, context)
                     if let (generation, target) = cacheKey, response.status == 200 {
-                        responses.store(response, for: target, generation: generation)
+                        // An answer "now" (no validAt) holds only until the next record takes effect.
+                        let expiresAt = context.query("validAt") == nil ? try self.model.nextChange(after: started) : nil
+                        responses.store(response, for: target, generation: generation, expiresAt: expiresAt)
                     }
                     return response
                 }

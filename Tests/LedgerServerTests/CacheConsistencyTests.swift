@@ -61,6 +61,26 @@ import Testing
         #expect(try test.request("GET", target + "?asOf=2000-01-01", as: .reader).status == 404)
     }
 
+    /// An answer "now" changes when a future-dated record comes into force, with nothing committed: the cache
+    /// keeps it only until then. (A past slice is fixed, and stays cached.)
+    @Test func aCachedAnswerNowExpiresWhenARecordComesIntoForce() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let target = "/v1/entities/goal/OBJ-MH"
+        let soon = Timestamp(millisecondsSinceEpoch: Timestamp.now().millisecondsSinceEpoch + 1_500)
+        let assessed = try test.request("POST", "/v1/transactions", body: ["streams": [["stream": "goal/OBJ-MH", "events": [
+            ["type": "GoalStatusAssessed", "effectiveAt": .string(soon.rfc3339),
+             "data": ["status": "off_track", "narrative": "from a moment from now"]]]]]])
+        #expect(assessed.status == 201)
+        let before = try test.request("GET", target, as: .reader)
+        #expect(before.status == 200 && before.json["state"]?["assessment"]?["status"] != "off_track")
+        #expect(try test.request("GET", target, as: .reader).json == before.json, "cached until then")
+        while Timestamp.now() <= soon { usleep(50_000) }
+        let after = try test.request("GET", target, as: .reader)
+        #expect(after.json["state"]?["assessment"]?["status"] == "off_track", "\(after.json)")
+        #expect(after.json["version"] == before.json["version"].map { JSONValue(($0.intValue ?? 0) + 1) })
+    }
+
     @Test func aCachedAnswerStillNeedsAValidToken() throws {
         let test = try TestServer()
         defer { test.stop() }

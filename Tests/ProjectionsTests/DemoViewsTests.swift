@@ -79,6 +79,47 @@ import Testing
         #expect(streams(received["handoversIn"]) == ["handover/QWO-CCG-TO-QWO"])
     }
 
+    /// Memory at a valid time counts only ownership in force by then: on 30 June 2022 the CCG still held its items
+    /// (none passed on yet), and the ICB held none of them.
+    @Test func memoryAtAValidTimeShowsOnlyOwnershipInForceByThen() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let eve = TimeSlice(validAt: time("2022-06-30T23:59:59Z"))
+        let ccg = try test.model.memory(of: StreamName(DemoStory.ccg)!, at: eve)
+        #expect(Set(streams(ccg["owned"])) == Set(DemoStory.ccgItems))
+        #expect(ccg["owned"]?.arrayValue?.allSatisfy { $0["passedTo"] == nil && $0["ownedUntil"] == nil } == true)
+        let icb = try test.model.memory(of: StreamName(DemoStory.icb)!, at: eve)
+        #expect(Set(streams(icb["owned"])).isDisjoint(with: DemoStory.ccgItems))
+        #expect(icb["owned"]?.arrayValue?.allSatisfy { ($0["ownedFrom"]?.stringValue ?? "") <= "2022-06-30T23:59:59Z" } == true)
+        // Over its whole life (as now), the ICB holds them.
+        #expect(Set(streams(try test.model.memory(of: StreamName(DemoStory.icb)!)["owned"])).isSuperset(of: DemoStory.ccgItems))
+    }
+
+    /// Without validAt a view shows what is in force now (DESIGN §3): a goal recorded today that takes effect in
+    /// 2099 is not in the plan yet, though the domain lets a measure be defined for it already; at a later validAt,
+    /// and in the organisation's archive slice, it is there.
+    @Test func aRecordThatTakesEffectLaterIsNotInForceNow() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let later = StreamAppend(stream: StreamName("goal/G-LATER")!, expectedVersion: .noStream, events: [
+            ProposedEvent(type: "GoalDefined", effectiveAt: time("2099-01-01"), data: [
+                "title": "Later", "level": "objective", "owner": ["organisation": .string(DemoStory.icb), "role": "Director"]])])
+        let measure = StreamAppend(stream: StreamName("measure/M-LATER")!, expectedVersion: .noStream, events: [
+            ProposedEvent(type: "MeasureDefined", effectiveAt: time("2099-01-01"), data: [
+                "goal": "goal/G-LATER", "title": "Later", "unit": "patients", "direction": "lower_is_better",
+                "baseline": ["value": 1, "at": "2099-01-01"]])])
+        try test.append(AppendTransaction(streams: [later, measure], actor: Actor(id: "t", role: "planner")), at: .now())
+
+        #expect(goal(try test.model.plan(organisation: DemoStory.icb), "goal/G-LATER") == nil)
+        #expect(throws: LedgerError.self) { try test.model.entity(StreamName("goal/G-LATER")!) }
+        let then = TimeSlice(validAt: time("2099-06-01"))
+        #expect(goal(try test.model.plan(organisation: DemoStory.icb, at: then), "goal/G-LATER") != nil)
+        #expect(try test.model.entity(StreamName("goal/G-LATER")!, at: then)["status"] == "active")
+        #expect(try test.model.archiveSlice(of: StreamName(DemoStory.icb)!, asOf: nil).streams.contains("goal/G-LATER"))
+        #expect(try test.model.nextChange(after: .now()) == time("2099-01-01"))
+        #expect(try test.model.nextChange(after: time("2099-01-01")) == nil)
+    }
+
     @Test func historyShowsActorsTimesReasonsDiffsAndOwnershipMoves() throws {
         let test = try TestLedger.demo()
         defer { test.close() }

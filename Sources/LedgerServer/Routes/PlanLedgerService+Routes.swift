@@ -12,8 +12,8 @@ extension PlanLedgerService {
             Route(method: "GET", pattern: "/v1/events", role: .auditor) { try $0.events($1) },
             Route(method: "GET", pattern: "/v1/events/stream", role: .auditor, work: .quick) { try $0.subscribe($1) },
             Route(method: "GET", pattern: "/v1/streams/{kind}/{key}", role: .reader) { try $0.stream($1) },
-            // The current state (no asOf/validAt) is bounded by nothing but the log, and a past slice is fixed by
-            // its query: either way the answer changes only with a commit.
+            // A past slice is fixed by its query and changes only with a commit; the state now also changes when a
+            // future-dated record comes into force, and is cached only until then (`ResponseCache`).
             Route(method: "GET", pattern: "/v1/entities/{kind}/{key}", role: .reader, cacheable: true, work: .quick) {
                 service, context in
                 .json(try service.model.entity(try context.stream(), at: try context.slice()))

@@ -1,10 +1,12 @@
 import Foundation
 import HTTPServer
+import Ledger
 
-/// Answers of routes whose response depends only on the committed ledger and the request target (not on the caller,
-/// not on the clock), kept while nothing is committed. Every entry belongs to one `CommitWatch` generation; the
-/// first request that sees a newer generation empties the cache, so a response is never served after any commit
-/// (here or in another process) that might have changed it.
+/// Answers of routes whose response depends only on the committed ledger and the request target (not on the caller),
+/// kept while nothing is committed. Every entry belongs to one `CommitWatch` generation; the first request that sees
+/// a newer generation empties the cache, so a response is never served after any commit (here or in another
+/// process) that might have changed it. An answer "now" also depends on the clock (a future-dated record comes into
+/// force): such an entry carries the time it expires at.
 ///
 /// The lock is an `NSLock` (a plain pthread mutex), not `Synchronization.Mutex`: every request of a cached route
 /// takes it, and with many more connection threads than cores Mutex's priority-inheritance futex hands the lock
@@ -14,7 +16,7 @@ final class ResponseCache: @unchecked Sendable {
     // @unchecked: `state` is guarded by `lock`.
     private struct State {
         var generation = Int.min
-        var responses: [String: HTTPResponse] = [:]
+        var responses: [String: (response: HTTPResponse, expiresAt: Timestamp?)] = [:]
         var bytes = 0
     }
 
@@ -30,26 +32,33 @@ final class ResponseCache: @unchecked Sendable {
         self.maximumEntries = maximumEntries
     }
 
-    /// The cached response to `key` if it was cached in `generation`.
-    func response(for key: String, generation: Int) -> HTTPResponse? {
+    /// The cached response to `key` if it was cached in `generation` and has not expired by `now`.
+    func response(for key: String, generation: Int, now: Timestamp = .now()) -> HTTPResponse? {
         lock.lock()
         defer { lock.unlock() }
-        return state.generation == generation ? state.responses[key] : nil
+        guard state.generation == generation, let entry = state.responses[key] else { return nil }
+        if let expiresAt = entry.expiresAt, now >= expiresAt { return nil }
+        return entry.response
     }
 
     /// Caches `response` (a byte body) as the answer to `key`, computed from a read that began after `generation`
-    /// was seen. An answer from an older generation than the cache's is dropped.
-    func store(_ response: HTTPResponse, for key: String, generation: Int) {
+    /// was seen, until `expiresAt` (nil: until the next commit). An answer from an older generation than the
+    /// cache's is dropped; an entry that expires is replaced by the newer answer.
+    func store(_ response: HTTPResponse, for key: String, generation: Int, expiresAt: Timestamp? = nil) {
         guard case .bytes(let body) = response.body else { return }
         lock.lock()
         defer { lock.unlock() }
         if generation > state.generation {
             state = State(generation: generation)
         }
+        if let expired = state.responses[key], expired.expiresAt != nil {
+            state.responses[key] = nil
+            if case .bytes(let old) = expired.response.body { state.bytes -= old.count + key.utf8.count }
+        }
         guard generation == state.generation, state.responses[key] == nil, state.responses.count < maximumEntries,
             state.bytes + body.count + key.utf8.count <= maximumBytes
         else { return }
-        state.responses[key] = response
+        state.responses[key] = (response, expiresAt)
         state.bytes += body.count + key.utf8.count
     }
 }

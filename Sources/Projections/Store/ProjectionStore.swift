@@ -6,15 +6,15 @@ import SQLite
 /// (on the writer's connection, seeing the transaction's earlier events) and by every view (on a reader).
 struct ProjectionStore: PlanningStateReader {
     let database: Database
-    /// The slice reads default to; the domain's checks read "as recorded so far".
-    var slice: TimeSlice = .now
+    /// The slice reads default to; the domain's checks read "as recorded so far", future-dated records included.
+    var slice: TimeSlice = .latest
     /// Latest states already folded on this connection (the writer's and rebuild's; views read at a slice).
     var cache: LatestStateCache? = nil
 
     // MARK: PlanningStateReader
 
     func entity(_ stream: StreamName, validAt: Timestamp?) throws -> EntityState? {
-        if let cached = cache?.states[stream], slice == .now, validAt == nil || validAt! >= cached.updatedAt {
+        if let cached = cache?.states[stream], slice == .latest, validAt == nil || validAt! >= cached.updatedAt {
             // Valid time only grows along a stream, so the latest state is also the state at any later valid time.
             return cached
         }
@@ -86,7 +86,7 @@ struct ProjectionStore: PlanningStateReader {
             // After a reset the cache has seen every stream the tables hold, so a stream it lacks has no state yet.
             if cache.holdsEveryStream { return nil }
         }
-        return try entity(stream, at: .now)
+        return try entity(stream, at: .latest)
     }
 
     /// Streams of `kind` that exist at `slice`, in name order.
@@ -119,21 +119,24 @@ struct ProjectionStore: PlanningStateReader {
         return try candidates.filter { try owner(of: $0, at: slice) == organisation }
     }
 
-    /// Every stream `organisation` owned at any valid time, as recorded by `slice.asOf`.
+    /// Every stream `organisation` owned at any valid time up to `slice.validAt`, as recorded by `slice.asOf`.
     func everOwned(by organisation: String, at slice: TimeSlice) throws -> [StreamName] {
         try database.map(
-            "SELECT DISTINCT stream FROM ownership WHERE organisation = ?1 AND recorded_at <= ?2 ORDER BY stream",
-            [.text(organisation), .integer(slice.recordedBound)]
+            """
+            SELECT DISTINCT stream FROM ownership WHERE organisation = ?1 AND recorded_at <= ?2 AND effective_at <= ?3
+            ORDER BY stream
+            """, [.text(organisation), .integer(slice.recordedBound), .integer(slice.effectiveBound)]
         ) { StreamName($0.text(0))! }
     }
 
-    /// The ownership history of a stream as recorded by `slice.asOf`, in valid-time order.
+    /// The ownership history of a stream up to `slice.validAt`, as recorded by `slice.asOf`, in valid-time order.
     func ownershipHistory(of stream: StreamName, at slice: TimeSlice) throws -> [(effectiveAt: Timestamp, organisation: String, position: Int)] {
         try database.map(
             """
-            SELECT effective_at, organisation, position FROM ownership WHERE stream = ?1 AND recorded_at <= ?2
+            SELECT effective_at, organisation, position FROM ownership
+            WHERE stream = ?1 AND recorded_at <= ?2 AND effective_at <= ?3
             ORDER BY effective_at, position
-            """, [.text(stream.description), .integer(slice.recordedBound)]
+            """, [.text(stream.description), .integer(slice.recordedBound), .integer(slice.effectiveBound)]
         ) { (Timestamp(millisecondsSinceEpoch: $0.int64(0)), $0.text(1), $0.int(2)) }
     }
 

@@ -83,7 +83,8 @@ extension PlanningReadModel {
     /// The streams of one organisation's handover archive and its corporate-memory summary: every stream it owned
     /// at any time (including those handed to or from it), the handovers naming it, and its own record.
     public func archiveSlice(of organisation: StreamName, asOf: Timestamp?) throws -> (streams: Set<String>, summary: JSONValue) {
-        let memory = try self.memory(of: organisation, at: TimeSlice(asOf: asOf))
+        // Whatever its valid time: a handover recorded now that takes effect next month belongs in the record.
+        let memory = try self.memory(of: organisation, at: .recorded(by: asOf))
         var streams: Set<String> = [organisation.description]
         for section in ["owned", "handoversIn", "handoversOut"] {
             for item in memory[section]?.arrayValue ?? [] {

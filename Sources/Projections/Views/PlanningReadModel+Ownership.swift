@@ -26,8 +26,8 @@ public struct OrganisationScope: AppendCondition {
     /// organisation's own stream, that organisation. Nil when the stream has no owner.
     static func owner(writing first: RecordedEvent, store: ProjectionStore) throws -> String? {
         if first.stream.kind == "organisation" { return first.stream.description }
-        if try store.visibleVersion(first.stream.description, at: .now) != nil {
-            return try store.owner(of: first.stream, at: .now)
+        if try store.visibleVersion(first.stream.description, at: .latest) != nil {
+            return try store.owner(of: first.stream, at: .latest)
         }
         if first.type == "HandoverRecorded" { return first.data["from"]?.stringValue }
         return try PlanningDomain.initialOwner(of: first, reader: store)

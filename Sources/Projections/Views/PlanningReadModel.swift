@@ -16,6 +16,15 @@ public struct PlanningReadModel: Sendable {
         try ledger.read { database in try body(ProjectionStore(database: database, slice: slice)) }
     }
 
+    /// The first valid time after `time` at which something recorded takes effect (nil: nothing does): until
+    /// then, every view "now" keeps its answer unless something is committed. One seek on the valid-time index.
+    public func nextChange(after time: Timestamp) throws -> Timestamp? {
+        try ledger.read { database in
+            try database.scalarInt("SELECT MIN(effective_at) FROM entity_versions WHERE effective_at > ?1",
+                                   [.integer(time.millisecondsSinceEpoch)])
+        }.map { Timestamp(millisecondsSinceEpoch: $0) }
+    }
+
     static func notFound(_ stream: StreamName, _ slice: TimeSlice) -> LedgerError {
         var message = "\(stream) does not exist"
         if slice.asOf != nil || slice.validAt != nil { message += " at the requested time" }
