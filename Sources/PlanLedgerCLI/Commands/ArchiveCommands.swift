@@ -36,24 +36,27 @@ enum ExportCommand: Command {
             options.organisation = stream.description
             options.summary = slice.summary
         }
-        let output: FileHandle
-        if out == "-" {
-            output = FileHandle.standardOutput
-        } else {
-            guard FileManager.default.createFile(atPath: out + ".partial", contents: nil),
-                let handle = FileHandle(forWritingAtPath: out + ".partial")
-            else { throw CLIError.io("cannot write \(out)") }
-            output = handle
+        // Opened after the ledger, so its -wal and -shm exist and are recognised whatever name --out gives them.
+        let destination: ArchiveDestination
+        do throws(ArchiveFileError) {
+            destination = try ArchiveDestination(
+                path: out, protecting: ["", "-wal", "-shm", "-journal"].map { context.databasePath + $0 })
+        } catch {
+            throw error.kind == .destination ? CLIError.usage(error.message) : CLIError.io(error.message)
         }
-        let manifest = try ArchiveExporter(ledger: ledger).export(options, write: { output.write(Data($0)) }) { done, total in
-            Terminal.progress("exporting", done, total)
+        let manifest: ArchiveManifest
+        do {
+            manifest = try ArchiveExporter(ledger: ledger).export(options, write: destination.write) { done, total in
+                Terminal.progress("exporting", done, total)
+            }
+            try destination.commit()
+        } catch {
+            // Nothing of a failed export is left: the new file goes, and --out keeps what it had.
+            destination.discard()
+            if let error = error as? ArchiveFileError { throw CLIError.io(error.message) }
+            throw error
         }
         if out != "-" {
-            try output.synchronize()
-            try output.close()
-            // Only a complete archive gets the requested name.
-            _ = try? FileManager.default.removeItem(atPath: out)
-            try FileManager.default.moveItem(atPath: out + ".partial", toPath: out)
             Terminal.error("wrote \(manifest.eventCount) events to \(out); source checkpoint \(manifest.source.size):\(manifest.source.rootHash.hex)")
         }
         return 0
