@@ -187,6 +187,25 @@ import Testing
         #expect(full.errors.contains("No space left on device"), "\(full)")
     }
 
+    @Test func anUnreadableArchiveIsAnIOErrorNotAVerdictAndImportCreatesNothing() throws {
+        defer { cleanUp() }
+        let folder = directory + "/folder"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let target = directory + "/target.sqlite"
+        for archive in [folder, directory + "/missing.jsonl"] {
+            #expect(run("verify-archive", archive) == 3, "\(archive)")
+            #expect(run("import", archive, "--db", target) == 3, "\(archive)")
+            for suffix in ["", "-wal", "-shm"] {
+                #expect(!FileManager.default.fileExists(atPath: target + suffix), "\(archive): \(suffix)")
+            }
+        }
+        #expect(run("demo", "--db", db) == 0)
+        let full = directory + "/full.jsonl"
+        #expect(run("export", "--db", db, "--out", full) == 0)
+        #expect(run("verify-archive", full, "--checkpoint", "garbage") == 2, "as for verify: a usage error")
+        #expect(run("verify-archive", full, "--checkpoint", "44:not-hex") == 2)
+    }
+
     @Test func appendFromAFileAndRebuildGiveTheSameAnswers() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)

@@ -83,19 +83,22 @@ enum VerifyArchiveCommand: Command {
         guard arguments.positional.count == 1, let path = arguments.positional.first else {
             throw CLIError.usage("give one archive file")
         }
+        var expected: (size: Int, rootHash: Digest)?
+        if let text = arguments.value("checkpoint") {
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let size = Int(parts[0]), let root = Digest(hex: String(parts[1])) else {
+                throw CLIError.usage("--checkpoint must be SIZE:ROOTHEX, e.g. 42:5dc9da79...")
+            }
+            expected = (size, root)
+        }
         do {
             let report = try ArchiveVerifier().verify(try LineReader(path: path), progress: { done, total in
                 Terminal.progress("verifying", done, total)
             })
             let manifest = report.manifest
-            if let text = arguments.value("checkpoint") {
-                let parts = text.split(separator: ":")
-                guard parts.count == 2, Int(parts[0]) == manifest.source.size,
-                    Digest(hex: String(parts[1])) == manifest.source.rootHash
-                else {
-                    Terminal.print("REFUSED: the archive's source checkpoint \(manifest.source.size):\(manifest.source.rootHash.hex) is not \(text)")
-                    return 1
-                }
+            if let expected, expected.size != manifest.source.size || expected.rootHash != manifest.source.rootHash {
+                Terminal.print("REFUSED: the archive's source checkpoint \(manifest.source.size):\(manifest.source.rootHash.hex) is not \(expected.size):\(expected.rootHash.hex)")
+                return 1
             }
             let kind: String
             switch manifest.slice {
@@ -113,6 +116,9 @@ enum VerifyArchiveCommand: Command {
         } catch let error as ArchiveError {
             Terminal.print("REFUSED \(path): \(error)")
             return 1
+        } catch let error as ArchiveFileError {
+            // The file could not be read: nothing is known about the archive, so this is no verdict on it.
+            throw CLIError.io(error.message)
         }
     }
 }
@@ -143,6 +149,9 @@ enum ImportCommand: Command {
         } catch let error as ArchiveError {
             Terminal.print("REFUSED \(path): \(error)")
             return 1
+        } catch let error as ArchiveFileError {
+            // The file could not be read: nothing is known about the archive, so this is no verdict on it.
+            throw CLIError.io(error.message)
         }
     }
 }
