@@ -29,7 +29,15 @@ public struct ArchiveVerifier {
                 throw ArchiveError(line: lineNumber, code: "invalid_json", "not valid JSON: \(error)")
             }
         }
-        guard let first = try lines.next() else { throw ArchiveError(line: 1, code: "empty", "the archive is empty") }
+        // The reader does not count lines: its errors (a line too long) get the number of the line it was reading.
+        func nextLine() throws -> ArraySlice<UInt8>? {
+            do {
+                return try lines.next()
+            } catch let error as ArchiveError where error.line == 0 {
+                throw ArchiveError(line: lineNumber, code: error.code, error.message)
+            }
+        }
+        guard let first = try nextLine() else { throw ArchiveError(line: 1, code: "empty", "the archive is empty") }
         let manifest = try ArchiveManifest(json: parse(first))
         try onManifest?(manifest)
         hasher.update(first)
@@ -37,11 +45,17 @@ public struct ArchiveVerifier {
 
         var tree = FrontierTree()
         var lastPosition = 0
+        // Both kinds of archive hold whole streams (a slice every event of each stream it lists, up to the source
+        // size): each stream's versions run 1, 2, 3, … in position order, so a record taken out of the middle of a
+        // stream shows here even though every remaining proof is valid.
+        var streamVersions: [String: Int] = [:]
+        let listedStreams: Set<String>?
+        if case .streams(_, let streams) = manifest.slice { listedStreams = Set(streams) } else { listedStreams = nil }
         var events = 0
         var byType: [String: Int] = [:]
         while true {
             lineNumber += 1
-            guard let line = try lines.next() else {
+            guard let line = try nextLine() else {
                 throw ArchiveError(line: lineNumber, code: "truncated", "the archive ends without its trailer")
             }
             let json = try parse(line)
@@ -55,7 +69,8 @@ public struct ArchiveVerifier {
                     throw ArchiveError(line: lineNumber, code: "digest_mismatch",
                                        "the archive's bytes do not match the SHA-256 in its trailer")
                 }
-                if let extra = try lines.next(), !extra.isEmpty {
+                // The trailer's own newline ends the file: anything after it, even an empty line, is not the archive.
+                if try nextLine() != nil {
                     throw ArchiveError(line: lineNumber + 1, code: "trailing_data", "data after the trailer")
                 }
                 break
@@ -96,6 +111,17 @@ public struct ArchiveVerifier {
                     throw refuse("proof_mismatch", "the inclusion proof does not lead to the source root")
                 }
             }
+            let stream = event.stream.description
+            if let listedStreams, !listedStreams.contains(stream) {
+                throw refuse("unlisted_stream", "stream \(stream) is not among the slice's streams in the manifest")
+            }
+            let previousVersion = streamVersions[stream] ?? 0
+            guard event.version == previousVersion + 1 else {
+                throw refuse("version_gap", previousVersion == 0
+                    ? "\(stream) starts at version \(event.version), not 1: the archive holds whole streams"
+                    : "\(stream) version \(event.version) does not follow version \(previousVersion): a record of the stream is missing or reordered")
+            }
+            streamVersions[stream] = event.version
             lastPosition = event.position
             events += 1
             byType[event.type, default: 0] += 1

@@ -40,6 +40,38 @@ import Testing
 
     func join(_ lines: [[UInt8]]) -> [UInt8] { Array(lines.joined(separator: [0x0A])) }
 
+    /// Seals an altered archive again the way a forger would: the manifest's counts and schema versions (and for a
+    /// full archive its source size, root and time) recomputed from the event lines, and a new trailer, so that
+    /// only the check under test stands between the forgery and a verdict of VERIFIED.
+    func reseal(_ lines: [[UInt8]], manifest edit: (inout [String: JSONValue]) -> Void = { _ in }) throws -> [UInt8] {
+        let events = try lines.dropFirst().filter { try !$0.isEmpty && JSONParser.parse($0)["event"] != nil }
+        var manifest = try JSONParser.parse(lines[0])["manifest"]!.objectValue!
+        var byType: [String: Int] = [:]
+        var versions: [String: Set<Int>] = [:]
+        var tree = FrontierTree()
+        var last: RecordedEvent?
+        for line in events {
+            let event = try RecordedEvent(json: JSONParser.parse(line)["event"]!)
+            byType[event.type, default: 0] += 1
+            versions[event.type, default: []].insert(event.schemaVersion)
+            tree.append(event.hash)
+            last = event
+        }
+        manifest["counts"] = ["events": JSONValue(events.count), "byType": .object(byType.mapValues { JSONValue($0) })]
+        manifest["schemaVersions"] = .object(versions.mapValues { .array($0.sorted().map { JSONValue($0) }) })
+        if manifest["slice"]?["kind"] == "full", let last {
+            manifest["source"] = ["size": JSONValue(events.count), "rootHash": .string(tree.root.hex),
+                                  "recordedAt": .string(last.recordedAt.rfc3339)]
+        }
+        edit(&manifest)
+        var bytes = CanonicalJSON.encode(["manifest": .object(manifest)]) + [0x0A]
+        for line in events { bytes += line + [0x0A] }
+        var hasher = SHA256Hasher()
+        hasher.update(bytes)
+        bytes += CanonicalJSON.encode(["end": ["events": JSONValue(events.count), "sha256": .string(hasher.finalize().hex)]])
+        return bytes + [0x0A]
+    }
+
     func expectRefused(_ bytes: [UInt8], line: Int? = nil, code: String? = nil,
                        sourceLocation: SourceLocation = #_sourceLocation)
     {
@@ -180,6 +212,41 @@ import Testing
         let manifest = String(decoding: edited[0], as: UTF8.self).replacingOccurrences(of: "archivist", with: "forger")
         edited[0] = Array(manifest.utf8)
         expectRefused(join(edited), code: "digest_mismatch")
+    }
+
+    @Test func sliceMissingARecordOfAStreamOrHoldingAnUnlistedStreamIsRefused() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        // Lines 2–10 hold n = 0, 3, …, 24; goal/CCG-0 is n = 0, 12, 24 (versions 1, 2, 3) on lines 2, 6 and 10.
+        let streams: Set<String> = ["goal/CCG-0", "goal/CCG-1", "goal/CCG-2", "goal/CCG-3"]
+        let slice = lines(try export(ledger, .init(streams: streams, organisation: "organisation/CCG", createdBy: actor)))
+        #expect(try verify(reseal(slice)).events == 9, "resealing alone forges nothing")
+
+        var middle = slice
+        middle.remove(at: 5)  // goal/CCG-0 version 2: version 3 now follows version 1, on line 9
+        expectRefused(try reseal(middle), line: 9, code: "version_gap")
+        var first = slice
+        first.remove(at: 1)  // goal/CCG-0 version 1: the stream now starts at version 2, on line 5
+        expectRefused(try reseal(first), line: 5, code: "version_gap")
+
+        // The events of goal/CCG-3 (n = 3 on line 3) are proven, but the manifest does not list their stream.
+        let unlisted = try reseal(slice) { manifest in
+            manifest["slice"] = ["kind": "streams", "streams": JSONValue(["goal/CCG-0", "goal/CCG-1", "goal/CCG-2"])]
+        }
+        expectRefused(unlisted, line: 3, code: "unlisted_stream")
+    }
+
+    @Test func anythingAfterTheTrailerIsRefused() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        let bytes = try export(ledger)
+        #expect(try verify(bytes).events == 25)
+        #expect(try verify(Array(bytes.dropLast())).events == 25, "a trailer without its final newline still ends the file")
+        for extra in ["\n", "\n\n", "\n{\"note\":\"added later\"}\n", "junk"] {
+            expectRefused(bytes + Array(extra.utf8), line: 28, code: "trailing_data")
+        }
     }
 
     @Test func importRefusesNonEmptyTargetAndDamagedArchiveLeavingTargetUntouched() throws {
