@@ -10,6 +10,7 @@ enum SystemCalls {
         let device: UInt64
         let inode: UInt64
         let mode: UInt32
+        let size: Int
 
         var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
         var isRegularFile: Bool { mode & S_IFMT == S_IFREG }
@@ -23,7 +24,8 @@ enum SystemCalls {
             if errno == ENOENT || errno == ENOTDIR { return nil }
             throw .system("inspect", path, errno: errno)
         }
-        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), mode: UInt32(info.st_mode))
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), mode: UInt32(info.st_mode),
+                            size: Int(info.st_size))
     }
 
     /// Opens an existing file for reading; a directory is refused here (reading one fails with `EISDIR` later).
@@ -85,6 +87,8 @@ enum SystemCalls {
     }
 
     static func unlink(_ path: String) { _ = Glibc.unlink(path) }
+
+    static func truncate(_ path: String, to size: Int) { _ = retrying { Glibc.truncate(path, off_t(size)) } }
 
     private static func retrying<T: BinaryInteger>(_ call: () -> T) -> T {
         while true {

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import SQLite
 import Synchronization
 import Testing
 
@@ -272,6 +273,41 @@ import Testing
         let source = try Ledger(path: directory + "/source.sqlite")
         #expect(try source.checkpoint() == before)
         source.close()
+    }
+}
+
+extension ArchiveTests {
+    @Test func aRefusedImportLeavesAnEmptyFileEmptyAndAnotherApplicationsDatabaseAlone() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        let bytes = try export(ledger)
+        ledger.close()
+        var damaged = lines(bytes)
+        damaged[20] = Array(String(decoding: damaged[20], as: UTF8.self).replacingOccurrences(of: "r", with: "R").utf8)
+
+        // `touch e0.sqlite`: the refused import must not leave the ledger's tables (or anything) in it.
+        let empty = directory + "/e0.sqlite"
+        #expect(FileManager.default.createFile(atPath: empty, contents: nil))
+        #expect(throws: ArchiveError.self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: join(damaged)), into: empty)
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: empty)[.size] as? Int == 0)
+
+        // A database with tables of its own is refused before anything is written to it.
+        let foreign = directory + "/clinic.sqlite"
+        try {
+            let database = try Database(path: foreign)
+            try database.execute("CREATE TABLE patients (nhs_number TEXT); INSERT INTO patients VALUES ('9434765919')")
+        }()
+        let original = try Data(contentsOf: URL(fileURLWithPath: foreign))
+        #expect(throws: LedgerError.self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: foreign)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: foreign)) == original)
+        #expect(try Database(path: foreign).map("SELECT name FROM sqlite_master") { $0.text(0) } == ["patients"])
+
+        // The empty file is still a fine target for a sound archive.
+        #expect(try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: empty).events == 25)
     }
 }
 
