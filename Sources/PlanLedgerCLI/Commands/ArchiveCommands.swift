@@ -131,8 +131,8 @@ enum ImportCommand: Command {
         Usage: planledger import FILE --db NEW
 
         Verifies the archive while loading it (same positions, same hashes, same root) into the ledger at --db,
-        which must be new or empty. A damaged archive, a slice, or a non-empty target is refused and the target is
-        left untouched.
+        which must be new or an empty file (a database with any table, even an empty ledger, is refused). A damaged
+        archive, a slice, or a non-empty target is refused and the target is left untouched.
         """
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
