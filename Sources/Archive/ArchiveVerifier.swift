@@ -49,6 +49,10 @@ public struct ArchiveVerifier {
         // size): each stream's versions run 1, 2, 3, … in position order, so a record taken out of the middle of a
         // stream shows here even though every remaining proof is valid.
         var streamVersions: [String: Int] = [:]
+        // Ids are unique in a ledger (an import would otherwise fail on SQLite's unique index, naming no record).
+        // Kept as 16-byte fingerprints with the position that used each: the one thing here that grows with the
+        // archive, about 40 bytes an event.
+        var idPositions: [IDFingerprint: Int] = [:]
         let listedStreams: Set<String>?
         if case .streams(_, let streams) = manifest.slice { listedStreams = Set(streams) } else { listedStreams = nil }
         var events = 0
@@ -111,6 +115,9 @@ public struct ArchiveVerifier {
                     throw refuse("proof_mismatch", "the inclusion proof does not lead to the source root")
                 }
             }
+            if let earlier = idPositions.updateValue(event.position, forKey: IDFingerprint(event.id)) {
+                throw refuse("duplicate_id", "event id \(event.id) is already the id of the event at position \(earlier)")
+            }
             let stream = event.stream.description
             if let listedStreams, !listedStreams.contains(stream) {
                 throw refuse("unlisted_stream", "stream \(stream) is not among the slice's streams in the manifest")
@@ -140,5 +147,19 @@ public struct ArchiveVerifier {
             }
         }
         return Report(manifest: manifest, events: events)
+    }
+}
+
+/// The first 128 bits of SHA-256 of an event id: two different ids share one with a probability as negligible as a
+/// SHA-256 collision, at a fixed 16 bytes whatever the id's length.
+private struct IDFingerprint: Hashable {
+    let high: UInt64
+    let low: UInt64
+
+    init(_ id: String) {
+        var hasher = SHA256Hasher()
+        hasher.update(Array(id.utf8))
+        let digest = hasher.finalize()
+        (high, low) = digest.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
     }
 }

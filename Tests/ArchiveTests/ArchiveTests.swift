@@ -238,6 +238,28 @@ import Testing
         expectRefused(unlisted, line: 3, code: "unlisted_stream")
     }
 
+    @Test func duplicateEventIdsAreRefusedEvenInASelfConsistentArchive() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        var lines = lines(try export(ledger))
+        // Position 5 (line 6) takes position 4's id, with its hash, the root and the trailer all recomputed.
+        var line = try JSONParser.parse(lines[5]).objectValue!
+        var envelope = line["event"]!.objectValue!
+        envelope["id"] = try JSONParser.parse(lines[4])["event"]!["id"]!
+        envelope["hash"] = .string(try RecordedEvent(json: .object(envelope)).computedHash.hex)
+        line["event"] = .object(envelope)
+        lines[5] = CanonicalJSON.encode(.object(line))
+        let forged = try reseal(lines)
+        expectRefused(forged, line: 6, code: "duplicate_id")
+        // The import refuses it the same way, naming the record, rather than failing on SQLite's unique index.
+        let target = directory + "/duplicates.sqlite"
+        #expect(throws: ArchiveError.self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: forged), into: target)
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+    }
+
     @Test func anythingAfterTheTrailerIsRefused() throws {
         defer { cleanUp() }
         let ledger = try makeLedger()
