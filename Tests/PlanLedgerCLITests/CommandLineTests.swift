@@ -206,6 +206,18 @@ import Testing
         #expect(run("verify-archive", full, "--checkpoint", "44:not-hex") == 2)
     }
 
+    @Test func aSlicesOrganisationIsNotTakenForTheExportingActors() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let slice = directory + "/ccg.jsonl"
+        #expect(run("export", "--db", db, "--organisation", "QWO-CCG", "--actor", "archivist-3", "--role", "auditor",
+                    "--out", slice) == 0)
+        let text = try String(contentsOfFile: slice, encoding: .utf8)
+        let manifest = try JSONParser.parse(Array(text.prefix { $0 != "\n" }.utf8))["manifest"]!
+        #expect(manifest["createdBy"] == ["id": "archivist-3", "role": "auditor"])
+        #expect(manifest["slice"]?["organisation"] == "organisation/QWO-CCG")
+    }
+
     @Test func appendFromAFileAndRebuildGiveTheSameAnswers() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)

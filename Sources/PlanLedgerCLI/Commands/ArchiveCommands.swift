@@ -27,8 +27,11 @@ enum ExportCommand: Command {
         guard let out = arguments.value("out") else { throw CLIError.usage("--out FILE is required") }
         let ledger = try LedgerAccess.open(context)
         defer { ledger.close() }
+        // --organisation names the slice, not an organisation the exporting actor acts for: createdBy takes only
+        // --actor and --role.
+        let actor = LedgerAccess.actor(arguments)
         var options = ArchiveExporter.Options(asOf: try LedgerAccess.timestamp(arguments, "as-of"),
-                                              createdBy: LedgerAccess.actor(arguments))
+                                              createdBy: Actor(id: actor.id, role: actor.role))
         if let organisation = arguments.value("organisation") {
             let stream = try LedgerAccess.streamName(LedgerAccess.organisationStream(organisation))
             let slice = try PlanningReadModel(ledger: ledger).archiveSlice(of: stream, asOf: options.asOf)
