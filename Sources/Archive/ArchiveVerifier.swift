@@ -57,6 +57,17 @@ public struct ArchiveVerifier {
         if case .streams(_, let streams) = manifest.slice { listedStreams = Set(streams) } else { listedStreams = nil }
         var events = 0
         var byType: [String: Int] = [:]
+        var schemaVersions: [String: Set<Int>] = [:]
+        // What the manifest says of the source and the counts is checked against the events too: it is covered by
+        // the trailer digest, but so is everything a forger recomputes.
+        func manifestMismatch(_ code: String, _ message: String) -> ArchiveError {
+            ArchiveError(line: 1, code: code, message)
+        }
+        let source = manifest.source
+        if let asOf = manifest.asOf, source.size > 0, source.recordedAt > asOf {
+            throw manifestMismatch("source_mismatch",
+                                   "source.recordedAt \(source.recordedAt.rfc3339) is after asOf \(asOf.rfc3339): the source is the ledger as recorded by then")
+        }
         while true {
             lineNumber += 1
             guard let line = try nextLine() else {
@@ -131,14 +142,36 @@ public struct ArchiveVerifier {
             streamVersions[stream] = event.version
             lastPosition = event.position
             events += 1
+            // A checkpoint's recordedAt is that of its last event, `size`; times never decrease along the log.
+            guard event.recordedAt <= source.recordedAt else {
+                throw manifestMismatch("source_mismatch",
+                                       "source.recordedAt \(source.recordedAt.rfc3339) is before the event at position \(event.position) (line \(lineNumber)), recorded \(event.recordedAt.rfc3339); a checkpoint's time is that of its last event")
+            }
+            if event.position == source.size, event.recordedAt != source.recordedAt {
+                throw manifestMismatch("source_mismatch",
+                                       "source.recordedAt \(source.recordedAt.rfc3339) is not the time of the checkpoint's last event, position \(event.position) (line \(lineNumber)), recorded \(event.recordedAt.rfc3339)")
+            }
             byType[event.type, default: 0] += 1
+            schemaVersions[event.type, default: []].insert(event.schemaVersion)
             try onEvent?(event)
             if events % 10_000 == 0 { progress?(events, manifest.eventCount) }
         }
         progress?(events, manifest.eventCount)
-        guard events == manifest.eventCount, byType == manifest.countsByType else {
-            throw ArchiveError(line: lineNumber, code: "count_mismatch",
-                               "the manifest promises \(manifest.eventCount) events; the archive holds \(events)")
+        guard events == manifest.eventCount else {
+            throw manifestMismatch("count_mismatch",
+                                   "counts.events is \(manifest.eventCount); the archive holds \(events) events")
+        }
+        for type in Set(byType.keys).union(manifest.countsByType.keys).sorted()
+        where byType[type] != manifest.countsByType[type] {
+            throw manifestMismatch("count_mismatch",
+                                   "counts.byType gives \(manifest.countsByType[type] ?? 0) \(type); the archive holds \(byType[type] ?? 0)")
+        }
+        for type in Set(schemaVersions.keys).union(manifest.schemaVersions.keys).sorted()
+        where schemaVersions[type] != manifest.schemaVersions[type].map(Set.init) {
+            let listed = manifest.schemaVersions[type].map { "\($0.sorted())" } ?? "nothing"
+            let held = schemaVersions[type].map { "\($0.sorted())" } ?? "none"
+            throw manifestMismatch("schema_versions_mismatch",
+                                   "schemaVersions lists \(listed) for \(type); the archive's \(type) events have \(held)")
         }
         if manifest.slice.isFull {
             guard events == manifest.source.size, tree.root == manifest.source.rootHash else {

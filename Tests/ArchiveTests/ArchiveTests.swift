@@ -73,7 +73,7 @@ import Testing
         return bytes + [0x0A]
     }
 
-    func expectRefused(_ bytes: [UInt8], line: Int? = nil, code: String? = nil,
+    func expectRefused(_ bytes: [UInt8], line: Int? = nil, code: String? = nil, saying text: String? = nil,
                        sourceLocation: SourceLocation = #_sourceLocation)
     {
         do {
@@ -82,6 +82,7 @@ import Testing
         } catch let error as ArchiveError {
             if let line { #expect(error.line == line, "\(error)", sourceLocation: sourceLocation) }
             if let code { #expect(error.code == code, "\(error)", sourceLocation: sourceLocation) }
+            if let text { #expect(error.message.contains(text), "\(error)", sourceLocation: sourceLocation) }
         } catch {
             Issue.record("unexpected \(error)", sourceLocation: sourceLocation)
         }
@@ -260,6 +261,39 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: target))
     }
 
+    @Test func manifestClaimsTheEventsContradictAreRefusedPrecisely() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        let full = lines(try export(ledger))
+        let recordedAt = try ledger.checkpoint().recordedAt.millisecondsSinceEpoch
+        for shift: Int64 in [-1, 1] {
+            // The checkpoint's time is that of event `size`: earlier puts events after it, later is no event's time.
+            let moved = try reseal(full) { manifest in
+                manifest["source"] = manifest["source"]!.with("recordedAt", .string(Timestamp(millisecondsSinceEpoch: recordedAt + shift).rfc3339))
+            }
+            expectRefused(moved, line: 1, code: "source_mismatch", saying: "source.recordedAt")
+        }
+        let extraVersion = try reseal(full) { manifest in manifest["schemaVersions"] = ["Noted": [1, 2]] }
+        expectRefused(extraVersion, line: 1, code: "schema_versions_mismatch", saying: "[1, 2] for Noted")
+        let otherType = try reseal(full) { manifest in manifest["schemaVersions"] = ["Noted": [1], "Other": [1]] }
+        expectRefused(otherType, line: 1, code: "schema_versions_mismatch", saying: "Other")
+        // Same total, different split: the message names the type rather than comparing two equal totals.
+        let split = try reseal(full) { manifest in
+            manifest["counts"] = ["events": 25, "byType": ["Noted": 24, "Other": 1]]
+        }
+        expectRefused(split, line: 1, code: "count_mismatch", saying: "counts.byType gives 24 Noted; the archive holds 25")
+        let total = try reseal(full) { manifest in manifest["counts"] = ["events": 26, "byType": ["Noted": 25]] }
+        expectRefused(total, line: 1, code: "count_mismatch", saying: "counts.events is 26; the archive holds 25")
+
+        // A slice holding the last event is held to the same time; an earlier one cannot precede its events.
+        let slice = lines(try export(ledger, .init(streams: ["goal/CCG-0"], createdBy: actor)))
+        let early = try reseal(slice) { manifest in
+            manifest["source"] = manifest["source"]!.with("recordedAt", .string(Timestamp(millisecondsSinceEpoch: recordedAt - 1).rfc3339))
+        }
+        expectRefused(early, line: 1, code: "source_mismatch")
+    }
+
     @Test func anythingAfterTheTrailerIsRefused() throws {
         defer { cleanUp() }
         let ledger = try makeLedger()
@@ -330,6 +364,15 @@ extension ArchiveTests {
 
         // The empty file is still a fine target for a sound archive.
         #expect(try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: empty).events == 25)
+    }
+}
+
+extension JSONValue {
+    /// A copy of this object with `key` set to `value`.
+    func with(_ key: String, _ value: JSONValue) -> JSONValue {
+        var object = objectValue ?? [:]
+        object[key] = value
+        return .object(object)
     }
 }
 
