@@ -12,7 +12,8 @@ import Glibc
 /// another name for the same file (a hard or symbolic link, `./`, `..`) is caught too.
 public final class ArchiveDestination {
     public let path: String
-    private let protected: [(path: String, identity: SystemCalls.FileIdentity)]
+    private typealias ProtectedFile = (path: String, identity: SystemCalls.FileIdentity)
+    private let protected: [ProtectedFile]
     private let temporaryPath: String?
     private var fd: Int32
     private var finished = false
@@ -29,7 +30,7 @@ public final class ArchiveDestination {
             fd = STDOUT_FILENO
             return
         }
-        var identities: [(path: String, identity: SystemCalls.FileIdentity)] = []
+        var identities: [ProtectedFile] = []
         for file in protected {
             if let identity = try SystemCalls.identity(of: file) { identities.append((file, identity)) }
         }
@@ -56,7 +57,7 @@ public final class ArchiveDestination {
 
     /// Appends bytes to the archive.
     public func write(_ bytes: [UInt8]) throws(ArchiveFileError) {
-        try SystemCalls.write(fd, bytes, path: path)
+        try SystemCalls.write(fd, bytes, path: temporaryPath == nil ? "standard output" : path)
     }
 
     /// Makes the archive durable and gives it its name, replacing whatever regular file had it.
@@ -88,9 +89,7 @@ public final class ArchiveDestination {
         SystemCalls.unlink(temporaryPath)
     }
 
-    private static func checkReplaceable(_ path: String, protected: [(path: String, identity: SystemCalls.FileIdentity)])
-        throws(ArchiveFileError)
-    {
+    private static func checkReplaceable(_ path: String, protected: [ProtectedFile]) throws(ArchiveFileError) {
         guard let existing = try SystemCalls.identity(of: path) else { return }
         if existing.isDirectory {
             throw ArchiveFileError(.destination, path: path, "\(path) is a directory; give the archive's file name")

@@ -40,8 +40,9 @@ public final class LedgerImporter {
         }
         guard names.isEmpty else {
             let listed = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
-            throw LedgerError(.conflict, code: "target_not_empty",
-                              "\(database.path) already has tables (\(listed)); import needs a new file or an empty one")
+            throw LedgerError(
+                .conflict, code: "target_not_empty",
+                "\(database.path) already has tables (\(listed)); import needs a new file or an empty one")
         }
     }
 

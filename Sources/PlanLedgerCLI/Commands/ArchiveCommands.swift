@@ -19,7 +19,13 @@ enum ExportCommand: Command {
                                from it), its handovers and its own record; each event carries an inclusion proof
                                against the source checkpoint, and the manifest holds its corporate memory
           --as-of TIME         the ledger as recorded at TIME (a date or RFC 3339 date-time): its prefix
-          --out FILE           where to write ('-' for standard output)
+          --actor ID, --role ROLE
+                               the exporting actor, the manifest's createdBy (default: $USER, cli); --organisation
+                               names the slice, not an organisation the actor acts for
+          --out FILE           where to write ('-' for standard output). FILE gets the archive only once it is
+                               complete, replacing an existing file in one step (rename); a directory, another
+                               kind of file, or the ledger's own files are refused. A write error (a full disk)
+                               exits 3 and leaves FILE as it was.
         """
     static let valuedOptions: Set<String> = ["out", "organisation", "as-of", "actor", "role"]
 
