@@ -193,6 +193,8 @@ private struct IDFingerprint: Hashable {
         var hasher = SHA256Hasher()
         hasher.update(Array(id.utf8))
         let digest = hasher.finalize()
-        (high, low) = digest.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        (high, low) = digest.withUnsafeBytes {
+            ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        }
     }
 }
