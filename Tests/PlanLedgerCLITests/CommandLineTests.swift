@@ -170,9 +170,10 @@ import Testing
     @Test func exportWriteErrorsExitThreeAndLeaveNoPartialFile() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)
-        // One large event, so that the archive outgrows a file-size limit the ledger's own files fit under.
+        // One large event, so that the archive (about 180 KB) outgrows a file-size limit of 96 blocks (48 KiB in
+        // dash's 512-byte blocks, 96 KiB in bash's) that the export's writes to the ledger's -shm (32 KiB) fit under.
         let input = directory + "/big.json"
-        let title = String(repeating: "x", count: 70_000)
+        let title = String(repeating: "x", count: 150_000)
         try #"{"streams":[{"stream":"goal/G-BIG","expectedVersion":"noStream","events":[{"type":"GoalDefined","effectiveAt":"2023-02-01","data":{"title":"\#(title)","level":"annual","parent":"goal/AMB-1","owner":{"organisation":"organisation/QWO","role":"Director"}}}]}]}"#
             .write(toFile: input, atomically: true, encoding: .utf8)
         #expect(run("append", input, "--db", db) == 0)
