@@ -1,9 +1,11 @@
 import Ledger
 
 /// Checks an archive offline, with nothing but the archive: every line parses, every leaf hash matches its event,
-/// every slice event's inclusion proof leads to the source root, a full archive's events rebuild exactly the source
-/// root, the counts match the manifest, and the trailer's SHA-256 matches every byte before it. The first problem
-/// found is reported with its line and position; anything altered, missing, reordered or added is one.
+/// every slice event's inclusion proof leads to the source root and belongs to a listed stream, a full archive's
+/// events rebuild exactly the source root, each stream's versions run from 1 without a gap, no id repeats, the
+/// manifest's counts, schema versions and source time agree with the events, and the trailer's SHA-256 matches
+/// every byte before it, which are all the file holds. The first problem found is reported with its line and
+/// position; anything altered, missing, reordered or added is one (see `Schemas/archive.md`).
 public struct ArchiveVerifier {
     public struct Report: Sendable {
         public let manifest: ArchiveManifest
