@@ -1,9 +1,10 @@
-import Foundation
 import Ledger
 
-/// `planledger import`: loads a full archive into an empty ledger, verifying it on the way. The target is written in
-/// one transaction and committed only when the archive has verified to its last byte and the imported ledger has
-/// the archive's checkpoint; otherwise it is left untouched (a target file that did not exist is removed).
+/// `planledger import`: loads a full archive into an empty ledger, verifying it on the way. The target is opened only
+/// once the manifest shows a full archive, written in one transaction (its tables included) and committed only when
+/// the archive has verified to its last byte and the imported ledger has the archive's checkpoint. Otherwise it is
+/// left as it was: a target that did not exist is removed, an empty file is emptied again (opening it wrote the
+/// header of an empty database), and one with tables of any kind is refused before it is written to.
 public struct ArchiveImporter {
     public let hook: any LedgerHook
 
@@ -12,20 +13,25 @@ public struct ArchiveImporter {
     public func importArchive(_ lines: LineReader, into path: String, progress: ((Int, Int) -> Void)? = nil) throws
         -> ArchiveVerifier.Report
     {
-        let existed = FileManager.default.fileExists(atPath: path)
+        let before = try SystemCalls.identity(of: path)
+        var importer: LedgerImporter?
         do {
-            let importer = try LedgerImporter(path: path, hook: hook)
             let report = try ArchiveVerifier().verify(lines, onManifest: { manifest in
                 guard manifest.slice.isFull else {
                     throw ArchiveError(line: 1, code: "not_full",
                                        "only a full archive can be imported; this one is a slice (its events are proven, not complete)")
                 }
-            }, onEvent: { event in try importer.add(event) }, progress: progress)
-            try importer.commit(expected: (report.manifest.source.size, report.manifest.source.rootHash))
+                importer = try LedgerImporter(path: path, hook: hook)
+            }, onEvent: { event in try importer?.add(event) }, progress: progress)
+            try importer?.commit(expected: (report.manifest.source.size, report.manifest.source.rootHash))
             return report
         } catch {
-            if !existed {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            importer?.abort()
+            importer = nil  // closes the target before its files are removed
+            if before == nil {
+                for suffix in ["", "-wal", "-shm"] { SystemCalls.unlink(path + suffix) }
+            } else if let before, before.isRegularFile, before.size == 0 {
+                SystemCalls.truncate(path, to: 0)
             }
             throw error
         }

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Splits a byte source into lines (without the newline), reading in chunks so an archive of any size is read in
 /// bounded memory. A line longer than `maximumLineLength` is an error rather than an unbounded allocation.
@@ -15,12 +17,13 @@ public final class LineReader {
         self.maximumLineLength = maximumLineLength
     }
 
-    /// Reads a file in 1 MiB chunks.
-    public convenience init(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ArchiveError(line: 0, code: "unreadable", "cannot open \(path)")
-        }
-        self.init { Array(handle.readData(ofLength: 1 << 20)) }
+    /// Reads a file in 1 MiB chunks. The file is opened here, so a missing file or a directory fails before anything
+    /// else is done (before `import` creates its target).
+    /// - Throws: `ArchiveFileError` (`.io`): the file cannot be opened or is a directory; reading it later throws
+    ///   the same on a read error.
+    public convenience init(path: String) throws(ArchiveFileError) {
+        let file = OpenFile(fd: try SystemCalls.openForReading(path))
+        self.init { try SystemCalls.read(file.fd, count: 1 << 20, path: path) }
     }
 
     /// Lines of an in-memory archive.
@@ -61,4 +64,11 @@ public final class LineReader {
             }
         }
     }
+}
+
+/// Closes its descriptor when the last reader lets go of it.
+private final class OpenFile {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
 }

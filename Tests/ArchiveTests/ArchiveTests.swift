@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import SQLite
 import Synchronization
 import Testing
 
@@ -40,7 +41,39 @@ import Testing
 
     func join(_ lines: [[UInt8]]) -> [UInt8] { Array(lines.joined(separator: [0x0A])) }
 
-    func expectRefused(_ bytes: [UInt8], line: Int? = nil, code: String? = nil,
+    /// Seals an altered archive again the way a forger would: the manifest's counts and schema versions (and for a
+    /// full archive its source size, root and time) recomputed from the event lines, and a new trailer, so that
+    /// only the check under test stands between the forgery and a verdict of VERIFIED.
+    func reseal(_ lines: [[UInt8]], manifest edit: (inout [String: JSONValue]) -> Void = { _ in }) throws -> [UInt8] {
+        let events = try lines.dropFirst().filter { try !$0.isEmpty && JSONParser.parse($0)["event"] != nil }
+        var manifest = try JSONParser.parse(lines[0])["manifest"]!.objectValue!
+        var byType: [String: Int] = [:]
+        var versions: [String: Set<Int>] = [:]
+        var tree = FrontierTree()
+        var last: RecordedEvent?
+        for line in events {
+            let event = try RecordedEvent(json: JSONParser.parse(line)["event"]!)
+            byType[event.type, default: 0] += 1
+            versions[event.type, default: []].insert(event.schemaVersion)
+            tree.append(event.hash)
+            last = event
+        }
+        manifest["counts"] = ["events": JSONValue(events.count), "byType": .object(byType.mapValues { JSONValue($0) })]
+        manifest["schemaVersions"] = .object(versions.mapValues { .array($0.sorted().map { JSONValue($0) }) })
+        if manifest["slice"]?["kind"] == "full", let last {
+            manifest["source"] = ["size": JSONValue(events.count), "rootHash": .string(tree.root.hex),
+                                  "recordedAt": .string(last.recordedAt.rfc3339)]
+        }
+        edit(&manifest)
+        var bytes = CanonicalJSON.encode(["manifest": .object(manifest)]) + [0x0A]
+        for line in events { bytes += line + [0x0A] }
+        var hasher = SHA256Hasher()
+        hasher.update(bytes)
+        bytes += CanonicalJSON.encode(["end": ["events": JSONValue(events.count), "sha256": .string(hasher.finalize().hex)]])
+        return bytes + [0x0A]
+    }
+
+    func expectRefused(_ bytes: [UInt8], line: Int? = nil, code: String? = nil, saying text: String? = nil,
                        sourceLocation: SourceLocation = #_sourceLocation)
     {
         do {
@@ -49,6 +82,7 @@ import Testing
         } catch let error as ArchiveError {
             if let line { #expect(error.line == line, "\(error)", sourceLocation: sourceLocation) }
             if let code { #expect(error.code == code, "\(error)", sourceLocation: sourceLocation) }
+            if let text { #expect(error.message.contains(text), "\(error)", sourceLocation: sourceLocation) }
         } catch {
             Issue.record("unexpected \(error)", sourceLocation: sourceLocation)
         }
@@ -182,6 +216,96 @@ import Testing
         expectRefused(join(edited), code: "digest_mismatch")
     }
 
+    @Test func sliceMissingARecordOfAStreamOrHoldingAnUnlistedStreamIsRefused() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        // Lines 2–10 hold n = 0, 3, …, 24; goal/CCG-0 is n = 0, 12, 24 (versions 1, 2, 3) on lines 2, 6 and 10.
+        let streams: Set<String> = ["goal/CCG-0", "goal/CCG-1", "goal/CCG-2", "goal/CCG-3"]
+        let slice = lines(try export(ledger, .init(streams: streams, organisation: "organisation/CCG", createdBy: actor)))
+        #expect(try verify(reseal(slice)).events == 9, "resealing alone forges nothing")
+
+        var middle = slice
+        middle.remove(at: 5)  // goal/CCG-0 version 2: version 3 now follows version 1, on line 9
+        expectRefused(try reseal(middle), line: 9, code: "version_gap")
+        var first = slice
+        first.remove(at: 1)  // goal/CCG-0 version 1: the stream now starts at version 2, on line 5
+        expectRefused(try reseal(first), line: 5, code: "version_gap")
+
+        // The events of goal/CCG-3 (n = 3 on line 3) are proven, but the manifest does not list their stream.
+        let unlisted = try reseal(slice) { manifest in
+            manifest["slice"] = ["kind": "streams", "streams": JSONValue(["goal/CCG-0", "goal/CCG-1", "goal/CCG-2"])]
+        }
+        expectRefused(unlisted, line: 3, code: "unlisted_stream")
+    }
+
+    @Test func duplicateEventIdsAreRefusedEvenInASelfConsistentArchive() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        var lines = lines(try export(ledger))
+        // Position 5 (line 6) takes position 4's id, with its hash, the root and the trailer all recomputed.
+        var line = try JSONParser.parse(lines[5]).objectValue!
+        var envelope = line["event"]!.objectValue!
+        envelope["id"] = try JSONParser.parse(lines[4])["event"]!["id"]!
+        envelope["hash"] = .string(try RecordedEvent(json: .object(envelope)).computedHash.hex)
+        line["event"] = .object(envelope)
+        lines[5] = CanonicalJSON.encode(.object(line))
+        let forged = try reseal(lines)
+        expectRefused(forged, line: 6, code: "duplicate_id")
+        // The import refuses it the same way, naming the record, rather than failing on SQLite's unique index.
+        let target = directory + "/duplicates.sqlite"
+        #expect(throws: ArchiveError.self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: forged), into: target)
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+    }
+
+    @Test func manifestClaimsTheEventsContradictAreRefusedPrecisely() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        let full = lines(try export(ledger))
+        let recordedAt = try ledger.checkpoint().recordedAt.millisecondsSinceEpoch
+        for shift: Int64 in [-1, 1] {
+            // The checkpoint's time is that of event `size`: earlier puts events after it, later is no event's time.
+            let moved = try reseal(full) { manifest in
+                manifest["source"] = manifest["source"]!.with("recordedAt", .string(Timestamp(millisecondsSinceEpoch: recordedAt + shift).rfc3339))
+            }
+            expectRefused(moved, line: 1, code: "source_mismatch", saying: "source.recordedAt")
+        }
+        let extraVersion = try reseal(full) { manifest in manifest["schemaVersions"] = ["Noted": [1, 2]] }
+        expectRefused(extraVersion, line: 1, code: "schema_versions_mismatch", saying: "[1, 2] for Noted")
+        let otherType = try reseal(full) { manifest in manifest["schemaVersions"] = ["Noted": [1], "Other": [1]] }
+        expectRefused(otherType, line: 1, code: "schema_versions_mismatch", saying: "Other")
+        // Same total, different split: the message names the type rather than comparing two equal totals.
+        let split = try reseal(full) { manifest in
+            manifest["counts"] = ["events": 25, "byType": ["Noted": 24, "Other": 1]]
+        }
+        expectRefused(split, line: 1, code: "count_mismatch", saying: "counts.byType gives 24 Noted; the archive holds 25")
+        let total = try reseal(full) { manifest in manifest["counts"] = ["events": 26, "byType": ["Noted": 25]] }
+        expectRefused(total, line: 1, code: "count_mismatch", saying: "counts.events is 26; the archive holds 25")
+
+        // A slice holding the last event is held to the same time; an earlier one cannot precede its events.
+        let slice = lines(try export(ledger, .init(streams: ["goal/CCG-0"], createdBy: actor)))
+        let early = try reseal(slice) { manifest in
+            manifest["source"] = manifest["source"]!.with("recordedAt", .string(Timestamp(millisecondsSinceEpoch: recordedAt - 1).rfc3339))
+        }
+        expectRefused(early, line: 1, code: "source_mismatch")
+    }
+
+    @Test func anythingAfterTheTrailerIsRefused() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        let bytes = try export(ledger)
+        #expect(try verify(bytes).events == 25)
+        #expect(try verify(Array(bytes.dropLast())).events == 25, "a trailer without its final newline still ends the file")
+        for extra in ["\n", "\n\n", "\n{\"note\":\"added later\"}\n", "junk"] {
+            expectRefused(bytes + Array(extra.utf8), line: 28, code: "trailing_data")
+        }
+    }
+
     @Test func importRefusesNonEmptyTargetAndDamagedArchiveLeavingTargetUntouched() throws {
         defer { cleanUp() }
         let ledger = try makeLedger()
@@ -191,13 +315,13 @@ import Testing
         #expect(throws: LedgerError.self) {
             try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: directory + "/source.sqlite")
         }
-        var lines = lines(bytes)
-        lines[20] = Array(String(decoding: lines[20], as: UTF8.self).replacingOccurrences(of: "r", with: "R").utf8)
+        // An empty ledger has tables: a sound archive is refused there too (a damaged one into an empty file is
+        // aRefusedImportLeavesAnEmptyFileEmptyAndAnotherApplicationsDatabaseAlone).
         let target = directory + "/empty.sqlite"
         let empty = try Ledger(path: target)
         empty.close()
-        #expect(throws: (any Error).self) {
-            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: join(lines)), into: target)
+        #expect(throws: LedgerError.self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: target)
         }
         let reopened = try Ledger(path: target)
         #expect(reopened.size == 0)
@@ -205,6 +329,50 @@ import Testing
         let source = try Ledger(path: directory + "/source.sqlite")
         #expect(try source.checkpoint() == before)
         source.close()
+    }
+}
+
+extension ArchiveTests {
+    @Test func aRefusedImportLeavesAnEmptyFileEmptyAndAnotherApplicationsDatabaseAlone() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        let bytes = try export(ledger)
+        ledger.close()
+        var damaged = lines(bytes)
+        damaged[20] = Array(String(decoding: damaged[20], as: UTF8.self).replacingOccurrences(of: "r", with: "R").utf8)
+
+        // `touch e0.sqlite`: the refused import must not leave the ledger's tables (or anything) in it.
+        let empty = directory + "/e0.sqlite"
+        #expect(FileManager.default.createFile(atPath: empty, contents: nil))
+        #expect(throws: ArchiveError.self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: join(damaged)), into: empty)
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: empty)[.size] as? Int == 0)
+
+        // A database with tables of its own is refused before anything is written to it.
+        let foreign = directory + "/clinic.sqlite"
+        try {
+            let database = try Database(path: foreign)
+            try database.execute("CREATE TABLE patients (nhs_number TEXT); INSERT INTO patients VALUES ('9434765919')")
+        }()
+        let original = try Data(contentsOf: URL(fileURLWithPath: foreign))
+        #expect(throws: LedgerError.self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: foreign)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: foreign)) == original)
+        #expect(try Database(path: foreign).map("SELECT name FROM sqlite_master") { $0.text(0) } == ["patients"])
+
+        // The empty file is still a fine target for a sound archive.
+        #expect(try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: empty).events == 25)
+    }
+}
+
+extension JSONValue {
+    /// A copy of this object with `key` set to `value`.
+    func with(_ key: String, _ value: JSONValue) -> JSONValue {
+        var object = objectValue ?? [:]
+        object[key] = value
+        return .object(object)
     }
 }
 

@@ -17,6 +17,39 @@ import Testing
 
     var db: String { directory + "/ledger.sqlite" }
 
+    func checkpoint(of path: String) throws -> Checkpoint {
+        let ledger = try Ledger(path: path)
+        defer { ledger.close() }
+        return try ledger.checkpoint()
+    }
+
+    /// The built `planledger` binary, for what only a separate process shows (a file-size limit, a full device).
+    static var binary: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("planledger").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/planledger").path
+    }
+
+    /// Runs `script` with `/bin/sh -c`, the binary as `$0` and `arguments` as `$@`: its exit status and standard error.
+    static func planledger(_ script: String, _ arguments: [String]) throws -> (status: Int32, errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script, binary] + arguments
+        let errorsPath = NSTemporaryDirectory() + "planledger-stderr-" + UUID().uuidString
+        guard FileManager.default.createFile(atPath: errorsPath, contents: nil),
+            let errors = FileHandle(forWritingAtPath: errorsPath)
+        else { throw CocoaError(.fileWriteUnknown) }
+        defer { try? FileManager.default.removeItem(atPath: errorsPath) }
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try errors.close()
+        let text = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
+        return (process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus, text)
+    }
+
     @Test func demoLoadsIntoAnEmptyLedgerAndVerifies() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)
@@ -104,6 +137,86 @@ import Testing
         #expect(run("verify-archive", reordered) == 1)
         #expect(run("import", reordered, "--db", directory + "/never.sqlite") == 1)
         #expect(!FileManager.default.fileExists(atPath: directory + "/never.sqlite"), "a refused import leaves nothing behind")
+    }
+
+    @Test func exportRefusesTheLedgersOwnFilesAndDirectoriesAndReplacesAFileByRenaming() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let before = try checkpoint(of: db)
+        let link = directory + "/link.sqlite"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: db)
+        for out in [db, link, directory + "/./ledger.sqlite", db + "-wal"] {
+            #expect(run("export", "--db", db, "--out", out) == 2, "\(out) is the ledger")
+        }
+        let folder = directory + "/folder"
+        try FileManager.default.createDirectory(atPath: folder + "/inside", withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: folder + "/inside/kept.txt", contents: Data("kept".utf8)))
+        #expect(run("export", "--db", db, "--out", folder) == 2)
+        #expect(FileManager.default.fileExists(atPath: folder + "/inside/kept.txt"), "the directory is left alone")
+        #expect(run("verify", "--db", db) == 0)
+        #expect(try checkpoint(of: db) == before)
+
+        // An existing archive is replaced by rename(2), not rewritten in place: a second name for the old file
+        // still shows the old bytes, and the new one is complete.
+        let out = directory + "/archive.jsonl"
+        try "old archive".write(toFile: out, atomically: false, encoding: .utf8)
+        try FileManager.default.linkItem(atPath: out, toPath: directory + "/old-name.jsonl")
+        #expect(run("export", "--db", db, "--out", out) == 0)
+        #expect(run("verify-archive", out) == 0)
+        #expect(try String(contentsOfFile: directory + "/old-name.jsonl", encoding: .utf8) == "old archive")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".partial") } == [])
+    }
+
+    @Test func exportWriteErrorsExitThreeAndLeaveNoPartialFile() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        // One large event, so that the archive (about 180 KB) outgrows a file-size limit of 96 blocks (48 KiB in
+        // dash's 512-byte blocks, 96 KiB in bash's) that the export's writes to the ledger's -shm (32 KiB) fit under.
+        let input = directory + "/big.json"
+        let title = String(repeating: "x", count: 150_000)
+        try #"{"streams":[{"stream":"goal/G-BIG","expectedVersion":"noStream","events":[{"type":"GoalDefined","effectiveAt":"2023-02-01","data":{"title":"\#(title)","level":"annual","parent":"goal/AMB-1","owner":{"organisation":"organisation/QWO","role":"Director"}}}]}]}"#
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        #expect(run("append", input, "--db", db) == 0)
+        let out = directory + "/big.jsonl"
+        let limited = try Self.planledger(#"ulimit -S -f 96 && exec "$0" "$@""#, ["export", "--db", db, "--out", out])
+        #expect(limited.status == 3, "\(limited)")
+        #expect(limited.errors.contains("cannot write \(out)"), "\(limited)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("big.jsonl") } == [])
+
+        let full = try Self.planledger(#"exec "$0" "$@" > /dev/full"#, ["export", "--db", db, "--out", "-"])
+        #expect(full.status == 3, "\(full)")
+        #expect(full.errors.contains("No space left on device"), "\(full)")
+    }
+
+    @Test func anUnreadableArchiveIsAnIOErrorNotAVerdictAndImportCreatesNothing() throws {
+        defer { cleanUp() }
+        let folder = directory + "/folder"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let target = directory + "/target.sqlite"
+        for archive in [folder, directory + "/missing.jsonl"] {
+            #expect(run("verify-archive", archive) == 3, "\(archive)")
+            #expect(run("import", archive, "--db", target) == 3, "\(archive)")
+            for suffix in ["", "-wal", "-shm"] {
+                #expect(!FileManager.default.fileExists(atPath: target + suffix), "\(archive): \(suffix)")
+            }
+        }
+        #expect(run("demo", "--db", db) == 0)
+        let full = directory + "/full.jsonl"
+        #expect(run("export", "--db", db, "--out", full) == 0)
+        #expect(run("verify-archive", full, "--checkpoint", "garbage") == 2, "as for verify: a usage error")
+        #expect(run("verify-archive", full, "--checkpoint", "44:not-hex") == 2)
+    }
+
+    @Test func aSlicesOrganisationIsNotTakenForTheExportingActors() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let slice = directory + "/ccg.jsonl"
+        #expect(run("export", "--db", db, "--organisation", "QWO-CCG", "--actor", "archivist-3", "--role", "auditor",
+                    "--out", slice) == 0)
+        let text = try String(contentsOfFile: slice, encoding: .utf8)
+        let manifest = try JSONParser.parse(Array(text.prefix { $0 != "\n" }.utf8))["manifest"]!
+        #expect(manifest["createdBy"] == ["id": "archivist-3", "role": "auditor"])
+        #expect(manifest["slice"]?["organisation"] == "organisation/QWO-CCG")
     }
 
     @Test func appendFromAFileAndRebuildGiveTheSameAnswers() throws {

@@ -11,20 +11,39 @@ public final class LedgerImporter {
     private let writer: LedgerWriter
     private var finished = false
 
-    /// Opens `path` (creating it if needed) and starts the import transaction.
-    /// - Throws: `LedgerError` `target_not_empty` when the ledger already holds events.
+    /// Opens `path` (creating it if needed) and starts the import transaction, in which the ledger's tables are
+    /// created too: a refused import leaves no trace of them.
+    /// - Throws: `LedgerError` `target_not_empty` when the target already holds any table (a ledger, or another
+    ///   application's data, which an import must neither join nor change).
     public init(path: String, hook: any LedgerHook) throws {
+        // Looked at read-only first: opening for writing would switch an existing database to WAL, a change to a
+        // file the import is about to refuse.
+        if FileManager.default.fileExists(atPath: path) {
+            try Self.requireNoTables(in: Database(path: path, options: .init(readOnly: true, create: false)))
+        }
         let database = try Database(path: path, options: .writer)
-        try database.transaction {
+        try database.execute("BEGIN IMMEDIATE")
+        do {
+            try Self.requireNoTables(in: database)  // again, under the write lock
             try LedgerSchema.create(in: database)
             try hook.prepare(database: database)
+            writer = try LedgerWriter(database: database, hook: hook, clock: Timestamp.now)
+        } catch {
+            try? database.execute("ROLLBACK")
+            throw error
         }
-        writer = try LedgerWriter(database: database, hook: hook, clock: Timestamp.now)
-        guard writer.tail.size == 0 else {
-            throw LedgerError(.conflict, code: "target_not_empty",
-                              "the target ledger already holds \(writer.tail.size) events; import needs an empty one")
+    }
+
+    private static func requireNoTables(in database: Database) throws {
+        let names = try database.map("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name") {
+            $0.text(0)
         }
-        try database.execute("BEGIN IMMEDIATE")
+        guard names.isEmpty else {
+            let listed = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
+            throw LedgerError(
+                .conflict, code: "target_not_empty",
+                "\(database.path) already has tables (\(listed)); import needs a new file or an empty one")
+        }
     }
 
     deinit { if !finished { abort() } }

@@ -19,7 +19,13 @@ enum ExportCommand: Command {
                                from it), its handovers and its own record; each event carries an inclusion proof
                                against the source checkpoint, and the manifest holds its corporate memory
           --as-of TIME         the ledger as recorded at TIME (a date or RFC 3339 date-time): its prefix
-          --out FILE           where to write ('-' for standard output)
+          --actor ID, --role ROLE
+                               the exporting actor, the manifest's createdBy (default: $USER, cli); --organisation
+                               names the slice, not an organisation the actor acts for
+          --out FILE           where to write ('-' for standard output). FILE gets the archive only once it is
+                               complete, replacing an existing file in one step (rename); a directory, another
+                               kind of file, or the ledger's own files are refused. A write error (a full disk)
+                               exits 3 and leaves FILE as it was.
         """
     static let valuedOptions: Set<String> = ["out", "organisation", "as-of", "actor", "role"]
 
@@ -27,8 +33,11 @@ enum ExportCommand: Command {
         guard let out = arguments.value("out") else { throw CLIError.usage("--out FILE is required") }
         let ledger = try LedgerAccess.open(context)
         defer { ledger.close() }
+        // --organisation names the slice, not an organisation the exporting actor acts for: createdBy takes only
+        // --actor and --role.
+        let actor = LedgerAccess.actor(arguments)
         var options = ArchiveExporter.Options(asOf: try LedgerAccess.timestamp(arguments, "as-of"),
-                                              createdBy: LedgerAccess.actor(arguments))
+                                              createdBy: Actor(id: actor.id, role: actor.role))
         if let organisation = arguments.value("organisation") {
             let stream = try LedgerAccess.streamName(LedgerAccess.organisationStream(organisation))
             let slice = try PlanningReadModel(ledger: ledger).archiveSlice(of: stream, asOf: options.asOf)
@@ -36,24 +45,27 @@ enum ExportCommand: Command {
             options.organisation = stream.description
             options.summary = slice.summary
         }
-        let output: FileHandle
-        if out == "-" {
-            output = FileHandle.standardOutput
-        } else {
-            guard FileManager.default.createFile(atPath: out + ".partial", contents: nil),
-                let handle = FileHandle(forWritingAtPath: out + ".partial")
-            else { throw CLIError.io("cannot write \(out)") }
-            output = handle
+        // Opened after the ledger, so its -wal and -shm exist and are recognised whatever name --out gives them.
+        let destination: ArchiveDestination
+        do throws(ArchiveFileError) {
+            destination = try ArchiveDestination(
+                path: out, protecting: ["", "-wal", "-shm", "-journal"].map { context.databasePath + $0 })
+        } catch {
+            throw error.kind == .destination ? CLIError.usage(error.message) : CLIError.io(error.message)
         }
-        let manifest = try ArchiveExporter(ledger: ledger).export(options, write: { output.write(Data($0)) }) { done, total in
-            Terminal.progress("exporting", done, total)
+        let manifest: ArchiveManifest
+        do {
+            manifest = try ArchiveExporter(ledger: ledger).export(options, write: destination.write) { done, total in
+                Terminal.progress("exporting", done, total)
+            }
+            try destination.commit()
+        } catch {
+            // Nothing of a failed export is left: the new file goes, and --out keeps what it had.
+            destination.discard()
+            if let error = error as? ArchiveFileError { throw CLIError.io(error.message) }
+            throw error
         }
         if out != "-" {
-            try output.synchronize()
-            try output.close()
-            // Only a complete archive gets the requested name.
-            _ = try? FileManager.default.removeItem(atPath: out)
-            try FileManager.default.moveItem(atPath: out + ".partial", toPath: out)
             Terminal.error("wrote \(manifest.eventCount) events to \(out); source checkpoint \(manifest.source.size):\(manifest.source.rootHash.hex)")
         }
         return 0
@@ -80,19 +92,22 @@ enum VerifyArchiveCommand: Command {
         guard arguments.positional.count == 1, let path = arguments.positional.first else {
             throw CLIError.usage("give one archive file")
         }
+        var expected: (size: Int, rootHash: Digest)?
+        if let text = arguments.value("checkpoint") {
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let size = Int(parts[0]), let root = Digest(hex: String(parts[1])) else {
+                throw CLIError.usage("--checkpoint must be SIZE:ROOTHEX, e.g. 42:5dc9da79...")
+            }
+            expected = (size, root)
+        }
         do {
             let report = try ArchiveVerifier().verify(try LineReader(path: path), progress: { done, total in
                 Terminal.progress("verifying", done, total)
             })
             let manifest = report.manifest
-            if let text = arguments.value("checkpoint") {
-                let parts = text.split(separator: ":")
-                guard parts.count == 2, Int(parts[0]) == manifest.source.size,
-                    Digest(hex: String(parts[1])) == manifest.source.rootHash
-                else {
-                    Terminal.print("REFUSED: the archive's source checkpoint \(manifest.source.size):\(manifest.source.rootHash.hex) is not \(text)")
-                    return 1
-                }
+            if let expected, expected.size != manifest.source.size || expected.rootHash != manifest.source.rootHash {
+                Terminal.print("REFUSED: the archive's source checkpoint \(manifest.source.size):\(manifest.source.rootHash.hex) is not \(expected.size):\(expected.rootHash.hex)")
+                return 1
             }
             let kind: String
             switch manifest.slice {
@@ -110,6 +125,9 @@ enum VerifyArchiveCommand: Command {
         } catch let error as ArchiveError {
             Terminal.print("REFUSED \(path): \(error)")
             return 1
+        } catch let error as ArchiveFileError {
+            // The file could not be read: nothing is known about the archive, so this is no verdict on it.
+            throw CLIError.io(error.message)
         }
     }
 }
@@ -122,8 +140,8 @@ enum ImportCommand: Command {
         Usage: planledger import FILE --db NEW
 
         Verifies the archive while loading it (same positions, same hashes, same root) into the ledger at --db,
-        which must be new or empty. A damaged archive, a slice, or a non-empty target is refused and the target is
-        left untouched.
+        which must be new or an empty file (a database with any table, even an empty ledger, is refused). A damaged
+        archive, a slice, or a non-empty target is refused and the target is left untouched.
         """
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
@@ -140,6 +158,9 @@ enum ImportCommand: Command {
         } catch let error as ArchiveError {
             Terminal.print("REFUSED \(path): \(error)")
             return 1
+        } catch let error as ArchiveFileError {
+            // The file could not be read: nothing is known about the archive, so this is no verdict on it.
+            throw CLIError.io(error.message)
         }
     }
 }
