@@ -141,9 +141,8 @@ public final class PlanLedgerService: Sendable {
     }
 
     private func authorise(_ request: HTTPRequest, requiring required: Role, generation: Int) throws -> Principal {
-        guard let secret = request.headers["authorization"].flatMap(Self.bearerToken),
-            let principal = try tokenTable.authenticate(secret, generation: generation)
-        else { throw APIError.unauthenticated }
+        guard let secret = request.headers["authorization"].flatMap(Self.bearerToken) else { throw APIError.unauthenticated }
+        guard let principal = try tokenTable.authenticate(secret, generation: generation) else { throw APIError.invalidToken }
         guard principal.role.satisfies(required) else {
             throw APIError.forbidden("this route needs the \(required.rawValue) role; the token has \(principal.role.rawValue)")
         }
@@ -192,13 +191,5 @@ public final class PlanLedgerService: Sendable {
         while let first = token.first, isBlank(first) { token = token.dropFirst() }
         while let last = token.last, isBlank(last) { token = token.dropLast() }
         return token.isEmpty ? nil : String(token)
-    }
-}
-
-extension APIError {
-    func with(header: (String, String)) -> APIError {
-        var copy = self
-        copy.headers.append(header)
-        return copy
     }
 }

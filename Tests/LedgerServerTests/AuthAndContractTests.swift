@@ -73,6 +73,28 @@ import Testing
         #expect(listed.allSatisfy { $0["token"] == nil })
     }
 
+    /// A 401 carries the challenge RFC 9110 §11.6.1 requires: `Bearer`, with `error="invalid_token"` when the token
+    /// sent is unknown or revoked (RFC 6750 §3).
+    @Test func unauthenticatedAnswersChallengeForABearerToken() throws {
+        let test = try TestServer(demo: false)
+        defer { test.stop() }
+        func challenge(_ headers: [(String, String)]) throws -> String? {
+            let response = try test.client().request("GET", "/v1/plan", headers: headers)
+            #expect(response.status == 401)
+            return response.headers["www-authenticate"]
+        }
+        #expect(try challenge([]) == "Bearer")
+        #expect(try challenge([("Authorization", "Basic YWRtaW46YWRtaW4=")]) == "Bearer", "another scheme is no bearer token")
+        #expect(try challenge([("Authorization", "Bearer plt_not-a-token")]) == #"Bearer error="invalid_token""#)
+        let created = try test.request("POST", "/v1/tokens", body: ["role": "reader"])
+        let id = try #require(created.json["id"]?.stringValue)
+        #expect(try test.request("DELETE", "/v1/tokens/\(id)?reason=left").status == 200)
+        let revoked = try #require(created.json["token"]?.stringValue)
+        #expect(try challenge([("Authorization", "Bearer \(revoked)")]) == #"Bearer error="invalid_token""#)
+        let forbidden = try test.client().request("GET", "/v1/tokens", headers: [("Authorization", "Bearer \(test.tokens[.reader]!)")])
+        #expect(forbidden.status == 403)
+    }
+
     @Test func openAPIDocumentsExactlyTheImplementedRoutes() throws {
         let test = try TestServer(demo: false)
         defer { test.stop() }
