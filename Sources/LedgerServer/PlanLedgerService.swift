@@ -110,14 +110,13 @@ public final class PlanLedgerService: Sendable {
                 {
                     return (cached, index)
                 }
-                let context = RequestContext(request: request, principal: principal, parameters: parameters)
+                let context = RequestContext(request: request, principal: principal, requiredRole: route.role,
+                                             parameters: parameters)
                 let responses = self.responses
                 let isQuick = route.work == .quick
                 @Sendable func run() throws -> HTTPResponse {
-                    if !isQuick, let required = route.role {
-                        // It may have waited long for a slot: a token revoked meanwhile gets nothing.
-                        _ = try self.authorise(request, requiring: required, generation: try self.changes.generation())
-                    }
+                    // It may have waited long for a slot: a token revoked meanwhile gets nothing.
+                    if !isQuick { try self.authoriseAgain(context) }
                     let response = try route.handler(self, context)
                     if let (generation, target) = cacheKey, response.status == 200 {
                         responses.store(response, for: target, generation: generation)
@@ -147,6 +146,14 @@ public final class PlanLedgerService: Sendable {
             throw APIError.forbidden("this route needs the \(required.rawValue) role; the token has \(principal.role.rawValue)")
         }
         return principal
+    }
+
+    /// Checks the request's token again against everything committed by now, for work that goes on long after the
+    /// request was authorised (a view that waited for a slot, a live stream): a token revoked meanwhile is refused.
+    /// - Throws: `APIError` 401 or 403 as `authorise` would answer a new request.
+    func authoriseAgain(_ context: RequestContext) throws {
+        guard let required = context.requiredRole else { return }
+        _ = try authorise(context.request, requiring: required, generation: try changes.generation())
     }
 
     /// Runs a route that may take long off the event loop, on `runner` (see `Route.Work`), and answers `.later`;

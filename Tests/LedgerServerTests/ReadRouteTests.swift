@@ -142,6 +142,37 @@ import Testing
         }
         #expect(sawKeepAlive)
     }
+
+    /// Revoking a token ends its open live streams: nothing committed after the revocation reaches them.
+    @Test func liveSubscriptionEndsWhenItsTokenIsRevoked() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let created = try test.request("POST", "/v1/tokens", body: ["role": "auditor", "label": "watcher"])
+        let secret = try #require(created.json["token"]?.stringValue)
+        let id = try #require(created.json["id"]?.stringValue)
+        let client = try test.client()
+        try client.sendRaw("GET /v1/events/stream?after=\(test.ledger.size) HTTP/1.1\r\nAuthorization: Bearer \(secret)\r\n\r\n")
+        #expect(try client.readStreamHead().status == 200)
+        _ = try client.readChunk()  // the opening comment
+        #expect(try test.request("DELETE", "/v1/tokens/\(id)?reason=left").status == 200)
+        #expect(try test.request("GET", "/v1/events?limit=1", token: secret).status == 401)
+        let append = try test.request("POST", "/v1/transactions", body: [
+            "streams": [["stream": "measure/M-MH-SMI", "events": [["type": "MeasureReadingRecorded", "effectiveAt": "2023-03-31",
+                                                                  "data": ["value": 3900, "at": "2023-03-31"]]]]]])
+        #expect(append.status == 201)
+        var received: [String] = []
+        var ended = false
+        let deadline = Date(timeIntervalSinceNow: 4)
+        while Date() < deadline {
+            guard let chunk = try client.readChunk() else {
+                ended = true
+                break
+            }
+            received += String(decoding: chunk, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("id: ") }.map(String.init)
+        }
+        #expect(received.isEmpty, "sent after the revocation: \(received)")
+        #expect(ended, "the stream ends")
+    }
 }
 
 extension String {

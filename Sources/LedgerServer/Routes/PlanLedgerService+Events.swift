@@ -32,7 +32,8 @@ extension PlanLedgerService {
     }
 
     /// `GET /v1/events/stream`: Server-Sent Events. Catches up from `after` (or `Last-Event-ID`), then sends each
-    /// event as it commits, with a keep-alive comment when quiet; ends when the client leaves or the server stops.
+    /// event as it commits, with a keep-alive comment when quiet; ends when the client leaves, the server stops, or
+    /// the token no longer authorises the stream (revoked, here or by another process).
     func subscribe(_ context: RequestContext) throws -> HTTPResponse {
         var cursor = try context.integer("after", default: 0)!
         if let lastEventID = context.request.headers["last-event-id"], let position = Int(lastEventID) { cursor = position }
@@ -40,6 +41,16 @@ extension PlanLedgerService {
         let interval = keepAliveInterval
         let start = cursor
         return .stream(headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]) { writer in
+            // The token was checked when the stream began, but a stream may stay open for days: it is checked again
+            // before anything more is sent, so a revocation stops it as it stops a new request. Cheap while nothing
+            // is committed (the token table answers from memory for an unchanged generation).
+            func stillAuthorised() -> Bool {
+                guard (try? self.authoriseAgain(context)) != nil else {
+                    _ = writer.write(Array(": this token no longer authorises the stream\n\n".utf8))
+                    return false
+                }
+                return true
+            }
             var cursor = start
             guard writer.write(Array(": planledger events after \(cursor)\n\n".utf8)) else { return }
             var lastWrite = DispatchTime.now()
@@ -50,11 +61,12 @@ extension PlanLedgerService {
                         Double(DispatchTime.now().uptimeNanoseconds - lastWrite.uptimeNanoseconds) / 1e9 >= interval
                     {
                         // Quiet: a comment keeps proxies from closing the stream and notices a client that left.
-                        guard writer.write(Array(": keep-alive\n\n".utf8)) else { return }
+                        guard stillAuthorised(), writer.write(Array(": keep-alive\n\n".utf8)) else { return }
                         lastWrite = DispatchTime.now()
                     }
                     continue
                 }
+                guard stillAuthorised() else { return }
                 var chunk: [UInt8] = []
                 for event in events {
                     chunk += Array("id: \(event.position)\nevent: ledger-event\ndata: ".utf8)

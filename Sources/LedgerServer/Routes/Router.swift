@@ -74,9 +74,11 @@ struct Route: Sendable {
 
 /// What a handler gets: the request, who is calling, the path parameters, and parsers for common query values
 /// that answer 400 naming the parameter when a value is malformed.
-struct RequestContext {
+struct RequestContext: Sendable {
     let request: HTTPRequest
     let principal: Principal?
+    /// The least role the route needs (nil: public), for checking the token again later (`authoriseAgain`).
+    let requiredRole: Role?
     let parameters: [String: String]
 
     func parameter(_ name: String) -> String { parameters[name] ?? "" }
