@@ -26,6 +26,8 @@ public final class PlanLedgerService: Sendable {
     private let appendRoute: Int?
     /// Seconds between keep-alive comments on the live event stream.
     let keepAliveInterval: Double
+    /// The most events one `GET /v1/streams/{kind}/{key}` answers; the response's `next` asks for the rest.
+    let streamPageLimit: Int
     /// Where views run (`Route.Work.view`).
     let slowRoutes: SlowRouteRunner
     /// Where token changes run (`Route.Work.commit`): apart from the views, so they never wait behind them.
@@ -33,9 +35,16 @@ public final class PlanLedgerService: Sendable {
 
     /// - Parameter slowRouteLimit: how many view routes (that fold or scan the ledger) run at once; the others wait
     ///   their turn.
-    public init(ledger: Ledger, metrics: Metrics = Metrics(), keepAliveInterval: Double = 15,
-                slowRouteLimit: Int = PlanLedgerService.defaultSlowRouteLimit) {
+    public convenience init(ledger: Ledger, metrics: Metrics = Metrics(), keepAliveInterval: Double = 15,
+                            slowRouteLimit: Int = PlanLedgerService.defaultSlowRouteLimit) {
+        self.init(ledger: ledger, metrics: metrics, keepAliveInterval: keepAliveInterval, slowRouteLimit: slowRouteLimit,
+                  streamPageLimit: 10_000)
+    }
+
+    /// - Parameter streamPageLimit: see `streamPageLimit`; tests make it small rather than append 10,000 events.
+    init(ledger: Ledger, metrics: Metrics, keepAliveInterval: Double, slowRouteLimit: Int, streamPageLimit: Int) {
         self.ledger = ledger
+        self.streamPageLimit = streamPageLimit
         self.model = PlanningReadModel(ledger: ledger)
         self.tokens = TokenRegistry(ledger: ledger)
         self.tokenTable = TokenTable(registry: tokens)

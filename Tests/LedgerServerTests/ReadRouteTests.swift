@@ -108,6 +108,30 @@ import Testing
         }
     }
 
+    /// A stream longer than one response comes in pages: `next` is the `fromVersion` of the rest, absent on the last.
+    @Test func longStreamsComeInPagesLinkedByNext() throws {
+        let test = try TestServer(streamPageLimit: 2)
+        defer { test.stop() }
+        let stream = "measure/M-RTT-52WK"
+        let version = try test.ledger.version(of: try #require(StreamName(stream)))
+        try #require(version >= 3, "the demo stream needs more events than one page")
+        var versions: [Int] = []
+        var target: String? = "/v1/streams/\(stream)"
+        var pages = 0
+        while let current = target, pages <= version {
+            let page = try test.request("GET", current, as: .reader)
+            #expect(page.status == 200 && page.json["version"] == JSONValue(version))
+            let events = page.json["events"]?.arrayValue ?? []
+            #expect(!events.isEmpty && events.count <= 2, "\(current)")
+            versions += events.compactMap { $0["version"]?.intValue }
+            target = page.json["next"].map { "/v1/streams/\(stream)?fromVersion=\($0.intValue ?? 0)" }
+            #expect(target == nil || page.json["next"]?.intValue == versions.last.map { $0 + 1 }, "\(current)")
+            pages += 1
+        }
+        #expect(versions == Array(1...version), "every event, once, in order")
+        #expect(pages == (version + 1) / 2, "a page that ends at the stream's version has no next")
+    }
+
     @Test func archiveOfTheCCGVerifiesAgainstTheFullLedgersCheckpoint() throws {
         let test = try TestServer()
         defer { test.stop() }

@@ -21,14 +21,18 @@ extension PlanLedgerService {
         return .json(.object(omittingNil: [("events", .array(events.map(\.json))), ("next", next)]))
     }
 
-    /// `GET /v1/streams/{kind}/{key}`: a stream's events from `fromVersion`.
+    /// `GET /v1/streams/{kind}/{key}`: a stream's events from `fromVersion`, at most `streamPageLimit`; `next` is the
+    /// `fromVersion` of the rest when there is more.
     func stream(_ context: RequestContext) throws -> HTTPResponse {
         let stream = try context.stream()
+        let fromVersion = try context.integer("fromVersion", default: 1, range: 1...Int.max)!
+        let events = try ledger.stream(stream, fromVersion: fromVersion, limit: streamPageLimit)
+        // Read after the events, so it is never below the last of them: the response tells the truth about the rest.
         let version = try ledger.version(of: stream)
         guard version > 0 else { throw APIError.notFound("stream \(stream) does not exist") }
-        let events = try ledger.stream(stream, fromVersion: try context.integer("fromVersion", default: 1, range: 1...Int.max)!,
-                                       limit: 10_000)
-        return .json(["stream": .string(stream.description), "version": JSONValue(version), "events": .array(events.map(\.json))])
+        let next = events.last.flatMap { $0.version < version ? $0.version + 1 : nil }.map { JSONValue($0) }
+        return .json(.object(omittingNil: [("stream", .string(stream.description)), ("version", JSONValue(version)),
+                                           ("events", .array(events.map(\.json))), ("next", next)]))
     }
 
     /// `GET /v1/events/stream`: Server-Sent Events. Catches up from `after` (or `Last-Event-ID`), then sends each
