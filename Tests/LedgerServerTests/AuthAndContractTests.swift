@@ -95,6 +95,38 @@ import Testing
         #expect(forbidden.status == 403)
     }
 
+    /// A token's fields of the wrong type are refused naming the field, not replaced by defaults; nothing is stored.
+    @Test func tokenFieldsOfTheWrongTypeAreRefused() throws {
+        let test = try TestServer(demo: false)
+        defer { test.stop() }
+        let size = test.ledger.size
+        let refused: [(JSONValue, String)] = [
+            (["role": "reader", "label": 5], "label"),
+            (["role": "reader", "actorId": 7], "actorId"),
+            (["role": "reader", "actorId": nil], "actorId"),
+            (["role": "reader", "organisations": "QWO"], "organisations"),
+            (["role": "contributor", "organisations": ["QWO", 3]], "organisations"),
+            (["role": "reader", "reason": ["why"]], "reason"),
+            (["role": 1], "role"),
+            (["role": "reader", "lable": "typo"], "lable"),
+            (["reader"], "body"),
+        ]
+        for (body, field) in refused {
+            let response = try test.request("POST", "/v1/tokens", body: body)
+            #expect(response.status == 400 && response.json["error"]?["field"] == .string(field), "\(CanonicalJSON.string(body))")
+        }
+        #expect(test.ledger.size == size, "nothing refused was stored")
+        let created = try test.request("POST", "/v1/tokens", body: ["role": "contributor", "organisations": ["QWO"],
+                                                                    "label": "analyst", "actorId": "a-1", "reason": "r"])
+        #expect(created.status == 201 && created.json["actorId"] == "a-1" && created.json["organisations"] == ["organisation/QWO"])
+        let id = try #require(created.json["id"]?.stringValue)
+        for (body, field) in [(["reason": 5], "reason"), (["reason": "left", "why": "x"], "why")] as [(JSONValue, String)] {
+            let response = try test.request("DELETE", "/v1/tokens/\(id)", body: body)
+            #expect(response.status == 400 && response.json["error"]?["field"] == .string(field), "\(CanonicalJSON.string(body))")
+        }
+        #expect(try test.request("DELETE", "/v1/tokens/\(id)", body: ["reason": "left"]).status == 200)
+    }
+
     @Test func openAPIDocumentsExactlyTheImplementedRoutes() throws {
         let test = try TestServer(demo: false)
         defer { test.stop() }

@@ -130,6 +130,9 @@ struct RequestContext: Sendable {
         }
     }
 
+    /// The request body as a JSON object with only the members in `fields` (see `RequestBody`).
+    func body(fields: [String]) throws -> RequestBody { try RequestBody(try json(), fields: fields) }
+
     /// Whether a `Content-Type` value is `application/json`: type and subtype compared whole and regardless of case,
     /// parameters (`; charset=utf-8`) allowed (RFC 9110 §8.3.1). A prefix test would take `application/jsonx`.
     static func isJSON(mediaType value: String) -> Bool {
