@@ -16,6 +16,8 @@ public final class PlanLedgerService: Sendable {
     let tokenTable: TokenTable
     /// Whether anything was committed (here or by another process) since a cache was filled.
     let changes: CommitWatch
+    /// The ledger's size counting other processes' commits (`/healthz`, `/metrics`).
+    let committedSize: CommittedLedgerSize
     let responses = ResponseCache()
     public let metrics: Metrics
     let routes: [Route]
@@ -49,6 +51,7 @@ public final class PlanLedgerService: Sendable {
         self.tokens = TokenRegistry(ledger: ledger)
         self.tokenTable = TokenTable(registry: tokens)
         self.changes = CommitWatch(path: ledger.path)
+        self.committedSize = CommittedLedgerSize(ledger: ledger, changes: changes)
         self.metrics = metrics
         self.keepAliveInterval = keepAliveInterval
         self.slowRoutes = SlowRouteRunner(limit: slowRouteLimit)

@@ -161,6 +161,23 @@ import Testing
         #expect(metrics.contains("# TYPE planledger_append_duration_seconds histogram"))
     }
 
+    /// Events another process commits to the file (a `planledger append` beside the server) are counted at once, not
+    /// only after the server's own next commit.
+    @Test func healthAndMetricsCountEventsCommittedByAnotherProcess() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let before = test.ledger.size
+        #expect(try test.request("GET", "/healthz", as: nil).json["size"] == JSONValue(before))
+        let other = try Ledger(path: test.ledger.path, hook: PlanLedgerHook.standard)
+        _ = try other.append(try AppendTransaction(json: [
+            "streams": [["stream": "measure/M-MH-SMI", "events": [["type": "MeasureReadingRecorded", "effectiveAt": "2023-03-31",
+                                                                  "data": ["value": 3900, "at": "2023-03-31"]]]]]],
+            actor: Actor(id: "cli", role: "admin")))
+        other.close()
+        #expect(try test.request("GET", "/healthz", as: nil).json["size"] == JSONValue(before + 1))
+        #expect(try test.client().request("GET", "/metrics").text.contains("planledger_ledger_events \(before + 1)\n"))
+    }
+
     @Test func bearerTokenHeaderParsing() {
         #expect(PlanLedgerService.bearerToken("Bearer plt_abc") == "plt_abc")
         #expect(PlanLedgerService.bearerToken("bEaReR \t plt_abc  ") == "plt_abc")
