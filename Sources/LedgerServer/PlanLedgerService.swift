@@ -39,8 +39,8 @@ public final class PlanLedgerService: Sendable {
     ///   their turn.
     public convenience init(ledger: Ledger, metrics: Metrics = Metrics(), keepAliveInterval: Double = 15,
                             slowRouteLimit: Int = PlanLedgerService.defaultSlowRouteLimit) {
-        self.init(ledger: ledger, metrics: metrics, keepAliveInterval: keepAliveInterval, slowRouteLimit: slowRouteLimit,
-                  streamPageLimit: 10_000)
+        self.init(ledger: ledger, metrics: metrics, keepAliveInterval: keepAliveInterval,
+                  slowRouteLimit: slowRouteLimit, streamPageLimit: 10_000)
     }
 
     /// - Parameter streamPageLimit: see `streamPageLimit`; tests make it small rather than append 10,000 events.
@@ -152,8 +152,12 @@ public final class PlanLedgerService: Sendable {
     }
 
     private func authorise(_ request: HTTPRequest, requiring required: Role, generation: Int) throws -> Principal {
-        guard let secret = request.headers["authorization"].flatMap(Self.bearerToken) else { throw APIError.unauthenticated }
-        guard let principal = try tokenTable.authenticate(secret, generation: generation) else { throw APIError.invalidToken }
+        guard let secret = request.headers["authorization"].flatMap(Self.bearerToken) else {
+            throw APIError.unauthenticated
+        }
+        guard let principal = try tokenTable.authenticate(secret, generation: generation) else {
+            throw APIError.invalidToken
+        }
         guard principal.role.satisfies(required) else {
             throw APIError.forbidden("this route needs the \(required.rawValue) role; the token has \(principal.role.rawValue)")
         }

@@ -10,7 +10,8 @@ extension PlanLedgerService {
         guard let role = try body.string("role").flatMap(Role.init(rawValue:)) else {
             throw APIError.badRequest("role must be reader, contributor, auditor or admin", field: "role")
         }
-        let organisations = (try body.strings("organisations") ?? []).map { $0.hasPrefix("organisation/") ? $0 : "organisation/" + $0 }
+        let organisations = (try body.strings("organisations") ?? [])
+            .map { $0.hasPrefix("organisation/") ? $0 : "organisation/" + $0 }
         let label = try body.string("label")
         let actorId = try body.string("actorId") ?? label ?? "token-holder"
         let token = try tokens.create(role: role, organisations: organisations, actorId: actorId, label: label,
@@ -23,7 +24,9 @@ extension PlanLedgerService {
         guard let principal = context.principal else { throw APIError.unauthenticated }
         let id = context.parameter("id")
         var reason = context.query("reason")
-        if reason == nil, !context.request.body.isEmpty { reason = try context.body(fields: ["reason"]).string("reason") }
+        if reason == nil, !context.request.body.isEmpty {
+            reason = try context.body(fields: ["reason"]).string("reason")
+        }
         guard let reason, !reason.isEmpty else { throw APIError.badRequest("a revocation needs a reason", field: "reason") }
         guard let token = try tokens.list().first(where: { $0.id == id }) else { throw APIError.notFound("no token \(id)") }
         try tokens.revoke(id: id, reason: reason, revokedBy: principal.actor)

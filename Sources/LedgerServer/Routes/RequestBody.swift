@@ -8,7 +8,9 @@ struct RequestBody {
     /// - Parameter fields: the members the route knows; any other is refused, so a misspelt field is not ignored.
     /// - Throws: `APIError` 400 when `value` is not an object or has a member not in `fields`.
     init(_ value: JSONValue, fields: [String]) throws {
-        guard let members = value.objectValue else { throw APIError.badRequest("the body must be an object", field: "body") }
+        guard let members = value.objectValue else {
+            throw APIError.badRequest("the body must be an object", field: "body")
+        }
         if let unknown = members.keys.sorted().first(where: { !fields.contains($0) }) {
             throw APIError.badRequest("unknown field \(unknown)", field: unknown)
         }
@@ -30,7 +32,7 @@ struct RequestBody {
         guard let array = value.arrayValue else { throw Self.wrongType(name, value, expected: "an array of strings") }
         return try array.map { element in
             guard let string = element.stringValue else {
-                throw Self.wrongType(name, element, expected: "an array of strings")
+                throw APIError.badRequest("\(name) must hold only strings, not \(element.typeName)", field: name)
             }
             return string
         }

@@ -121,7 +121,8 @@ struct RequestContext: Sendable {
     /// before anything is stored, a body that does not say it is JSON (no `Content-Type`, or another media type).
     func json() throws -> JSONValue {
         guard let type = request.headers["content-type"], Self.isJSON(mediaType: type) else {
-            throw APIError(status: 415, code: "unsupported_media_type", "send the body with Content-Type: application/json")
+            throw APIError(status: 415, code: "unsupported_media_type",
+                           "send the body with Content-Type: application/json")
         }
         do {
             return try JSONParser.parse(request.body)
