@@ -16,6 +16,8 @@ public final class PlanLedgerService: Sendable {
     let tokenTable: TokenTable
     /// Whether anything was committed (here or by another process) since a cache was filled.
     let changes: CommitWatch
+    /// The ledger's size counting other processes' commits (`/healthz`, `/metrics`).
+    let committedSize: CommittedLedgerSize
     let responses = ResponseCache()
     public let metrics: Metrics
     let routes: [Route]
@@ -26,6 +28,8 @@ public final class PlanLedgerService: Sendable {
     private let appendRoute: Int?
     /// Seconds between keep-alive comments on the live event stream.
     let keepAliveInterval: Double
+    /// The most events one `GET /v1/streams/{kind}/{key}` answers; the response's `next` asks for the rest.
+    let streamPageLimit: Int
     /// Where views run (`Route.Work.view`).
     let slowRoutes: SlowRouteRunner
     /// Where token changes run (`Route.Work.commit`): apart from the views, so they never wait behind them.
@@ -33,13 +37,21 @@ public final class PlanLedgerService: Sendable {
 
     /// - Parameter slowRouteLimit: how many view routes (that fold or scan the ledger) run at once; the others wait
     ///   their turn.
-    public init(ledger: Ledger, metrics: Metrics = Metrics(), keepAliveInterval: Double = 15,
-                slowRouteLimit: Int = PlanLedgerService.defaultSlowRouteLimit) {
+    public convenience init(ledger: Ledger, metrics: Metrics = Metrics(), keepAliveInterval: Double = 15,
+                            slowRouteLimit: Int = PlanLedgerService.defaultSlowRouteLimit) {
+        self.init(ledger: ledger, metrics: metrics, keepAliveInterval: keepAliveInterval,
+                  slowRouteLimit: slowRouteLimit, streamPageLimit: 10_000)
+    }
+
+    /// - Parameter streamPageLimit: see `streamPageLimit`; tests make it small rather than append 10,000 events.
+    init(ledger: Ledger, metrics: Metrics, keepAliveInterval: Double, slowRouteLimit: Int, streamPageLimit: Int) {
         self.ledger = ledger
+        self.streamPageLimit = streamPageLimit
         self.model = PlanningReadModel(ledger: ledger)
         self.tokens = TokenRegistry(ledger: ledger)
         self.tokenTable = TokenTable(registry: tokens)
         self.changes = CommitWatch(path: ledger.path)
+        self.committedSize = CommittedLedgerSize(ledger: ledger, changes: changes)
         self.metrics = metrics
         self.keepAliveInterval = keepAliveInterval
         self.slowRoutes = SlowRouteRunner(limit: slowRouteLimit)
@@ -110,14 +122,13 @@ public final class PlanLedgerService: Sendable {
                 {
                     return (cached, index)
                 }
-                let context = RequestContext(request: request, principal: principal, parameters: parameters)
+                let context = RequestContext(request: request, principal: principal, requiredRole: route.role,
+                                             parameters: parameters)
                 let responses = self.responses
                 let isQuick = route.work == .quick
                 @Sendable func run() throws -> HTTPResponse {
-                    if !isQuick, let required = route.role {
-                        // It may have waited long for a slot: a token revoked meanwhile gets nothing.
-                        _ = try self.authorise(request, requiring: required, generation: try self.changes.generation())
-                    }
+                    // It may have waited long for a slot: a token revoked meanwhile gets nothing.
+                    if !isQuick { try self.authoriseAgain(context) }
                     let started = Timestamp.now()
                     let response = try route.handler(self, context)
                     if let (generation, target) = cacheKey, response.status == 200 {
@@ -144,13 +155,24 @@ public final class PlanLedgerService: Sendable {
     }
 
     private func authorise(_ request: HTTPRequest, requiring required: Role, generation: Int) throws -> Principal {
-        guard let secret = request.headers["authorization"].flatMap(Self.bearerToken),
-            let principal = try tokenTable.authenticate(secret, generation: generation)
-        else { throw APIError.unauthenticated }
+        guard let secret = request.headers["authorization"].flatMap(Self.bearerToken) else {
+            throw APIError.unauthenticated
+        }
+        guard let principal = try tokenTable.authenticate(secret, generation: generation) else {
+            throw APIError.invalidToken
+        }
         guard principal.role.satisfies(required) else {
             throw APIError.forbidden("this route needs the \(required.rawValue) role; the token has \(principal.role.rawValue)")
         }
         return principal
+    }
+
+    /// Checks the request's token again against everything committed by now, for work that goes on long after the
+    /// request was authorised (a view that waited for a slot, a live stream): a token revoked meanwhile is refused.
+    /// - Throws: `APIError` 401 or 403 as `authorise` would answer a new request.
+    func authoriseAgain(_ context: RequestContext) throws {
+        guard let required = context.requiredRole else { return }
+        _ = try authorise(context.request, requiring: required, generation: try changes.generation())
     }
 
     /// Runs a route that may take long off the event loop, on `runner` (see `Route.Work`), and answers `.later`;
@@ -195,13 +217,5 @@ public final class PlanLedgerService: Sendable {
         while let first = token.first, isBlank(first) { token = token.dropFirst() }
         while let last = token.last, isBlank(last) { token = token.dropLast() }
         return token.isEmpty ? nil : String(token)
-    }
-}
-
-extension APIError {
-    func with(header: (String, String)) -> APIError {
-        var copy = self
-        copy.headers.append(header)
-        return copy
     }
 }

@@ -52,6 +52,40 @@ import Testing
         #expect(test.ledger.size == size, "nothing refused was stored")
     }
 
+    /// A body must say it is `application/json` (parameters allowed); anything else is 415 and stores nothing.
+    @Test func bodiesMustBeSentAsApplicationJSON() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let size = test.ledger.size
+        let auth = ("Authorization", "Bearer \(test.tokens[.admin]!)")
+        func post(_ target: String, _ body: JSONValue, type: String?, method: String = "POST") throws -> Int {
+            try test.client().request(method, target, headers: [auth] + (type.map { [("Content-Type", $0)] } ?? []),
+                                      body: CanonicalJSON.encode(body)).status
+        }
+        for type in [nil, "application/jsonx", "text/plain", "application/json-patch+json", "application", ""] {
+            #expect(try post("/v1/transactions", goal("G-300"), type: type) == 415, "\(type ?? "no Content-Type")")
+            #expect(try post("/v1/tokens", ["role": "reader"], type: type) == 415, "\(type ?? "no Content-Type")")
+        }
+        #expect(test.ledger.size == size, "nothing refused was stored")
+        let token = try test.request("POST", "/v1/tokens", body: ["role": "reader"])
+        let id = try #require(token.json["id"]?.stringValue)
+        #expect(try post("/v1/tokens/\(id)", ["reason": "left"], type: nil, method: "DELETE") == 415)
+        #expect(try test.request("GET", "/v1/plan", token: token.json["token"]?.stringValue).status == 200, "not revoked")
+        #expect(try post("/v1/transactions", goal("G-300"), type: "Application/JSON ; charset=utf-8") == 201)
+        #expect(try post("/v1/tokens", ["role": "reader"], type: "application/json;charset=UTF-8") == 201)
+    }
+
+    @Test func mediaTypeMatching() {
+        for accepted in ["application/json", "APPLICATION/JSON", " application/json ", "application/json; charset=utf-8",
+                         "application/json;charset=utf-8", "application/json\t;"] {
+            #expect(RequestContext.isJSON(mediaType: accepted), "\(accepted)")
+        }
+        for refused in ["", "application/jsonx", "application/json-seq", "application/ json", "text/json", "application",
+                        "application/problem+json", "xapplication/json"] {
+            #expect(!RequestContext.isJSON(mediaType: refused), "\(refused)")
+        }
+    }
+
     @Test func contributorsWriteOnlyForTheirOrganisations() throws {
         let test = try TestServer()
         defer { test.stop() }

@@ -73,6 +73,60 @@ import Testing
         #expect(listed.allSatisfy { $0["token"] == nil })
     }
 
+    /// A 401 carries the challenge RFC 9110 §11.6.1 requires: `Bearer`, with `error="invalid_token"` when the token
+    /// sent is unknown or revoked (RFC 6750 §3).
+    @Test func unauthenticatedAnswersChallengeForABearerToken() throws {
+        let test = try TestServer(demo: false)
+        defer { test.stop() }
+        func challenge(_ headers: [(String, String)]) throws -> String? {
+            let response = try test.client().request("GET", "/v1/plan", headers: headers)
+            #expect(response.status == 401)
+            return response.headers["www-authenticate"]
+        }
+        #expect(try challenge([]) == "Bearer")
+        #expect(try challenge([("Authorization", "Basic YWRtaW46YWRtaW4=")]) == "Bearer", "another scheme is no bearer token")
+        #expect(try challenge([("Authorization", "Bearer plt_not-a-token")]) == #"Bearer error="invalid_token""#)
+        let created = try test.request("POST", "/v1/tokens", body: ["role": "reader"])
+        let id = try #require(created.json["id"]?.stringValue)
+        #expect(try test.request("DELETE", "/v1/tokens/\(id)?reason=left").status == 200)
+        let revoked = try #require(created.json["token"]?.stringValue)
+        #expect(try challenge([("Authorization", "Bearer \(revoked)")]) == #"Bearer error="invalid_token""#)
+        let forbidden = try test.client().request("GET", "/v1/tokens", headers: [("Authorization", "Bearer \(test.tokens[.reader]!)")])
+        #expect(forbidden.status == 403)
+    }
+
+    /// A token's fields of the wrong type are refused naming the field, not replaced by defaults; nothing is stored.
+    @Test func tokenFieldsOfTheWrongTypeAreRefused() throws {
+        let test = try TestServer(demo: false)
+        defer { test.stop() }
+        let size = test.ledger.size
+        let refused: [(JSONValue, String)] = [
+            (["role": "reader", "label": 5], "label"),
+            (["role": "reader", "actorId": 7], "actorId"),
+            (["role": "reader", "actorId": nil], "actorId"),
+            (["role": "reader", "organisations": "QWO"], "organisations"),
+            (["role": "contributor", "organisations": ["QWO", 3]], "organisations"),
+            (["role": "reader", "reason": ["why"]], "reason"),
+            (["role": 1], "role"),
+            (["role": "reader", "lable": "typo"], "lable"),
+            (["reader"], "body"),
+        ]
+        for (body, field) in refused {
+            let response = try test.request("POST", "/v1/tokens", body: body)
+            #expect(response.status == 400 && response.json["error"]?["field"] == .string(field), "\(CanonicalJSON.string(body))")
+        }
+        #expect(test.ledger.size == size, "nothing refused was stored")
+        let created = try test.request("POST", "/v1/tokens", body: ["role": "contributor", "organisations": ["QWO"],
+                                                                    "label": "analyst", "actorId": "a-1", "reason": "r"])
+        #expect(created.status == 201 && created.json["actorId"] == "a-1" && created.json["organisations"] == ["organisation/QWO"])
+        let id = try #require(created.json["id"]?.stringValue)
+        for (body, field) in [(["reason": 5], "reason"), (["reason": "left", "why": "x"], "why")] as [(JSONValue, String)] {
+            let response = try test.request("DELETE", "/v1/tokens/\(id)", body: body)
+            #expect(response.status == 400 && response.json["error"]?["field"] == .string(field), "\(CanonicalJSON.string(body))")
+        }
+        #expect(try test.request("DELETE", "/v1/tokens/\(id)", body: ["reason": "left"]).status == 200)
+    }
+
     @Test func openAPIDocumentsExactlyTheImplementedRoutes() throws {
         let test = try TestServer(demo: false)
         defer { test.stop() }
@@ -105,6 +159,23 @@ import Testing
         #expect(metrics.contains(#"planledger_http_requests_total{route="/v1/plan",status="401"} 1"#))
         #expect(metrics.contains("planledger_ledger_events \(test.ledger.size)"))
         #expect(metrics.contains("# TYPE planledger_append_duration_seconds histogram"))
+    }
+
+    /// Events another process commits to the file (a `planledger append` beside the server) are counted at once, not
+    /// only after the server's own next commit.
+    @Test func healthAndMetricsCountEventsCommittedByAnotherProcess() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let before = test.ledger.size
+        #expect(try test.request("GET", "/healthz", as: nil).json["size"] == JSONValue(before))
+        let other = try Ledger(path: test.ledger.path, hook: PlanLedgerHook.standard)
+        _ = try other.append(try AppendTransaction(json: [
+            "streams": [["stream": "measure/M-MH-SMI", "events": [["type": "MeasureReadingRecorded", "effectiveAt": "2023-03-31",
+                                                                  "data": ["value": 3900, "at": "2023-03-31"]]]]]],
+            actor: Actor(id: "cli", role: "admin")))
+        other.close()
+        #expect(try test.request("GET", "/healthz", as: nil).json["size"] == JSONValue(before + 1))
+        #expect(try test.client().request("GET", "/metrics").text.contains("planledger_ledger_events \(before + 1)\n"))
     }
 
     @Test func bearerTokenHeaderParsing() {

@@ -95,6 +95,43 @@ import Testing
         #expect(try test.request("GET", "/v1/ledger/proofs/inclusion?position=9999", as: .reader).status == 404)
     }
 
+    /// `next` is absent from the last page, as openapi's EventPage says: not `"next": null`.
+    @Test func theLastPageOfTheLogHasNoNext() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let full = try test.request("GET", "/v1/events?after=\(test.ledger.size - 2)&limit=2", as: .auditor)
+        #expect(full.json["next"] == JSONValue(test.ledger.size), "a full page may have more after it")
+        for target in ["/v1/events?after=\(test.ledger.size - 1)&limit=2", "/v1/events?after=\(test.ledger.size)"] {
+            let last = try test.request("GET", target, as: .auditor)
+            #expect(last.status == 200 && last.json["events"]?.arrayValue != nil, "\(target)")
+            #expect(last.json.objectValue?.keys.contains("next") == false, "\(target): \(CanonicalJSON.string(last.json))")
+        }
+    }
+
+    /// A stream longer than one response comes in pages: `next` is the `fromVersion` of the rest, absent on the last.
+    @Test func longStreamsComeInPagesLinkedByNext() throws {
+        let test = try TestServer(streamPageLimit: 2)
+        defer { test.stop() }
+        let stream = "measure/M-RTT-52WK"
+        let version = try test.ledger.version(of: try #require(StreamName(stream)))
+        try #require(version >= 3, "the demo stream needs more events than one page")
+        var versions: [Int] = []
+        var target: String? = "/v1/streams/\(stream)"
+        var pages = 0
+        while let current = target, pages <= version {
+            let page = try test.request("GET", current, as: .reader)
+            #expect(page.status == 200 && page.json["version"] == JSONValue(version))
+            let events = page.json["events"]?.arrayValue ?? []
+            #expect(!events.isEmpty && events.count <= 2, "\(current)")
+            versions += events.compactMap { $0["version"]?.intValue }
+            target = page.json["next"].map { "/v1/streams/\(stream)?fromVersion=\($0.intValue ?? 0)" }
+            #expect(target == nil || page.json["next"]?.intValue == versions.last.map { $0 + 1 }, "\(current)")
+            pages += 1
+        }
+        #expect(versions == Array(1...version), "every event, once, in order")
+        #expect(pages == (version + 1) / 2, "a page that ends at the stream's version has no next")
+    }
+
     @Test func archiveOfTheCCGVerifiesAgainstTheFullLedgersCheckpoint() throws {
         let test = try TestServer()
         defer { test.stop() }
@@ -141,6 +178,37 @@ import Testing
             if String(decoding: chunk, as: UTF8.self).contains(": keep-alive") { sawKeepAlive = true }
         }
         #expect(sawKeepAlive)
+    }
+
+    /// Revoking a token ends its open live streams: nothing committed after the revocation reaches them.
+    @Test func liveSubscriptionEndsWhenItsTokenIsRevoked() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let created = try test.request("POST", "/v1/tokens", body: ["role": "auditor", "label": "watcher"])
+        let secret = try #require(created.json["token"]?.stringValue)
+        let id = try #require(created.json["id"]?.stringValue)
+        let client = try test.client()
+        try client.sendRaw("GET /v1/events/stream?after=\(test.ledger.size) HTTP/1.1\r\nAuthorization: Bearer \(secret)\r\n\r\n")
+        #expect(try client.readStreamHead().status == 200)
+        _ = try client.readChunk()  // the opening comment
+        #expect(try test.request("DELETE", "/v1/tokens/\(id)?reason=left").status == 200)
+        #expect(try test.request("GET", "/v1/events?limit=1", token: secret).status == 401)
+        let append = try test.request("POST", "/v1/transactions", body: [
+            "streams": [["stream": "measure/M-MH-SMI", "events": [["type": "MeasureReadingRecorded", "effectiveAt": "2023-03-31",
+                                                                  "data": ["value": 3900, "at": "2023-03-31"]]]]]])
+        #expect(append.status == 201)
+        var received: [String] = []
+        var ended = false
+        let deadline = Date(timeIntervalSinceNow: 4)
+        while Date() < deadline {
+            guard let chunk = try client.readChunk() else {
+                ended = true
+                break
+            }
+            received += String(decoding: chunk, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("id: ") }.map(String.init)
+        }
+        #expect(received.isEmpty, "sent after the revocation: \(received)")
+        #expect(ended, "the stream ends")
     }
 }
 

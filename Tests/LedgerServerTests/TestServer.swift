@@ -2,9 +2,10 @@ import Access
 import Foundation
 import HTTPServer
 import Ledger
-import LedgerServer
 import Planning
 import Synchronization
+
+@testable import LedgerServer
 
 /// The real server (same service, same HTTP layer) on a free loopback port, over a temporary ledger, optionally
 /// loaded with the demo story; with a token of every role.
@@ -18,7 +19,9 @@ final class TestServer: @unchecked Sendable {
     /// A contributor limited to the ICB.
     var icbContributor = ""
 
-    init(demo: Bool = true, configure: (inout HTTPServer.Configuration) -> Void = { _ in }) throws {
+    /// - Parameter streamPageLimit: the most events `GET /v1/streams/{kind}/{key}` answers at once.
+    init(demo: Bool = true, streamPageLimit: Int = 10_000,
+         configure: (inout HTTPServer.Configuration) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/ledger.sqlite"
         if demo {
@@ -31,7 +34,8 @@ final class TestServer: @unchecked Sendable {
             loader.close()
         }
         ledger = try Ledger(path: path, hook: PlanLedgerHook.standard)
-        service = PlanLedgerService(ledger: ledger, keepAliveInterval: 1)
+        service = PlanLedgerService(ledger: ledger, metrics: Metrics(), keepAliveInterval: 1,
+                                    slowRouteLimit: PlanLedgerService.defaultSlowRouteLimit, streamPageLimit: streamPageLimit)
         let registry = TokenRegistry(ledger: ledger)
         let system = Actor(id: "test", role: "system")
         for role in Role.allCases {

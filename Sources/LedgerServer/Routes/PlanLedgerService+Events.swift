@@ -15,24 +15,29 @@ extension PlanLedgerService {
                                  actorId: context.query("actor"), organisation: context.organisation(),
                                  recordedFrom: try context.time("from"), recordedTo: try context.time("to"))
         let events = try ledger.events(after: try context.integer("after", default: 0)!, limit: limit, filter: filter)
-        return .json(.object(omittingNil: [
-            ("events", .array(events.map(\.json))),
-            ("next", events.count == limit ? JSONValue(events.last!.position) : nil),
-        ]))
+        // Not `full ? JSONValue(position) : nil`: JSONValue takes a nil literal, so that `nil` is typed JSONValue,
+        // becomes `.null`, and the member is written as `"next": null` instead of being left out.
+        let next = (events.count == limit ? events.last : nil).map { JSONValue($0.position) }
+        return .json(.object(omittingNil: [("events", .array(events.map(\.json))), ("next", next)]))
     }
 
-    /// `GET /v1/streams/{kind}/{key}`: a stream's events from `fromVersion`.
+    /// `GET /v1/streams/{kind}/{key}`: a stream's events from `fromVersion`, at most `streamPageLimit`; `next` is the
+    /// `fromVersion` of the rest when there is more.
     func stream(_ context: RequestContext) throws -> HTTPResponse {
         let stream = try context.stream()
+        let fromVersion = try context.integer("fromVersion", default: 1, range: 1...Int.max)!
+        let events = try ledger.stream(stream, fromVersion: fromVersion, limit: streamPageLimit)
+        // Read after the events, so it is never below the last of them: the response tells the truth about the rest.
         let version = try ledger.version(of: stream)
         guard version > 0 else { throw APIError.notFound("stream \(stream) does not exist") }
-        let events = try ledger.stream(stream, fromVersion: try context.integer("fromVersion", default: 1, range: 1...Int.max)!,
-                                       limit: 10_000)
-        return .json(["stream": .string(stream.description), "version": JSONValue(version), "events": .array(events.map(\.json))])
+        let next = events.last.flatMap { $0.version < version ? $0.version + 1 : nil }.map { JSONValue($0) }
+        return .json(.object(omittingNil: [("stream", .string(stream.description)), ("version", JSONValue(version)),
+                                           ("events", .array(events.map(\.json))), ("next", next)]))
     }
 
     /// `GET /v1/events/stream`: Server-Sent Events. Catches up from `after` (or `Last-Event-ID`), then sends each
-    /// event as it commits, with a keep-alive comment when quiet; ends when the client leaves or the server stops.
+    /// event as it commits, with a keep-alive comment when quiet; ends when the client leaves, the server stops, or
+    /// the token no longer authorises the stream (revoked, here or by another process).
     func subscribe(_ context: RequestContext) throws -> HTTPResponse {
         var cursor = try context.integer("after", default: 0)!
         if let lastEventID = context.request.headers["last-event-id"], let position = Int(lastEventID) { cursor = position }
@@ -40,6 +45,16 @@ extension PlanLedgerService {
         let interval = keepAliveInterval
         let start = cursor
         return .stream(headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]) { writer in
+            // The token was checked when the stream began, but a stream may stay open for days: it is checked again
+            // before anything more is sent, so a revocation stops it as it stops a new request. Cheap while nothing
+            // is committed (the token table answers from memory for an unchanged generation).
+            func stillAuthorised() -> Bool {
+                guard (try? self.authoriseAgain(context)) != nil else {
+                    _ = writer.write(Array(": this token no longer authorises the stream\n\n".utf8))
+                    return false
+                }
+                return true
+            }
             var cursor = start
             guard writer.write(Array(": planledger events after \(cursor)\n\n".utf8)) else { return }
             var lastWrite = DispatchTime.now()
@@ -50,11 +65,12 @@ extension PlanLedgerService {
                         Double(DispatchTime.now().uptimeNanoseconds - lastWrite.uptimeNanoseconds) / 1e9 >= interval
                     {
                         // Quiet: a comment keeps proxies from closing the stream and notices a client that left.
-                        guard writer.write(Array(": keep-alive\n\n".utf8)) else { return }
+                        guard stillAuthorised(), writer.write(Array(": keep-alive\n\n".utf8)) else { return }
                         lastWrite = DispatchTime.now()
                     }
                     continue
                 }
+                guard stillAuthorised() else { return }
                 var chunk: [UInt8] = []
                 for event in events {
                     chunk += Array("id: \(event.position)\nevent: ledger-event\ndata: ".utf8)

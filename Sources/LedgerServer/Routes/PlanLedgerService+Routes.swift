@@ -68,12 +68,12 @@ extension PlanLedgerService {
             Route(method: "POST", pattern: "/v1/tokens", role: .admin, work: .commit) { try $0.createToken($1) },
             Route(method: "DELETE", pattern: "/v1/tokens/{id}", role: .admin, work: .commit) { try $0.revokeToken($1) },
             Route(method: "GET", pattern: "/healthz", role: nil, work: .quick) { service, context in
-                .json(["status": "ok", "size": JSONValue(service.ledger.size)])
+                .json(["status": "ok", "size": JSONValue(try service.committedSize.current())])
             },
             Route(method: "GET", pattern: "/metrics", role: nil, work: .quick) { service, context in
-                let ledger = service.ledger
-                let statistics = ledger.statistics
-                return .text(service.metrics.render(ledgerSize: ledger.size, commits: statistics.commits,
+                let statistics = service.ledger.statistics
+                let size = try service.committedSize.current()
+                return .text(service.metrics.render(ledgerSize: size, commits: statistics.commits,
                                                     transactions: statistics.transactions,
                                                     slowRequests: (service.slowRoutes.load, service.slowRoutes.limit)),
                              contentType: "text/plain; version=0.0.4; charset=utf-8")

@@ -3,23 +3,19 @@ import HTTPServer
 import Ledger
 
 extension PlanLedgerService {
-    /// `POST /v1/tokens` `{role, organisations?, label?, actorId?}`: the secret is in this response only.
+    /// `POST /v1/tokens` `{role, organisations?, label?, actorId?, reason?}`: the secret is in this response only.
     func createToken(_ context: RequestContext) throws -> HTTPResponse {
         guard let principal = context.principal else { throw APIError.unauthenticated }
-        let body = try context.json()
-        guard let object = body.objectValue else { throw APIError.badRequest("the body must be an object", field: "body") }
-        if let unknown = object.keys.sorted().first(where: { !["role", "organisations", "label", "actorId", "reason"].contains($0) }) {
-            throw APIError.badRequest("unknown field \(unknown)", field: unknown)
-        }
-        guard let role = object["role"]?.stringValue.flatMap(Role.init(rawValue:)) else {
+        let body = try context.body(fields: ["role", "organisations", "label", "actorId", "reason"])
+        guard let role = try body.string("role").flatMap(Role.init(rawValue:)) else {
             throw APIError.badRequest("role must be reader, contributor, auditor or admin", field: "role")
         }
-        let organisations = (object["organisations"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let organisations = (try body.strings("organisations") ?? [])
             .map { $0.hasPrefix("organisation/") ? $0 : "organisation/" + $0 }
-        let label = object["label"]?.stringValue
-        let actorId = object["actorId"]?.stringValue ?? label ?? "token-holder"
+        let label = try body.string("label")
+        let actorId = try body.string("actorId") ?? label ?? "token-holder"
         let token = try tokens.create(role: role, organisations: organisations, actorId: actorId, label: label,
-                                      grantedBy: principal.actor, reason: object["reason"]?.stringValue)
+                                      grantedBy: principal.actor, reason: try body.string("reason"))
         return .json(token.json, status: 201)
     }
 
@@ -28,7 +24,9 @@ extension PlanLedgerService {
         guard let principal = context.principal else { throw APIError.unauthenticated }
         let id = context.parameter("id")
         var reason = context.query("reason")
-        if reason == nil, !context.request.body.isEmpty { reason = try context.json()["reason"]?.stringValue }
+        if reason == nil, !context.request.body.isEmpty {
+            reason = try context.body(fields: ["reason"]).string("reason")
+        }
         guard let reason, !reason.isEmpty else { throw APIError.badRequest("a revocation needs a reason", field: "reason") }
         guard let token = try tokens.list().first(where: { $0.id == id }) else { throw APIError.notFound("no token \(id)") }
         try tokens.revoke(id: id, reason: reason, revokedBy: principal.actor)

@@ -74,9 +74,11 @@ struct Route: Sendable {
 
 /// What a handler gets: the request, who is calling, the path parameters, and parsers for common query values
 /// that answer 400 naming the parameter when a value is malformed.
-struct RequestContext {
+struct RequestContext: Sendable {
     let request: HTTPRequest
     let principal: Principal?
+    /// The least role the route needs (nil: public), for checking the token again later (`authoriseAgain`).
+    let requiredRole: Role?
     let parameters: [String: String]
 
     func parameter(_ name: String) -> String { parameters[name] ?? "" }
@@ -115,15 +117,30 @@ struct RequestContext {
         return stream
     }
 
-    /// The request body as JSON.
+    /// The request body as JSON. Every route that takes a body reads it here, so all of them refuse, with 415 and
+    /// before anything is stored, a body that does not say it is JSON (no `Content-Type`, or another media type).
     func json() throws -> JSONValue {
-        if let type = request.headers["content-type"], !type.lowercased().hasPrefix("application/json") {
-            throw APIError(status: 415, code: "unsupported_media_type", "send the body as application/json")
+        guard let type = request.headers["content-type"], Self.isJSON(mediaType: type) else {
+            throw APIError(status: 415, code: "unsupported_media_type",
+                           "send the body with Content-Type: application/json")
         }
         do {
             return try JSONParser.parse(request.body)
         } catch {
             throw APIError.badRequest("the body is not valid JSON: \(error)", field: "body")
         }
+    }
+
+    /// The request body as a JSON object with only the members in `fields` (see `RequestBody`).
+    func body(fields: [String]) throws -> RequestBody { try RequestBody(try json(), fields: fields) }
+
+    /// Whether a `Content-Type` value is `application/json`: type and subtype compared whole and regardless of case,
+    /// parameters (`; charset=utf-8`) allowed (RFC 9110 §8.3.1). A prefix test would take `application/jsonx`.
+    static func isJSON(mediaType value: String) -> Bool {
+        func isBlank(_ character: Character) -> Bool { character == " " || character == "\t" }
+        var essence = value.prefix { $0 != ";" }
+        while let first = essence.first, isBlank(first) { essence = essence.dropFirst() }
+        while let last = essence.last, isBlank(last) { essence = essence.dropLast() }
+        return essence.lowercased() == "application/json"
     }
 }

@@ -45,8 +45,21 @@ public struct APIError: Error, Sendable {
     static func badRequest(_ message: String, field: String? = nil) -> APIError {
         APIError(status: 400, code: "invalid_request", message, details: field.map { ["field": .string($0)] } ?? [:])
     }
+    /// No bearer token. A 401 must carry a challenge naming the scheme (RFC 9110 §11.6.1); without a token there is
+    /// no error code to give (RFC 6750 §3).
     static let unauthenticated = APIError(status: 401, code: "unauthenticated",
                                           "send a bearer token: Authorization: Bearer <token>")
+        .with(header: ("WWW-Authenticate", "Bearer"))
+    /// A bearer token that is unknown or revoked (RFC 6750 §3.1 `invalid_token`).
+    static let invalidToken = APIError(status: 401, code: "unauthenticated", "the bearer token is unknown or revoked")
+        .with(header: ("WWW-Authenticate", #"Bearer error="invalid_token""#))
     static func forbidden(_ message: String) -> APIError { APIError(status: 403, code: "forbidden", message) }
     static func notFound(_ message: String) -> APIError { APIError(status: 404, code: "not_found", message) }
+
+    /// The same error with `header` added to its response.
+    func with(header: (String, String)) -> APIError {
+        var copy = self
+        copy.headers.append(header)
+        return copy
+    }
 }
