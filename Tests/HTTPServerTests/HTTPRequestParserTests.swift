@@ -28,23 +28,23 @@ struct HTTPRequestParserTests {
     }
 
     @Test func pathsAndHeaderNamesWithoutAndWithEscapes() throws {
-        let plain = try #require(try parse("GET /v1/entities/goal/G+1 HTTP/1.1\r\nX-Mixed-Case: a\r\nconnection: CLOSE\r\n\r\n").first)
+        let plain = try #require(try parse("GET /v1/entities/goal/G+1 HTTP/1.1\r\nHost: localhost\r\nX-Mixed-Case: a\r\nconnection: CLOSE\r\n\r\n").first)
         #expect(plain.path == "/v1/entities/goal/G+1", "a + in a path stays a +")
         #expect(plain.headers["x-mixed-case"] == "a" && plain.headers["X-MIXED-CASE"] == "a" && plain.headers["x-mixed-cas"] == nil)
         #expect(!plain.keepAlive)
-        let escaped = try #require(try parse("GET /v1/entities/goal/G%2F1%20x HTTP/1.1\r\n\r\n").first)
+        let escaped = try #require(try parse("GET /v1/entities/goal/G%2F1%20x HTTP/1.1\r\nHost: localhost\r\n\r\n").first)
         #expect(escaped.path == "/v1/entities/goal/G/1 x")
         #expect(HTTPHeaders.sameName("Content-Length", "content-length") && !HTTPHeaders.sameName("Content-Length", "content-lengt"))
     }
 
     @Test func pipelinedRequestsComeOutInOrder() throws {
-        let requests = try parse("GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\n\r\n")
+        let requests = try parse("GET /a HTTP/1.1\r\nHost: localhost\r\n\r\nPOST /b HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(requests.map(\.path) == ["/a", "/b", "/c"])
         #expect(requests[1].body == Array("xyz".utf8))
     }
 
     @Test func requestFedOneByteAtATime() throws {
-        let text = "POST /v1/transactions HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world"
+        let text = "POST /v1/transactions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\n\r\nhello world"
         var parser = HTTPRequestParser()
         var result: HTTPRequest?
         for byte in text.utf8 {
@@ -55,39 +55,39 @@ struct HTTPRequestParserTests {
     }
 
     @Test func chunkedBodyWithExtensionsAndTrailers() throws {
-        let request = try #require(try parse("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: y\r\n\r\n").first)
+        let request = try #require(try parse("POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: y\r\n\r\n").first)
         #expect(request.body == Array("hello world".utf8))
     }
 
     @Test func limits() {
         let small = HTTPRequestParser.Limits(maximumHeadBytes: 64, maximumBodyBytes: 10)
-        #expect(error("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 100) + "\r\n\r\n", limits: small)?.status == 431)
-        #expect(error("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 100), limits: small)?.status == 431)
-        #expect(error("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", limits: small)?.status == 413)
-        #expect(error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n", limits: small)?.status == 413)
+        #expect(error("GET / HTTP/1.1\r\nHost: localhost\r\nX: " + String(repeating: "a", count: 100) + "\r\n\r\n", limits: small)?.status == 431)
+        #expect(error("GET / HTTP/1.1\r\nHost: localhost\r\nX: " + String(repeating: "a", count: 100), limits: small)?.status == 431)
+        #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\n\r\n", limits: small)?.status == 413)
+        #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n", limits: small)?.status == 413)
     }
 
-    @Test(arguments: ["GET\r\n\r\n", "GET / HTTP/1.1 extra\r\n\r\n", "G(T / HTTP/1.1\r\n\r\n", "GET http://x/ HTTP/1.1\r\n\r\n",
-                      "GET / HTTP/1.1\r\n folded: x\r\n\r\n", "GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", "GET / HTTP/1.1\nHost: x\r\n\r\n"])
+    @Test(arguments: ["GET\r\n\r\n", "GET / HTTP/1.1 extra\r\n\r\n", "G(T / HTTP/1.1\r\nHost: localhost\r\n\r\n", "GET http://x/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                      "GET / HTTP/1.1\r\nHost: localhost\r\n folded: x\r\n\r\n", "GET / HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\n\r\n", "GET / HTTP/1.1\nHost: x\r\n\r\n"])
     func malformedRequestsAreRefused(text: String) {
         #expect(error(text)?.status == 400)
     }
 
     @Test func badLengthsAndSmugglingAttemptsAreRefused() {
-        #expect(error("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n")?.code == "bad_content_length")
-        #expect(error("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n")?.code == "bad_content_length")
-        #expect(error("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n")?.code == "bad_content_length")
-        #expect(error("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")?.code == "bad_content_length")
-        #expect(error("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n")?.code == "ambiguous_length")
-        #expect(error("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n")?.status == 501)
-        #expect(error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")?.code == "bad_chunk")
+        #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n")?.code == "bad_content_length")
+        #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n")?.code == "bad_content_length")
+        #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999999\r\n\r\n")?.code == "bad_content_length")
+        #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")?.code == "bad_content_length")
+        #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n")?.code == "ambiguous_length")
+        #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n")?.status == 501)
+        #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")?.code == "bad_chunk")
         #expect(error("GET / HTTP/2.0\r\n\r\n")?.status == 505)
     }
 
     @Test func keepAliveDefaults() throws {
         #expect(try parse("GET / HTTP/1.0\r\n\r\n").first?.keepAlive == false)
         #expect(try parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").first?.keepAlive == true)
-        #expect(try parse("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").first?.keepAlive == false)
+        #expect(try parse("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").first?.keepAlive == false)
     }
 
     @Test func responseSerialisation() {
@@ -108,7 +108,7 @@ struct HTTPRequestParserRandomInputTests {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return state >> 33
         }
-        let seed = Array("POST /v1/x?a=1 HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".utf8)
+        let seed = Array("POST /v1/x?a=1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".utf8)
         for round in 0..<3_000 {
             var bytes = round % 2 == 0 ? seed : (0..<Int(next() % 300)).map { _ in UInt8(truncatingIfNeeded: next()) }
             for _ in 0..<Int(next() % 6) where !bytes.isEmpty { bytes[Int(next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: next()) }

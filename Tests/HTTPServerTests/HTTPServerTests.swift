@@ -33,7 +33,7 @@ import Testing
         let server = try server()
         defer { server.stop() }
         let client = try BlockingHTTPClient(port: server.port)
-        try client.sendRaw("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\nConnection: close\r\n\r\n")
+        try client.sendRaw("GET /1 HTTP/1.1\r\nHost: localhost\r\n\r\nGET /2 HTTP/1.1\r\nHost: localhost\r\n\r\nGET /3 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         #expect(try (0..<3).map { _ in try client.readResponse().text } == ["GET /1 ", "GET /2 ", "GET /3 "])
         #expect(client.isClosedByServer(within: 1000))
     }
@@ -53,7 +53,7 @@ import Testing
         }
         defer { server.stop() }
         let slow = try BlockingHTTPClient(port: server.port)
-        try slow.sendRaw("GET /slow HTTP/1.1\r\n\r\nGET /after HTTP/1.1\r\n\r\n")
+        try slow.sendRaw("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\nGET /after HTTP/1.1\r\nHost: localhost\r\n\r\n")
         // Several connections, so some share the slow one's loop (connections go round the loops in turn).
         for n in 0..<8 {
             #expect(try BlockingHTTPClient(port: server.port).request("GET", "/other-\(n)").text == "quick /other-\(n)")
@@ -81,7 +81,7 @@ import Testing
         defer { server.stop() }
         do {
             let leaving = try BlockingHTTPClient(port: server.port)
-            try leaving.sendRaw("GET /slow HTTP/1.1\r\n\r\n")
+            try leaving.sendRaw("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n")
         }  // closed here
         usleep(100_000)
         release.signal()
@@ -106,12 +106,12 @@ import Testing
             return condition()
         }
         let halfClosed = try BlockingHTTPClient(port: server.port)
-        try halfClosed.sendRaw("GET /half-closed HTTP/1.1\r\n\r\n")
+        try halfClosed.sendRaw("GET /half-closed HTTP/1.1\r\nHost: localhost\r\n\r\n")
         shutdown(halfClosed.fd, Int32(SHUT_WR))
         do {
             let resetting = try BlockingHTTPClient(port: server.port)
             resetting.resetOnClose()
-            try resetting.sendRaw("GET /reset HTTP/1.1\r\n\r\n")
+            try resetting.sendRaw("GET /reset HTTP/1.1\r\nHost: localhost\r\n\r\n")
             #expect(waitFor { pending.withLock { $0["/reset"] } != nil })
             #expect(pending.withLock { $0["/reset"]?.isAbandoned } == false)
         }  // reset here
@@ -166,13 +166,13 @@ import Testing
         }
         defer { server.stop() }
         let halfClosed = try BlockingHTTPClient(port: server.port)
-        try halfClosed.sendRaw("GET /big HTTP/1.1\r\n\r\n")
+        try halfClosed.sendRaw("GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n")
         shutdown(halfClosed.fd, Int32(SHUT_WR))
         usleep(200_000)  // the server sees the end of input while most of the response is still to go
         #expect(try halfClosed.readResponse().body.count == big.count)
 
         let pipelining = try BlockingHTTPClient(port: server.port)
-        try pipelining.sendRaw("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /stream HTTP/1.1\r\n\r\n")
+        try pipelining.sendRaw("GET /a HTTP/1.1\r\nHost: localhost\r\n\r\nGET /b HTTP/1.1\r\nHost: localhost\r\n\r\nGET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
         usleep(200_000)
         #expect(try pipelining.readResponse().body.count == big.count)
         #expect(try pipelining.readResponse().body.count == big.count)
@@ -197,14 +197,14 @@ import Testing
             }
         }
         let slow = try BlockingHTTPClient(port: server.port)
-        try slow.sendRaw("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        try slow.sendRaw("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         let started = Date()
         let received = readToEnd(slow, pause: 10_000)  // at most 6.4 MB/s: seconds in all, never 0.5 s stalled
         #expect(Date().timeIntervalSince(started) > 1, "the response took longer than the write timeout")
         #expect(received > big.count, "every byte arrived (and the head)")
 
         let stalled = try BlockingHTTPClient(port: server.port)
-        try stalled.sendRaw("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        try stalled.sendRaw("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         usleep(1_500_000)  // not reading: the server gives up after the write timeout
         #expect(readToEnd(stalled, pause: 0) < big.count, "cut off before the end")
     }
@@ -226,7 +226,7 @@ import Testing
         defer { server.stop() }
         let client = try BlockingHTTPClient(port: server.port)
         let started = Date()
-        try client.sendRaw("GET / HTTP/1.1\r\nX-")
+        try client.sendRaw("GET / HTTP/1.1\r\nHost: localhost\r\nX-")
         // Keep trickling: the deadline is absolute, not per byte.
         for _ in 0..<3 {
             usleep(100_000)
@@ -264,7 +264,7 @@ import Testing
         })
         defer { server.stop() }
         var client: BlockingHTTPClient? = try BlockingHTTPClient(port: server.port)
-        try client!.sendRaw("GET /events HTTP/1.1\r\n\r\n")
+        try client!.sendRaw("GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n")
         let head = try client!.readStreamHead()
         #expect(head.status == 200 && head.headers["content-type"] == "text/event-stream")
         #expect(try client!.readChunk() == Array("data: 0\n\n".utf8))
@@ -289,7 +289,7 @@ import Testing
         let server = try server()
         defer { server.stop() }
         let client = try BlockingHTTPClient(port: server.port)
-        try client.sendRaw("POST /x HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        try client.sendRaw("POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
         let interim = try client.readStreamHead()
         #expect(interim.status == 100)
         try client.sendRaw("ok")
@@ -319,7 +319,7 @@ final class Collected: Sendable {
         try server.start()
         defer { server.stop() }
         let client = try BlockingHTTPClient(port: server.port)
-        try client.sendRaw("HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+        try client.sendRaw("HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         let head = try client.readStreamHead()
         #expect(head.status == 200 && head.headers["content-length"] == "5")
         #expect(try client.readResponse().text == "hello", "the next response follows directly: HEAD sent no body")
@@ -337,7 +337,7 @@ final class Collected: Sendable {
         defer { server.stop() }
         for _ in 0..<20 {
             let client = try BlockingHTTPClient(port: server.port)
-            try client.sendRaw("POST / HTTP/1.1\r\nContent-Length: 200000\r\n\r\n")
+            try client.sendRaw("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 200000\r\n\r\n")
             try? client.sendRaw([UInt8](repeating: 65, count: 64 * 1024))
             #expect(try client.readResponse().status == 413)
         }
