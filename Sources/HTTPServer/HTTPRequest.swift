@@ -52,14 +52,7 @@ public struct HTTPRequest: Sendable {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var index = 0
-        func hex(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case 0x30...0x39: byte - 0x30
-            case 0x41...0x46: byte - 0x41 + 10
-            case 0x61...0x66: byte - 0x61 + 10
-            default: nil
-            }
-        }
+        let hex = HTTPRequestParser.hexValue
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) {

@@ -200,10 +200,7 @@ public struct HTTPRequestParser {
                 if buffer.count - index > 1024 { throw HTTPParseError(400, "bad_chunk", "chunk size line too long") }
                 return nil
             }
-            let sizeText = sizeLine.prefix { $0 != UInt8(ascii: ";") }
-            guard !sizeText.isEmpty, sizeText.count <= 8,
-                let size = Int(String(decoding: sizeText, as: UTF8.self).trimmingBlanks(), radix: 16), size >= 0
-            else { throw HTTPParseError(400, "bad_chunk", "invalid chunk size") }
+            let size = try Self.parseChunkSize(sizeLine)
             if size == 0 {
                 // Trailer fields until an empty line; they are read and ignored.
                 var cursor = afterSize
@@ -216,7 +213,7 @@ public struct HTTPRequestParser {
                     }
                 }
             }
-            guard body.count + size <= limits.maximumBodyBytes else {
+            guard size <= limits.maximumBodyBytes - body.count else {
                 throw HTTPParseError(413, "body_too_large", "the body exceeds \(limits.maximumBodyBytes) bytes")
             }
             guard buffer.count >= afterSize + size + 2 else { return nil }
@@ -225,6 +222,37 @@ public struct HTTPRequestParser {
             }
             body.append(contentsOf: buffer[afterSize..<afterSize + size])
             index = afterSize + size + 2
+        }
+    }
+
+    /// The size at the start of a chunk line: `1*HEXDIG` and nothing else, not `Int(_:radix:)`, which also takes a
+    /// sign (`+1a1`, `-0`) that a proxy in front may read differently (request smuggling). Then only an extension
+    /// may follow. Leading zeros are allowed however many; a value past `Int.max` stays at `Int.max` (too large
+    /// for any body limit) rather than overflowing.
+    /// - Throws: `bad_chunk` (400) for anything else. ([RFC 9112 §7.1](https://www.rfc-editor.org/rfc/rfc9112#section-7.1))
+    static func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
+        var size = 0
+        var index = line.startIndex
+        while index < line.endIndex, let digit = hexValue(line[index]) {
+            let (shifted, overflow) = size.multipliedReportingOverflow(by: 16)
+            size = overflow || shifted > Int.max - Int(digit) ? Int.max : shifted + Int(digit)
+            index += 1
+        }
+        var rest = line[index...]
+        // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ): blanks only before a ";".
+        while let byte = rest.first, byte == 0x20 || byte == 0x09 { rest = rest.dropFirst() }
+        guard index > line.startIndex, rest.isEmpty ? index == line.endIndex : rest.first == UInt8(ascii: ";") else {
+            throw HTTPParseError(400, "bad_chunk", "invalid chunk size")
+        }
+        return size
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
         }
     }
 

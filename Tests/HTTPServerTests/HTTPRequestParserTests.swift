@@ -59,6 +59,28 @@ struct HTTPRequestParserTests {
         #expect(request.body == Array("hello world".utf8))
     }
 
+    /// RFC 9112 §7.1: chunk-size = 1*HEXDIG. A sign, a prefix or blanks before the digits are refused: a proxy in
+    /// front may frame the body differently (request smuggling).
+    @Test(arguments: ["+1a1", "-0", "+0", " 5", "0x5", "-5", "5 x", ""])
+    func chunkSizesOtherThanHexDigitsAreRefused(size: String) {
+        #expect(error("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\n\r\n")?.code == "bad_chunk")
+    }
+
+    @Test func chunkSizesWithLeadingZerosOrBlanksBeforeAnExtensionAreRead() throws {
+        let chunked = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let zeros = try #require(try parse(chunked + String(repeating: "0", count: 40) + "5\r\nhello\r\n0\r\n\r\n").first)
+        #expect(zeros.body == Array("hello".utf8))
+        let blanks = try #require(try parse(chunked + "5 \t;name=value\r\nhello\r\n0\r\n\r\n").first)
+        #expect(blanks.body == Array("hello".utf8))
+    }
+
+    /// However many digits, the size neither overflows nor wraps round to a small one: the body is too large.
+    @Test(arguments: [String(repeating: "f", count: 16), String(repeating: "f", count: 17), "1" + String(repeating: "0", count: 16),
+                      String(repeating: "f", count: 200)])
+    func absurdlyLongChunkSizesAreTooLarge(size: String) {
+        #expect(error("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\nhello\r\n0\r\n\r\n")?.status == 413)
+    }
+
     @Test func limits() {
         let small = HTTPRequestParser.Limits(maximumHeadBytes: 64, maximumBodyBytes: 10)
         #expect(error("GET / HTTP/1.1\r\nHost: localhost\r\nX: " + String(repeating: "a", count: 100) + "\r\n\r\n", limits: small)?.status == 431)
