@@ -11,6 +11,8 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// `1.0` or `1.1`.
     public var version: String
+    /// Whether a response may be sent with `Transfer-Encoding: chunked`: not to HTTP/1.0 (RFC 9112 §6.1).
+    public var acceptsChunked: Bool { version != "1.0" }
     /// Whether the connection stays open after the response (HTTP/1.1 unless `Connection: close`; HTTP/1.0 only
     /// with `Connection: keep-alive`).
     public var keepAlive: Bool

@@ -275,6 +275,42 @@ import Testing
         #expect((writes.value ?? 1000) < 500, "the producer stopped once the client left")
     }
 
+    /// RFC 9112 §6.1: no Transfer-Encoding to an HTTP/1.0 client. A stream's bytes go out as they are, and the
+    /// close ends them.
+    @Test func anHTTP10ClientGetsAStreamUnchunkedAndEndedByTheClose() throws {
+        let server = try server(handler: { _ in
+            .stream(headers: [("Content-Type", "text/plain")]) { writer in
+                writer.write(Array("one ".utf8))
+                writer.write(Array("two".utf8))
+            }
+        })
+        defer { server.stop() }
+        func exchange(_ request: String) throws -> (head: String, body: String) {
+            let client = try BlockingHTTPClient(port: server.port)
+            try client.sendRaw(request)
+            var received: [UInt8] = []
+            var scratch = [UInt8](repeating: 0, count: 4096)
+            reading: while true {
+                switch SystemCalls.read(client.fd, milliseconds: 2_000, into: &scratch) {
+                case .data(let bytes): received += bytes
+                case .closed: break reading
+                case .timedOut: throw BlockingHTTPClient.Failure(description: "the stream did not end with a close")
+                }
+            }
+            let text = String(decoding: received, as: UTF8.self)
+            let end = try #require(text.range(of: "\r\n\r\n"))
+            return (String(text[..<end.lowerBound]).lowercased(), String(text[end.upperBound...]))
+        }
+        for keepAlive in ["", "Connection: keep-alive\r\n"] {
+            let get = try exchange("GET /stream HTTP/1.0\r\n\(keepAlive)\r\n")
+            #expect(!get.head.contains("transfer-encoding") && !get.head.contains("content-length"), "\(get.head)")
+            #expect(get.head.contains("connection: close"))
+            #expect(get.body == "one two", "no chunk framing and no last chunk")
+        }
+        let head = try exchange("HEAD /stream HTTP/1.0\r\n\r\n")
+        #expect(!head.head.contains("transfer-encoding") && head.body.isEmpty)
+    }
+
     @Test func stopReturnsPromptlyWithIdleKeepAliveConnections() throws {
         let server = try server { $0.idleTimeout = 30 }
         let client = try BlockingHTTPClient(port: server.port)
@@ -323,6 +359,32 @@ final class Collected: Sendable {
         let head = try client.readStreamHead()
         #expect(head.status == 200 && head.headers["content-length"] == "5")
         #expect(try client.readResponse().text == "hello", "the next response follows directly: HEAD sent no body")
+    }
+
+    /// RFC 9110 §9.3.2: HEAD on a stream (the live events, an archive) gets the head a GET would get and nothing
+    /// more; the producer is not run, and the connection stays open for the next request.
+    @Test func headOnAStreamSendsTheHeadAloneAndRunsNothing() throws {
+        var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
+        configuration.shutdownGrace = 1
+        let ran = Collected()
+        let server = HTTPServer(configuration: configuration) { request in
+            guard request.path == "/events" else { return .text("next") }
+            return .stream(headers: [("Content-Type", "text/event-stream")]) { writer in
+                ran.set(1)
+                for n in 0..<3 { writer.write(Array("data: \(n)\n\n".utf8)) }
+            }
+        }
+        try server.start()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        client.timeoutMilliseconds = 2_000
+        try client.sendRaw("HEAD /events HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let head = try client.readStreamHead()
+        #expect(head.status == 200 && head.headers["content-type"] == "text/event-stream")
+        #expect(head.headers["transfer-encoding"] == "chunked", "the framing a GET would have")
+        #expect(try client.readResponse().text == "next", "no body came before the next response")
+        usleep(100_000)
+        #expect(ran.value == nil, "the producer never ran")
     }
 }
 
