@@ -2,7 +2,7 @@
 /// ask it for the next complete request. Pipelined requests come out one by one, in order. No sockets here: it is
 /// tested byte by byte without a network.
 ///
-/// Lines end in CRLF (a bare LF is refused, as are obs-folded header lines). A body is delimited by
+/// Lines end in CRLF (a bare LF is refused at once, as are obs-folded header lines). A body is delimited by
 /// `Content-Length` or `Transfer-Encoding: chunked`; both together, conflicting lengths or another transfer coding
 /// are refused rather than guessed at (request smuggling).
 public struct HTTPRequestParser {
@@ -10,9 +10,14 @@ public struct HTTPRequestParser {
         /// Request line and header fields together.
         public var maximumHeadBytes = 16 * 1024
         public var maximumBodyBytes = 1024 * 1024
-        public init(maximumHeadBytes: Int = 16 * 1024, maximumBodyBytes: Int = 1024 * 1024) {
+        /// The request line alone (beyond it, 414); RFC 9112 §3 recommends accepting at least 8000 octets.
+        public var maximumRequestLineBytes = 8 * 1024
+        public init(maximumHeadBytes: Int = 16 * 1024, maximumBodyBytes: Int = 1024 * 1024,
+                    maximumRequestLineBytes: Int = 8 * 1024)
+        {
             self.maximumHeadBytes = maximumHeadBytes
             self.maximumBodyBytes = maximumBodyBytes
+            self.maximumRequestLineBytes = maximumRequestLineBytes
         }
     }
 
@@ -52,7 +57,7 @@ public struct HTTPRequestParser {
 
     public mutating func next() throws(HTTPParseError) -> Outcome {
         if pending == nil {
-            guard let headEnd = findHeadEnd() else {
+            guard let headEnd = try findHeadEnd() else {
                 if buffer.count - start > limits.maximumHeadBytes {
                     throw HTTPParseError(431, "header_too_large", "request line and headers exceed \(limits.maximumHeadBytes) bytes")
                 }
@@ -94,18 +99,35 @@ public struct HTTPRequestParser {
         }
     }
 
-    private func findHeadEnd() -> Int? {
-        guard buffer.count - start >= 4 else { return nil }
+    /// Where the head's closing CRLF CRLF starts; nil while it has not arrived. What can never become a valid
+    /// head is refused as soon as it is seen, not after waiting for the header deadline: a bare LF, or a request
+    /// line over its limit.
+    private func findHeadEnd() throws(HTTPParseError) -> Int? {
+        var requestLineEnded = false
         var index = start
-        while index + 3 < buffer.count {
-            if buffer[index + 3] != 0x0A {
-                index += 1
-                continue
+        while index < buffer.count {
+            if buffer[index] == 0x0A {
+                guard index > start, buffer[index - 1] == 0x0D else {
+                    throw HTTPParseError(400, "malformed_request", "lines must end in CRLF")
+                }
+                if !requestLineEnded {
+                    requestLineEnded = true
+                    try checkRequestLineLength(index - 1 - start)
+                }
+                // The LF two bytes back was itself checked to follow a CR.
+                if index - 3 >= start && buffer[index - 2] == 0x0A { return index - 3 }
             }
-            if buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D { return index }
             index += 1
         }
+        if !requestLineEnded { try checkRequestLineLength(buffer.count - start) }
         return nil
+    }
+
+    private func checkRequestLineLength(_ length: Int) throws(HTTPParseError) {
+        guard length <= limits.maximumRequestLineBytes else {
+            let limit = limits.maximumRequestLineBytes
+            throw HTTPParseError(414, "uri_too_long", "the request line exceeds \(limit) bytes")
+        }
     }
 
     private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPParseError) -> (HTTPRequest, Framing) {

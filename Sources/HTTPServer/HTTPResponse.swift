@@ -116,6 +116,7 @@ public struct HTTPResponse: Sendable {
         case 409: "Conflict"
         case 411: "Length Required"
         case 413: "Content Too Large"
+        case 414: "URI Too Long"
         case 415: "Unsupported Media Type"
         case 422: "Unprocessable Content"
         case 431: "Request Header Fields Too Large"

@@ -95,6 +95,25 @@ struct HTTPRequestParserTests {
         #expect(error(text)?.status == 400)
     }
 
+    /// A bare LF is refused as soon as it arrives, not after waiting for a CRLF CRLF that may never come.
+    @Test(arguments: ["GET / HTTP/1.1\n", "GET / HTTP/1.1\nHost: x\n\n", "GET / HTTP/1.1\r\nHost: x\n", "GET / HTTP/1.1\r\nHost: x\r\n\n",
+                      "\n"])
+    func bareLineFeedsAreRefusedAtOnce(text: String) {
+        #expect(error(text)?.status == 400)
+    }
+
+    /// RFC 9112 §3, RFC 9110 §15.5.15: a request line longer than the server takes is 414, as soon as its length
+    /// is past the limit, not 431 (which is for header fields).
+    @Test func overlongRequestLinesGet414() throws {
+        let long = "/v1/plan?q=" + String(repeating: "a", count: 17_000)
+        #expect(error("GET \(long) HTTP/1.1\r\nHost: x\r\n\r\n")?.status == 414)
+        #expect(error("GET \(long)")?.code == "uri_too_long", "before the line has ended")
+        #expect(error("GET /\(String(repeating: "a", count: 9_000)) HTTP/1.1\r\nHost: x\r\n\r\n")?.status == 414)
+        #expect(try parse("GET /\(String(repeating: "a", count: 8_000)) HTTP/1.1\r\nHost: x\r\n\r\n").count == 1,
+                "RFC 9112 §3: at least 8000 octets are accepted")
+        #expect(HTTPResponse.reason(414) == "URI Too Long")
+    }
+
     @Test func badLengthsAndSmugglingAttemptsAreRefused() {
         #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n")?.code == "bad_content_length")
         #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n")?.code == "bad_content_length")

@@ -237,6 +237,17 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 2)
     }
 
+    /// A bare LF is answered 400 at once, not 408 at the header deadline.
+    @Test func bareLineFeedsAreAnswered400AtOnce() throws {
+        let server = try server { $0.headerTimeout = 5 }
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        let started = Date()
+        try client.sendRaw("GET /healthz HTTP/1.1\nHost: localhost\n\n")
+        #expect(try client.readResponse().status == 400)
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+
     @Test func connectionLimitAnswers503WithRetryAfter() throws {
         let server = try server { $0.maximumConnections = 2 }
         defer { server.stop() }
