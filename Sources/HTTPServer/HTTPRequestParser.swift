@@ -88,8 +88,9 @@ public struct HTTPRequestParser {
         return .request(complete)
     }
 
+    /// RFC 9110 §10.1.1: an HTTP/1.0 client is never sent a 100, so its expectation is ignored.
     private func expectsContinue(_ request: HTTPRequest) -> Bool {
-        request.headers["expect"]?.lowercased() == "100-continue"
+        request.version != "1.0" && request.headers["expect"]?.lowercased() == "100-continue"
     }
 
     private mutating func compact() {

@@ -54,6 +54,18 @@ struct HTTPRequestParserTests {
         #expect(result?.body == Array("hello world".utf8))
     }
 
+    /// RFC 9110 §10.1.1: a 100 (Continue) is never sent to an HTTP/1.0 client.
+    @Test func expectContinueIsIgnoredFromHTTP10() throws {
+        func expectsContinue(_ version: String) throws -> Bool {
+            var parser = HTTPRequestParser()
+            parser.append(Array("POST / HTTP/\(version)\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n".utf8))
+            guard case .needMore(let expectsContinue) = try parser.next() else { return false }
+            return expectsContinue
+        }
+        #expect(try expectsContinue("1.1"))
+        #expect(try !expectsContinue("1.0"))
+    }
+
     @Test func chunkedBodyWithExtensionsAndTrailers() throws {
         let request = try #require(try parse("POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: y\r\n\r\n").first)
         #expect(request.body == Array("hello world".utf8))

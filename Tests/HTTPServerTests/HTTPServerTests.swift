@@ -342,6 +342,17 @@ import Testing
         try client.sendRaw("ok")
         #expect(try client.readResponse().text == "POST /x ok")
     }
+
+    /// RFC 9110 §10.1.1: an HTTP/1.0 client is never sent a 100; it gets the final response once its body came.
+    @Test func expectContinueFromAnHTTP10ClientIsIgnored() throws {
+        let server = try server()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        try client.sendRaw("POST /x HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        usleep(200_000)
+        try client.sendRaw("ok")
+        #expect(try client.readStreamHead().status == 200)
+    }
 }
 
 final class Collected: Sendable {
