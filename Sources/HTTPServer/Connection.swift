@@ -155,6 +155,9 @@ final class Connection {
                 request.remoteAddress = remoteAddress
                 dispatch(request, started: requestStarted ?? Self.now())
             case .needMore(let expectsContinue):
+                // Only skipped empty lines were left (a CRLF sent after a body): the connection is idle, not
+                // receiving a request, so no header deadline runs.
+                if !parser.hasPartialRequest { requestStarted = nil }
                 if parser.isAwaitingBody && headCompleted == nil { headCompleted = Self.now() }
                 if expectsContinue && !sentContinue {
                     sentContinue = true

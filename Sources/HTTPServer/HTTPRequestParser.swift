@@ -2,9 +2,9 @@
 /// ask it for the next complete request. Pipelined requests come out one by one, in order. No sockets here: it is
 /// tested byte by byte without a network.
 ///
-/// Lines end in CRLF (a bare LF is refused at once, as are obs-folded header lines). A body is delimited by
-/// `Content-Length` or `Transfer-Encoding: chunked`; both together, conflicting lengths or another transfer coding
-/// are refused rather than guessed at (request smuggling).
+/// Lines end in CRLF (a bare LF is refused at once, as are obs-folded header lines); a few empty lines before a
+/// request line are skipped. A body is delimited by `Content-Length` or `Transfer-Encoding: chunked`; both
+/// together, conflicting lengths or another transfer coding are refused rather than guessed at (request smuggling).
 public struct HTTPRequestParser {
     public struct Limits: Sendable {
         /// Request line and header fields together.
@@ -33,6 +33,11 @@ public struct HTTPRequestParser {
     private var buffer: [UInt8] = []
     private var start = 0
     private var pending: (request: HTTPRequest, framing: Framing)?
+    /// Empty lines skipped before the current request line.
+    private var skippedEmptyLines = 0
+    /// How many empty lines before a request line are skipped (RFC 9112 §2.2: a client may send an extra CRLF
+    /// after a body); more are refused, so a client cannot keep a connection busy with them.
+    static let maximumSkippedEmptyLines = 4
 
     private enum Framing {
         case length(Int)
@@ -57,6 +62,12 @@ public struct HTTPRequestParser {
 
     public mutating func next() throws(HTTPParseError) -> Outcome {
         if pending == nil {
+            while buffer.count - start >= 2, buffer[start] == 0x0D, buffer[start + 1] == 0x0A,
+                skippedEmptyLines < Self.maximumSkippedEmptyLines
+            {
+                start += 2
+                skippedEmptyLines += 1
+            }
             guard let headEnd = try findHeadEnd() else {
                 if buffer.count - start > limits.maximumHeadBytes {
                     throw HTTPParseError(431, "header_too_large", "request line and headers exceed \(limits.maximumHeadBytes) bytes")
@@ -68,6 +79,7 @@ public struct HTTPRequestParser {
             }
             pending = try parseHead(buffer[start..<headEnd])
             start = headEnd + 4
+            skippedEmptyLines = 0
         }
         let (request, framing) = pending!
         var body: [UInt8]

@@ -43,6 +43,25 @@ struct HTTPRequestParserTests {
         #expect(requests[1].body == Array("xyz".utf8))
     }
 
+    /// RFC 9112 §2.2: empty lines before a request line are ignored (a client may send a CRLF after a body), up
+    /// to a few; even when they arrive a byte at a time.
+    @Test func emptyLinesBeforeARequestAreSkipped() throws {
+        #expect(try parse("\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").map(\.path) == ["/healthz"])
+        let afterBody = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+        #expect(try parse(afterBody).map(\.path) == ["/a", "/b"])
+        var parser = HTTPRequestParser()
+        var paths: [String] = []
+        for byte in "\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n".utf8 {
+            parser.append([byte])
+            if case .request(let request) = try parser.next() { paths.append(request.path) }
+        }
+        #expect(paths == ["/c"])
+        parser.append(Array("\r\n".utf8))
+        _ = try parser.next()
+        #expect(!parser.hasPartialRequest, "a trailing empty line is no request begun")
+        #expect(error(String(repeating: "\r\n", count: 100) + "GET / HTTP/1.1\r\nHost: x\r\n\r\n")?.status == 400)
+    }
+
     @Test func requestFedOneByteAtATime() throws {
         let text = "POST /v1/transactions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\n\r\nhello world"
         var parser = HTTPRequestParser()

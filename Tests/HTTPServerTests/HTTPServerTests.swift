@@ -38,6 +38,18 @@ import Testing
         #expect(client.isClosedByServer(within: 1000))
     }
 
+    /// A CRLF sent after a body (RFC 9112 §2.2) is skipped and leaves the connection idle: a next request that
+    /// comes after the header timeout is answered, not cut off with 408.
+    @Test func anEmptyLineAfterABodyIsSkippedAndLeavesTheConnectionIdle() throws {
+        let server = try server()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        try client.sendRaw("POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nok\r\n")
+        #expect(try client.readResponse().text == "POST /a ok")
+        usleep(800_000)  // past the header timeout (0.5 s), within the idle timeout (2 s)
+        #expect(try client.request("GET", "/b").text == "GET /b ")
+    }
+
     /// A `.later` response is delivered from another thread; meanwhile the server answers other connections,
     /// even with one loop for all, and a pipelined request behind it waits its turn.
     @Test func laterResponsesDoNotHoldTheLoopAndKeepPipelinedOrder() throws {
