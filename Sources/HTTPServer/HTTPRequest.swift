@@ -1,7 +1,8 @@
 /// A parsed HTTP/1.x request.
 public struct HTTPRequest: Sendable {
     public var method: String
-    /// The request target as sent (origin form: path and query).
+    /// The request target in origin form (path and query); an absolute-form target (`http://host/path?query`) is
+    /// reduced to it by the parser.
     public var target: String
     /// The percent-decoded path, without the query.
     public var path: String

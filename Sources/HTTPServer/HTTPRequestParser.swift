@@ -168,9 +168,11 @@ public struct HTTPRequestParser {
         guard !method.isEmpty, method.utf8.allSatisfy(Self.isTokenCharacter) else {
             throw HTTPParseError(400, "malformed_request_line", "invalid method")
         }
-        guard target.hasPrefix("/") || (target == "*" && method == "OPTIONS"),
-            target.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-        else { throw HTTPParseError(400, "malformed_request_line", "the target must be an absolute path") }
+        guard target.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
+            let originForm = Self.originForm(of: target, method: method)
+        else {
+            throw HTTPParseError(400, "malformed_request_line", "the target must be an absolute path or an http(s) URI")
+        }
         guard versionText == "HTTP/1.1" || versionText == "HTTP/1.0" else {
             if versionText.hasPrefix("HTTP/") {
                 throw HTTPParseError(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are supported")
@@ -194,7 +196,7 @@ public struct HTTPRequestParser {
             headers.add(String(decoding: line[line.startIndex..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
         let version = String(versionText.dropFirst(5))
-        let request = HTTPRequest(method: method, target: target, headers: headers, version: version)
+        let request = HTTPRequest(method: method, target: originForm, headers: headers, version: version)
 
         let transferEncodings = headers.values("transfer-encoding")
         let lengths = headers.values("content-length")
@@ -216,6 +218,25 @@ public struct HTTPRequestParser {
             throw HTTPParseError(413, "body_too_large", "the body exceeds \(limits.maximumBodyBytes) bytes")
         }
         return (request, .length(length))
+    }
+
+    /// The target as a path and query. RFC 9112 §3.2.2: a server must accept the absolute form
+    /// (`http://host:port/path?query`, which a client sends to a proxy) and route it by its path and query; its
+    /// authority stands in for Host, which we do not route on. Nil for anything but an origin-form path, an
+    /// absolute http(s) URI with a host, and `OPTIONS *`.
+    static func originForm(of target: String, method: String) -> String? {
+        if target.hasPrefix("/") || (target == "*" && method == "OPTIONS") { return target }
+        let bytes = target.utf8
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let scheme = target[..<colon].lowercased()
+        let rest = target[colon...]
+        guard scheme == "http" || scheme == "https", rest.hasPrefix("://") else { return nil }
+        let afterSlashes = rest.dropFirst(3)
+        let authority = afterSlashes.prefix { $0 != "/" && $0 != "?" }
+        // RFC 9110 §4.2.1 and §4.2.4: an http URI with no host is invalid, and userinfo is refused.
+        guard !authority.isEmpty, !authority.contains("@") else { return nil }
+        let pathAndQuery = afterSlashes[authority.endIndex...]
+        return pathAndQuery.hasPrefix("/") ? String(pathAndQuery) : "/" + pathAndQuery
     }
 
     /// Decodes a chunked body starting at `start`; nil until it is complete.

@@ -37,6 +37,24 @@ struct HTTPRequestParserTests {
         #expect(HTTPHeaders.sameName("Content-Length", "content-length") && !HTTPHeaders.sameName("Content-Length", "content-lengt"))
     }
 
+    /// RFC 9112 §3.2.2: an absolute-form target is accepted and routed by its path and query.
+    @Test func absoluteFormTargetsAreReducedToPathAndQuery() throws {
+        let cases: [String: (target: String, path: String, query: [String: String])] = [
+            "http://127.0.0.1:7411/healthz?x=1": ("/healthz?x=1", "/healthz", ["x": "1"]),
+            "HTTPS://plan.example/v1/plan": ("/v1/plan", "/v1/plan", [:]),
+            "http://a": ("/", "/", [:]),
+            "http://a?x=%41": ("/?x=%41", "/", ["x": "A"]),
+            "http://[::1]:80/a%20b": ("/a%20b", "/a b", [:]),
+        ]
+        for (target, (origin, path, query)) in cases {
+            let request = try #require(try parse("GET \(target) HTTP/1.1\r\nHost: other\r\n\r\n").first)
+            #expect(request.target == origin && request.path == path && request.query == query, "\(target)")
+        }
+        for target in ["ftp://a/", "http:/a", "http:///a", "http://user@a/", "a/b", "http//a/"] {
+            #expect(error("GET \(target) HTTP/1.1\r\nHost: a\r\n\r\n")?.status == 400, "\(target)")
+        }
+    }
+
     @Test func pipelinedRequestsComeOutInOrder() throws {
         let requests = try parse("GET /a HTTP/1.1\r\nHost: localhost\r\n\r\nPOST /b HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(requests.map(\.path) == ["/a", "/b", "/c"])
@@ -120,7 +138,7 @@ struct HTTPRequestParserTests {
         #expect(error("POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n", limits: small)?.status == 413)
     }
 
-    @Test(arguments: ["GET\r\n\r\n", "GET / HTTP/1.1 extra\r\n\r\n", "G(T / HTTP/1.1\r\nHost: localhost\r\n\r\n", "GET http://x/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    @Test(arguments: ["GET\r\n\r\n", "GET / HTTP/1.1 extra\r\n\r\n", "G(T / HTTP/1.1\r\nHost: localhost\r\n\r\n", "GET ftp://x/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
                       "GET / HTTP/1.1\r\nHost: localhost\r\n folded: x\r\n\r\n", "GET / HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\n\r\n", "GET / HTTP/1.1\nHost: x\r\n\r\n"])
     func malformedRequestsAreRefused(text: String) {
         #expect(error(text)?.status == 400)

@@ -29,6 +29,15 @@ import Testing
         #expect(try client.request("POST", "/b", body: Array("body".utf8)).text == "POST /b body")
     }
 
+    /// RFC 9112 §3.2.2: an absolute-form target is routed by its path and query.
+    @Test func absoluteFormIsRoutedByItsPath() throws {
+        let server = try server()
+        defer { server.stop() }
+        let absolute = try BlockingHTTPClient(port: server.port)
+        try absolute.sendRaw("GET http://127.0.0.1:7411/healthz?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try absolute.readResponse().text == "GET /healthz ")
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let server = try server()
         defer { server.stop() }
