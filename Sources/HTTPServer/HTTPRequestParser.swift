@@ -3,8 +3,9 @@
 /// tested byte by byte without a network.
 ///
 /// Lines end in CRLF (a bare LF is refused at once, as are obs-folded header lines); a few empty lines before a
-/// request line are skipped. A body is delimited by `Content-Length` or `Transfer-Encoding: chunked`; both
-/// together, conflicting lengths or another transfer coding are refused rather than guessed at (request smuggling).
+/// request line are skipped. An HTTP/1.1 request must carry one Host field. A body is delimited by
+/// `Content-Length` or `Transfer-Encoding: chunked`; both together, conflicting lengths or another transfer coding
+/// are refused rather than guessed at (request smuggling).
 public struct HTTPRequestParser {
     public struct Limits: Sendable {
         /// Request line and header fields together.
@@ -196,6 +197,11 @@ public struct HTTPRequestParser {
             headers.add(String(decoding: line[line.startIndex..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
         let version = String(versionText.dropFirst(5))
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (at most one in 1.0), holding an authority or nothing.
+        let hosts = headers.values("host")
+        guard hosts.count == 1 || (hosts.isEmpty && version == "1.0"),
+            hosts.allSatisfy({ $0.utf8.allSatisfy(Self.isAuthorityCharacter) })
+        else { throw HTTPParseError(400, "bad_host", "an HTTP/1.1 request needs exactly one valid Host header") }
         let request = HTTPRequest(method: method, target: originForm, headers: headers, version: version)
 
         let transferEncodings = headers.values("transfer-encoding")
@@ -237,6 +243,19 @@ public struct HTTPRequestParser {
         guard !authority.isEmpty, !authority.contains("@") else { return nil }
         let pathAndQuery = afterSlashes[authority.endIndex...]
         return pathAndQuery.hasPrefix("/") ? String(pathAndQuery) : "/" + pathAndQuery
+    }
+
+    /// Characters of a Host value (RFC 3986 authority without userinfo: host, an IPv6 literal, a port).
+    static func isAuthorityCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "%"),
+            UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
+            UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
+            UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+            true
+        default: false
+        }
     }
 
     /// Decodes a chunked body starting at `start`; nil until it is complete.

@@ -180,6 +180,19 @@ struct HTTPRequestParserTests {
         #expect(try parse("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").first?.keepAlive == false)
     }
 
+    /// RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any with two or an invalid one.
+    @Test func hostIsRequiredInHTTP11AndMustBeOneValidAuthority() throws {
+        #expect(error("GET / HTTP/1.1\r\n\r\n")?.status == 400)
+        #expect(error("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")?.status == 400)
+        #expect(error("GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n")?.status == 400)
+        #expect(error("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n")?.status == 400)
+        #expect(error("GET / HTTP/1.1\r\nHost: a b\r\n\r\n")?.status == 400)
+        #expect(try parse("GET / HTTP/1.0\r\n\r\n").count == 1, "HTTP/1.0 has no Host requirement")
+        for host in ["", "127.0.0.1:7373", "[::1]:80", "plan.example.nhs.uk"] {
+            #expect(try parse("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n").count == 1, "\(host)")
+        }
+    }
+
     @Test func responseSerialisation() {
         let response = HTTPResponse.json(status: 201, Array("{}".utf8))
         #expect(String(decoding: response.serialized(keepAlive: true), as: UTF8.self)

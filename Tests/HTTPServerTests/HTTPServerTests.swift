@@ -29,13 +29,21 @@ import Testing
         #expect(try client.request("POST", "/b", body: Array("body".utf8)).text == "POST /b body")
     }
 
-    /// RFC 9112 §3.2.2: an absolute-form target is routed by its path and query.
-    @Test func absoluteFormIsRoutedByItsPath() throws {
+    /// RFC 9112 §3.2.2: an absolute-form target is routed by its path. §3.2: an HTTP/1.1 request without Host is
+    /// refused, an HTTP/1.0 one is not.
+    @Test func absoluteFormIsRoutedByItsPathAndHostIsRequiredOfHTTP11() throws {
         let server = try server()
         defer { server.stop() }
         let absolute = try BlockingHTTPClient(port: server.port)
         try absolute.sendRaw("GET http://127.0.0.1:7411/healthz?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try absolute.readResponse().text == "GET /healthz ")
+        let withoutHost = try BlockingHTTPClient(port: server.port)
+        try withoutHost.sendRaw("GET /healthz HTTP/1.1\r\n\r\n")
+        let refused = try withoutHost.readResponse()
+        #expect(refused.status == 400 && refused.text.contains("\"bad_host\""))
+        let http10 = try BlockingHTTPClient(port: server.port)
+        try http10.sendRaw("GET /healthz HTTP/1.0\r\n\r\n")
+        #expect(try http10.readResponse().status == 200)
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
