@@ -262,30 +262,37 @@ public struct HTTPRequestParser {
     private func decodeChunked() throws(HTTPParseError) -> ([UInt8], Int)? {
         var body: [UInt8] = []
         var index = start
-        func line(from position: Int) -> (ArraySlice<UInt8>, Int)? {
+        /// The line at `position` without its CRLF, and where the next begins; nil until the CRLF has come. A line
+        /// longer than `limit` is refused as soon as it is, ended or not: chunk extensions and trailers do not count
+        /// towards the body limit, and must not let a client grow the buffer without bound either.
+        func line(from position: Int, limit: Int, else error: @autoclosure () -> HTTPParseError)
+            throws(HTTPParseError) -> (ArraySlice<UInt8>, Int)?
+        {
             var cursor = position
             while cursor + 1 < buffer.count {
                 if buffer[cursor] == 0x0D && buffer[cursor + 1] == 0x0A { return (buffer[position..<cursor], cursor + 2) }
+                if cursor - position >= limit { throw error() }
                 cursor += 1
             }
             return nil
         }
         while true {
-            guard let (sizeLine, afterSize) = line(from: index) else {
-                if buffer.count - index > 1024 { throw HTTPParseError(400, "bad_chunk", "chunk size line too long") }
-                return nil
-            }
+            guard
+                let (sizeLine, afterSize) = try line(
+                    from: index, limit: 1024, else: HTTPParseError(400, "bad_chunk", "chunk size line too long"))
+            else { return nil }
             let size = try Self.parseChunkSize(sizeLine)
             if size == 0 {
-                // Trailer fields until an empty line; they are read and ignored.
+                // Trailer fields until an empty line; they are read and ignored, within the head's limit.
                 var cursor = afterSize
                 while true {
-                    guard let (trailer, next) = line(from: cursor) else { return nil }
+                    guard
+                        let (trailer, next) = try line(
+                            from: cursor, limit: limits.maximumHeadBytes - (cursor - afterSize),
+                            else: HTTPParseError(431, "header_too_large", "chunked trailers are too large"))
+                    else { return nil }
                     cursor = next
                     if trailer.isEmpty { return (body, cursor) }
-                    if cursor - afterSize > limits.maximumHeadBytes {
-                        throw HTTPParseError(431, "header_too_large", "chunked trailers are too large")
-                    }
                 }
             }
             guard size <= limits.maximumBodyBytes - body.count else {
@@ -302,8 +309,8 @@ public struct HTTPRequestParser {
 
     /// The size at the start of a chunk line: `1*HEXDIG` and nothing else, not `Int(_:radix:)`, which also takes a
     /// sign (`+1a1`, `-0`) that a proxy in front may read differently (request smuggling). Then only an extension
-    /// may follow. Leading zeros are allowed however many; a value past `Int.max` stays at `Int.max` (too large
-    /// for any body limit) rather than overflowing.
+    /// may follow. Leading zeros are allowed (up to the chunk line's limit); a value past `Int.max` stays at
+    /// `Int.max` (too large for any body limit) rather than overflowing.
     /// - Throws: `bad_chunk` (400) for anything else. ([RFC 9112 §7.1](https://www.rfc-editor.org/rfc/rfc9112#section-7.1))
     static func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
         var size = 0

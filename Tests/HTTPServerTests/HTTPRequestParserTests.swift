@@ -130,6 +130,18 @@ struct HTTPRequestParserTests {
         #expect(error("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\nhello\r\n0\r\n\r\n")?.status == 413)
     }
 
+    /// Chunk lines and trailers are bounded whether or not they have ended: they do not count towards the body
+    /// limit, and must not let a client grow the buffer without bound.
+    @Test func overlongChunkLinesAndTrailersAreRefused() {
+        let chunked = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let extensions = "5;" + String(repeating: "x", count: 2_000)
+        #expect(error(chunked + extensions + "\r\nhello\r\n0\r\n\r\n")?.code == "bad_chunk")
+        #expect(error(chunked + extensions)?.code == "bad_chunk", "before the line has ended")
+        let trailer = "0\r\nX-Trailer: " + String(repeating: "a", count: 20_000)
+        #expect(error(chunked + trailer + "\r\n\r\n")?.status == 431)
+        #expect(error(chunked + trailer)?.status == 431, "before the trailer has ended")
+    }
+
     @Test func limits() {
         let small = HTTPRequestParser.Limits(maximumHeadBytes: 64, maximumBodyBytes: 10)
         #expect(error("GET / HTTP/1.1\r\nHost: localhost\r\nX: " + String(repeating: "a", count: 100) + "\r\n\r\n", limits: small)?.status == 431)
