@@ -91,11 +91,8 @@ final class Connection {
     func respond(to request: HTTPRequest, serial: UInt64, with response: HTTPResponse, started: Double) {
         guard case .handling = phase, serial == dispatched else { return }
         pending = nil
-        if case .stream(let producer) = response.body {
-            stream(request, response, producer: producer, started: started)
-            return
-        }
-        finish(request, response, started: started)
+        answer(request, with: response, started: started)
+        // Both do nothing once a stream has taken the socket.
         process()
         updateInterest()
     }
@@ -158,6 +155,9 @@ final class Connection {
                 request.remoteAddress = remoteAddress
                 dispatch(request, started: requestStarted ?? Self.now())
             case .needMore(let expectsContinue):
+                // Only skipped empty lines were left (a CRLF sent after a body): the connection is idle, not
+                // receiving a request, so no header deadline runs.
+                if !parser.hasPartialRequest { requestStarted = nil }
                 if parser.isAwaitingBody && headCompleted == nil { headCompleted = Self.now() }
                 if expectsContinue && !sentContinue {
                     sentContinue = true
@@ -175,8 +175,8 @@ final class Connection {
         let serial = dispatched
         let response = server.handler(request)
         switch response.body {
-        case .bytes:
-            finish(request, response, started: started)
+        case .bytes, .stream:
+            answer(request, with: response, started: started)
         case .later(let start):
             let (loop, token) = (self.loop, self.token)
             let pending = PendingResponse { make in
@@ -184,8 +184,16 @@ final class Connection {
             }
             self.pending = pending
             start(pending)
-        case .stream(let producer):
+        }
+    }
+
+    /// Sends a response that is ready: a stream from a thread of its own, anything else (a stream's head alone, for
+    /// HEAD) from here.
+    private func answer(_ request: HTTPRequest, with response: HTTPResponse, started: Double) {
+        if case .stream(let producer) = response.body, request.method != "HEAD" {
             stream(request, response, producer: producer, started: started)
+        } else {
+            finish(request, response, started: started)
         }
     }
 
@@ -201,12 +209,17 @@ final class Connection {
     private func finish(_ request: HTTPRequest, _ response: HTTPResponse, started: Double) {
         let keepAlive = request.keepAlive && !server.isStopping
         var response = response
-        if case .bytes = response.body {} else {
+        if case .later = response.body {
             // `.later` must deliver bytes or a stream: another `.later` cannot be sent from here.
             response = .error(status: 500, code: "internal_error", message: "the response could not be sent")
         }
-        // A HEAD response carries the GET response's headers (Content-Length included) and no body.
-        write(request.method == "HEAD" ? response.head(keepAlive: keepAlive) : response.serialized(keepAlive: keepAlive))
+        // A HEAD response carries the GET response's headers (its framing fields included) and no body (RFC 9110
+        // §9.3.2); a stream's producer is not run, so HEAD on a live stream or an archive costs nothing.
+        if request.method == "HEAD" {
+            write(response.head(keepAlive: keepAlive, chunked: request.acceptsChunked))
+        } else {
+            write(response.serialized(keepAlive: keepAlive))
+        }
         report(request, response.status, start: started)
         if keepAlive {
             phase = .reading
@@ -227,14 +240,15 @@ final class Connection {
         loop.release(self)
         let (fd, server, writeTimeout) = (self.fd, self.server, configuration.writeTimeout)
         // The rest of an earlier (pipelined) response still going out comes first.
-        let head = Array(output[outputStart...]) + response.head(keepAlive: false)
+        let chunked = request.acceptsChunked
+        let head = Array(output[outputStart...]) + response.head(keepAlive: false, chunked: chunked)
         let status = response.status
         let onResponse = configuration.onResponse
         let thread = Thread {
-            let writer = HTTPStreamWriter(fd: fd, writeTimeout: writeTimeout, server: server)
+            let writer = HTTPStreamWriter(fd: fd, writeTimeout: writeTimeout, server: server, chunked: chunked)
             if writer.send(head) {
                 producer(writer)
-                _ = writer.send(Array("0\r\n\r\n".utf8))
+                writer.end()
             }
             onResponse?(request, status, Connection.now() - started)
             SystemCalls.shutdownAndClose(fd)

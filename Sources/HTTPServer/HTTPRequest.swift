@@ -1,7 +1,8 @@
 /// A parsed HTTP/1.x request.
 public struct HTTPRequest: Sendable {
     public var method: String
-    /// The request target as sent (origin form: path and query).
+    /// The request target in origin form (path and query); an absolute-form target (`http://host/path?query`) is
+    /// reduced to it by the parser.
     public var target: String
     /// The percent-decoded path, without the query.
     public var path: String
@@ -11,6 +12,8 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// `1.0` or `1.1`.
     public var version: String
+    /// Whether a response may be sent with `Transfer-Encoding: chunked`: not to HTTP/1.0 (RFC 9112 §6.1).
+    public var acceptsChunked: Bool { version != "1.0" }
     /// Whether the connection stays open after the response (HTTP/1.1 unless `Connection: close`; HTTP/1.0 only
     /// with `Connection: keep-alive`).
     public var keepAlive: Bool
@@ -52,14 +55,7 @@ public struct HTTPRequest: Sendable {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var index = 0
-        func hex(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case 0x30...0x39: byte - 0x30
-            case 0x41...0x46: byte - 0x41 + 10
-            case 0x61...0x66: byte - 0x61 + 10
-            default: nil
-            }
-        }
+        let hex = HTTPRequestParser.hexValue
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) {

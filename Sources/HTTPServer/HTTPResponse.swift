@@ -9,7 +9,8 @@ public struct HTTPResponse: Sendable {
     public enum Body: Sendable {
         case bytes([UInt8])
         /// Written as chunks as the producer calls `write`, on a thread of its own, until it returns; then the
-        /// connection closes.
+        /// connection closes. An HTTP/1.0 client gets the bytes as they are, ended by the close; a HEAD request
+        /// gets the head alone, and the producer is not run.
         case stream(@Sendable (HTTPStreamWriter) -> Void)
         /// The response is not ready yet (an append waiting for its group commit): the server calls `start` once
         /// with the request's `PendingResponse`, through which it is delivered, and serves other connections
@@ -56,14 +57,16 @@ public struct HTTPResponse: Sendable {
 
     /// The status line and headers; `Content-Length` or `Transfer-Encoding: chunked` and `Connection` are added
     /// here, so handlers cannot get the framing wrong.
-    func head(keepAlive: Bool) -> [UInt8] {
+    /// - Parameter chunked: whether the client may be sent chunks; if not, a stream's head has no framing field
+    ///   and its body runs until the connection closes (RFC 9112 §6.1, §6.3).
+    func head(keepAlive: Bool, chunked: Bool = true) -> [UInt8] {
         var text = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
         for (name, value) in headers where !Self.framingFields.contains(where: { HTTPHeaders.sameName($0, name) }) {
             text += "\(name): \(value)\r\n"
         }
         switch body {
         case .bytes(let bytes): text += "Content-Length: \(bytes.count)\r\n"
-        case .stream: text += "Transfer-Encoding: chunked\r\n"
+        case .stream: if chunked { text += "Transfer-Encoding: chunked\r\n" }
         case .later: preconditionFailure("a .later response has no head of its own")
         }
         text += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
@@ -113,6 +116,7 @@ public struct HTTPResponse: Sendable {
         case 409: "Conflict"
         case 411: "Length Required"
         case 413: "Content Too Large"
+        case 414: "URI Too Long"
         case 415: "Unsupported Media Type"
         case 422: "Unprocessable Content"
         case 431: "Request Header Fields Too Large"
@@ -168,27 +172,37 @@ public final class HTTPStreamWriter: @unchecked Sendable {
     private let fd: Int32
     private let writeTimeout: Double
     private let server: HTTPServer
+    /// False for an HTTP/1.0 client: the bytes go out unframed and the close ends them.
+    private let chunked: Bool
 
-    init(fd: Int32, writeTimeout: Double, server: HTTPServer) {
+    init(fd: Int32, writeTimeout: Double, server: HTTPServer, chunked: Bool) {
         self.fd = fd
         self.writeTimeout = writeTimeout
         self.server = server
+        self.chunked = chunked
     }
 
-    /// Sends `bytes` now as one chunk. False once the client has gone or the server is stopping.
+    /// Sends `bytes` now, as one chunk (or as they are, to an HTTP/1.0 client). False once the client has gone or
+    /// the server is stopping.
     @discardableResult
     public func write(_ bytes: [UInt8]) -> Bool {
         guard !bytes.isEmpty else { return isOpen }
+        guard chunked else { return send(bytes) && isOpen }
         var chunk = Array((String(bytes.count, radix: 16) + "\r\n").utf8)
         chunk += bytes
         chunk += [0x0D, 0x0A]
         return send(chunk) && isOpen
     }
 
+    /// Ends the body: the last chunk, or nothing when the close ends it.
+    func end() {
+        if chunked { _ = send(Array("0\r\n\r\n".utf8)) }
+    }
+
     /// Whether the client is still connected and the server is not stopping.
     public var isOpen: Bool { !server.isStopping && !SystemCalls.peerClosed(fd) }
 
-    /// Sends raw bytes (the head, the last chunk), waiting at most `writeTimeout` for a slow reader.
+    /// Sends raw bytes, waiting at most `writeTimeout` for a slow reader.
     func send(_ bytes: [UInt8]) -> Bool {
         SystemCalls.send(fd, bytes, milliseconds: Int32(writeTimeout * 1000))
     }

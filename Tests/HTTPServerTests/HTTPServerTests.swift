@@ -29,13 +29,42 @@ import Testing
         #expect(try client.request("POST", "/b", body: Array("body".utf8)).text == "POST /b body")
     }
 
+    /// RFC 9112 §3.2.2: an absolute-form target is routed by its path. §3.2: an HTTP/1.1 request without Host is
+    /// refused, an HTTP/1.0 one is not.
+    @Test func absoluteFormIsRoutedByItsPathAndHostIsRequiredOfHTTP11() throws {
+        let server = try server()
+        defer { server.stop() }
+        let absolute = try BlockingHTTPClient(port: server.port)
+        try absolute.sendRaw("GET http://127.0.0.1:7411/healthz?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(try absolute.readResponse().text == "GET /healthz ")
+        let withoutHost = try BlockingHTTPClient(port: server.port)
+        try withoutHost.sendRaw("GET /healthz HTTP/1.1\r\n\r\n")
+        let refused = try withoutHost.readResponse()
+        #expect(refused.status == 400 && refused.text.contains("\"bad_host\""))
+        let http10 = try BlockingHTTPClient(port: server.port)
+        try http10.sendRaw("GET /healthz HTTP/1.0\r\n\r\n")
+        #expect(try http10.readResponse().status == 200)
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let server = try server()
         defer { server.stop() }
         let client = try BlockingHTTPClient(port: server.port)
-        try client.sendRaw("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\nConnection: close\r\n\r\n")
+        try client.sendRaw("GET /1 HTTP/1.1\r\nHost: localhost\r\n\r\nGET /2 HTTP/1.1\r\nHost: localhost\r\n\r\nGET /3 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         #expect(try (0..<3).map { _ in try client.readResponse().text } == ["GET /1 ", "GET /2 ", "GET /3 "])
         #expect(client.isClosedByServer(within: 1000))
+    }
+
+    /// A CRLF sent after a body (RFC 9112 §2.2) is skipped and leaves the connection idle: a next request that
+    /// comes after the header timeout is answered, not cut off with 408.
+    @Test func anEmptyLineAfterABodyIsSkippedAndLeavesTheConnectionIdle() throws {
+        let server = try server()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        try client.sendRaw("POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nok\r\n")
+        #expect(try client.readResponse().text == "POST /a ok")
+        usleep(800_000)  // past the header timeout (0.5 s), within the idle timeout (2 s)
+        #expect(try client.request("GET", "/b").text == "GET /b ")
     }
 
     /// A `.later` response is delivered from another thread; meanwhile the server answers other connections,
@@ -53,7 +82,7 @@ import Testing
         }
         defer { server.stop() }
         let slow = try BlockingHTTPClient(port: server.port)
-        try slow.sendRaw("GET /slow HTTP/1.1\r\n\r\nGET /after HTTP/1.1\r\n\r\n")
+        try slow.sendRaw("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\nGET /after HTTP/1.1\r\nHost: localhost\r\n\r\n")
         // Several connections, so some share the slow one's loop (connections go round the loops in turn).
         for n in 0..<8 {
             #expect(try BlockingHTTPClient(port: server.port).request("GET", "/other-\(n)").text == "quick /other-\(n)")
@@ -81,7 +110,7 @@ import Testing
         defer { server.stop() }
         do {
             let leaving = try BlockingHTTPClient(port: server.port)
-            try leaving.sendRaw("GET /slow HTTP/1.1\r\n\r\n")
+            try leaving.sendRaw("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n")
         }  // closed here
         usleep(100_000)
         release.signal()
@@ -106,12 +135,12 @@ import Testing
             return condition()
         }
         let halfClosed = try BlockingHTTPClient(port: server.port)
-        try halfClosed.sendRaw("GET /half-closed HTTP/1.1\r\n\r\n")
+        try halfClosed.sendRaw("GET /half-closed HTTP/1.1\r\nHost: localhost\r\n\r\n")
         shutdown(halfClosed.fd, Int32(SHUT_WR))
         do {
             let resetting = try BlockingHTTPClient(port: server.port)
             resetting.resetOnClose()
-            try resetting.sendRaw("GET /reset HTTP/1.1\r\n\r\n")
+            try resetting.sendRaw("GET /reset HTTP/1.1\r\nHost: localhost\r\n\r\n")
             #expect(waitFor { pending.withLock { $0["/reset"] } != nil })
             #expect(pending.withLock { $0["/reset"]?.isAbandoned } == false)
         }  // reset here
@@ -166,13 +195,13 @@ import Testing
         }
         defer { server.stop() }
         let halfClosed = try BlockingHTTPClient(port: server.port)
-        try halfClosed.sendRaw("GET /big HTTP/1.1\r\n\r\n")
+        try halfClosed.sendRaw("GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n")
         shutdown(halfClosed.fd, Int32(SHUT_WR))
         usleep(200_000)  // the server sees the end of input while most of the response is still to go
         #expect(try halfClosed.readResponse().body.count == big.count)
 
         let pipelining = try BlockingHTTPClient(port: server.port)
-        try pipelining.sendRaw("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /stream HTTP/1.1\r\n\r\n")
+        try pipelining.sendRaw("GET /a HTTP/1.1\r\nHost: localhost\r\n\r\nGET /b HTTP/1.1\r\nHost: localhost\r\n\r\nGET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
         usleep(200_000)
         #expect(try pipelining.readResponse().body.count == big.count)
         #expect(try pipelining.readResponse().body.count == big.count)
@@ -197,14 +226,14 @@ import Testing
             }
         }
         let slow = try BlockingHTTPClient(port: server.port)
-        try slow.sendRaw("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        try slow.sendRaw("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         let started = Date()
         let received = readToEnd(slow, pause: 10_000)  // at most 6.4 MB/s: seconds in all, never 0.5 s stalled
         #expect(Date().timeIntervalSince(started) > 1, "the response took longer than the write timeout")
         #expect(received > big.count, "every byte arrived (and the head)")
 
         let stalled = try BlockingHTTPClient(port: server.port)
-        try stalled.sendRaw("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        try stalled.sendRaw("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         usleep(1_500_000)  // not reading: the server gives up after the write timeout
         #expect(readToEnd(stalled, pause: 0) < big.count, "cut off before the end")
     }
@@ -226,7 +255,7 @@ import Testing
         defer { server.stop() }
         let client = try BlockingHTTPClient(port: server.port)
         let started = Date()
-        try client.sendRaw("GET / HTTP/1.1\r\nX-")
+        try client.sendRaw("GET / HTTP/1.1\r\nHost: localhost\r\nX-")
         // Keep trickling: the deadline is absolute, not per byte.
         for _ in 0..<3 {
             usleep(100_000)
@@ -234,6 +263,17 @@ import Testing
         }
         let response = try client.readResponse()
         #expect(response.status == 408)
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+
+    /// A bare LF is answered 400 at once, not 408 at the header deadline.
+    @Test func bareLineFeedsAreAnswered400AtOnce() throws {
+        let server = try server { $0.headerTimeout = 5 }
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        let started = Date()
+        try client.sendRaw("GET /healthz HTTP/1.1\nHost: localhost\n\n")
+        #expect(try client.readResponse().status == 400)
         #expect(Date().timeIntervalSince(started) < 2)
     }
 
@@ -264,7 +304,7 @@ import Testing
         })
         defer { server.stop() }
         var client: BlockingHTTPClient? = try BlockingHTTPClient(port: server.port)
-        try client!.sendRaw("GET /events HTTP/1.1\r\n\r\n")
+        try client!.sendRaw("GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n")
         let head = try client!.readStreamHead()
         #expect(head.status == 200 && head.headers["content-type"] == "text/event-stream")
         #expect(try client!.readChunk() == Array("data: 0\n\n".utf8))
@@ -273,6 +313,42 @@ import Testing
         let deadline = Date(timeIntervalSinceNow: 3)
         while writes.value == nil && Date() < deadline { usleep(20_000) }
         #expect((writes.value ?? 1000) < 500, "the producer stopped once the client left")
+    }
+
+    /// RFC 9112 §6.1: no Transfer-Encoding to an HTTP/1.0 client. A stream's bytes go out as they are, and the
+    /// close ends them.
+    @Test func anHTTP10ClientGetsAStreamUnchunkedAndEndedByTheClose() throws {
+        let server = try server(handler: { _ in
+            .stream(headers: [("Content-Type", "text/plain")]) { writer in
+                writer.write(Array("one ".utf8))
+                writer.write(Array("two".utf8))
+            }
+        })
+        defer { server.stop() }
+        func exchange(_ request: String) throws -> (head: String, body: String) {
+            let client = try BlockingHTTPClient(port: server.port)
+            try client.sendRaw(request)
+            var received: [UInt8] = []
+            var scratch = [UInt8](repeating: 0, count: 4096)
+            reading: while true {
+                switch SystemCalls.read(client.fd, milliseconds: 2_000, into: &scratch) {
+                case .data(let bytes): received += bytes
+                case .closed: break reading
+                case .timedOut: throw BlockingHTTPClient.Failure(description: "the stream did not end with a close")
+                }
+            }
+            let text = String(decoding: received, as: UTF8.self)
+            let end = try #require(text.range(of: "\r\n\r\n"))
+            return (String(text[..<end.lowerBound]).lowercased(), String(text[end.upperBound...]))
+        }
+        for keepAlive in ["", "Connection: keep-alive\r\n"] {
+            let get = try exchange("GET /stream HTTP/1.0\r\n\(keepAlive)\r\n")
+            #expect(!get.head.contains("transfer-encoding") && !get.head.contains("content-length"), "\(get.head)")
+            #expect(get.head.contains("connection: close"))
+            #expect(get.body == "one two", "no chunk framing and no last chunk")
+        }
+        let head = try exchange("HEAD /stream HTTP/1.0\r\n\r\n")
+        #expect(!head.head.contains("transfer-encoding") && head.body.isEmpty)
     }
 
     @Test func stopReturnsPromptlyWithIdleKeepAliveConnections() throws {
@@ -289,11 +365,22 @@ import Testing
         let server = try server()
         defer { server.stop() }
         let client = try BlockingHTTPClient(port: server.port)
-        try client.sendRaw("POST /x HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        try client.sendRaw("POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
         let interim = try client.readStreamHead()
         #expect(interim.status == 100)
         try client.sendRaw("ok")
         #expect(try client.readResponse().text == "POST /x ok")
+    }
+
+    /// RFC 9110 §10.1.1: an HTTP/1.0 client is never sent a 100; it gets the final response once its body came.
+    @Test func expectContinueFromAnHTTP10ClientIsIgnored() throws {
+        let server = try server()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        try client.sendRaw("POST /x HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        usleep(200_000)
+        try client.sendRaw("ok")
+        #expect(try client.readStreamHead().status == 200)
     }
 }
 
@@ -319,10 +406,36 @@ final class Collected: Sendable {
         try server.start()
         defer { server.stop() }
         let client = try BlockingHTTPClient(port: server.port)
-        try client.sendRaw("HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+        try client.sendRaw("HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         let head = try client.readStreamHead()
         #expect(head.status == 200 && head.headers["content-length"] == "5")
         #expect(try client.readResponse().text == "hello", "the next response follows directly: HEAD sent no body")
+    }
+
+    /// RFC 9110 §9.3.2: HEAD on a stream (the live events, an archive) gets the head a GET would get and nothing
+    /// more; the producer is not run, and the connection stays open for the next request.
+    @Test func headOnAStreamSendsTheHeadAloneAndRunsNothing() throws {
+        var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
+        configuration.shutdownGrace = 1
+        let ran = Collected()
+        let server = HTTPServer(configuration: configuration) { request in
+            guard request.path == "/events" else { return .text("next") }
+            return .stream(headers: [("Content-Type", "text/event-stream")]) { writer in
+                ran.set(1)
+                for n in 0..<3 { writer.write(Array("data: \(n)\n\n".utf8)) }
+            }
+        }
+        try server.start()
+        defer { server.stop() }
+        let client = try BlockingHTTPClient(port: server.port)
+        client.timeoutMilliseconds = 2_000
+        try client.sendRaw("HEAD /events HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let head = try client.readStreamHead()
+        #expect(head.status == 200 && head.headers["content-type"] == "text/event-stream")
+        #expect(head.headers["transfer-encoding"] == "chunked", "the framing a GET would have")
+        #expect(try client.readResponse().text == "next", "no body came before the next response")
+        usleep(100_000)
+        #expect(ran.value == nil, "the producer never ran")
     }
 }
 
@@ -337,7 +450,7 @@ final class Collected: Sendable {
         defer { server.stop() }
         for _ in 0..<20 {
             let client = try BlockingHTTPClient(port: server.port)
-            try client.sendRaw("POST / HTTP/1.1\r\nContent-Length: 200000\r\n\r\n")
+            try client.sendRaw("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 200000\r\n\r\n")
             try? client.sendRaw([UInt8](repeating: 65, count: 64 * 1024))
             #expect(try client.readResponse().status == 413)
         }

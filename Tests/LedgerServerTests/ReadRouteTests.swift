@@ -152,7 +152,7 @@ import Testing
         defer { test.stop() }
         let client = try test.client()
         let size = test.ledger.size
-        try client.sendRaw("GET /v1/events/stream?after=\(size - 2) HTTP/1.1\r\nAuthorization: Bearer \(test.tokens[.auditor]!)\r\n\r\n")
+        try client.sendRaw("GET /v1/events/stream?after=\(size - 2) HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(test.tokens[.auditor]!)\r\n\r\n")
         let head = try client.readStreamHead()
         #expect(head.status == 200 && head.headers["content-type"] == "text/event-stream")
         var received: [Int] = []

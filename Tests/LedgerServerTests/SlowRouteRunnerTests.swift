@@ -224,7 +224,7 @@ import Testing
             do {
                 let client = try test.client()
                 client.resetOnClose()
-                try client.sendRaw("GET /v1/plan HTTP/1.1\r\nAuthorization: Bearer \(test.tokens[.reader]!)\r\n\r\n")
+                try client.sendRaw("GET /v1/plan HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(test.tokens[.reader]!)\r\n\r\n")
                 #expect(eventually { runner.load.waiting == 1 })
             }  // reset here
             usleep(200_000)  // for the loop to see the reset

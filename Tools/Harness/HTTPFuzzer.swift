@@ -85,7 +85,8 @@ public struct HTTPFuzzer {
 
     /// One hostile request, of a randomly chosen kind.
     func request(_ random: inout SeededRandom) -> [UInt8] {
-        let auth = "Authorization: Bearer \(token)\r\n"
+        // Host too: without it every HTTP/1.1 request would stop at the 400 for a missing Host (RFC 9112 §3.2).
+        let auth = "Host: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
         func post(_ body: [UInt8], headers: String = "Content-Type: application/json\r\n") -> [UInt8] {
             Array("POST /v1/transactions HTTP/1.1\r\n\(auth)\(headers)Content-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body
         }
