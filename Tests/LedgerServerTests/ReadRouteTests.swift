@@ -188,7 +188,7 @@ import Testing
         let secret = try #require(created.json["token"]?.stringValue)
         let id = try #require(created.json["id"]?.stringValue)
         let client = try test.client()
-        try client.sendRaw("GET /v1/events/stream?after=\(test.ledger.size) HTTP/1.1\r\nAuthorization: Bearer \(secret)\r\n\r\n")
+        try client.sendRaw("GET /v1/events/stream?after=\(test.ledger.size) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(secret)\r\n\r\n")
         #expect(try client.readStreamHead().status == 200)
         _ = try client.readChunk()  // the opening comment
         #expect(try test.request("DELETE", "/v1/tokens/\(id)?reason=left").status == 200)
