@@ -103,7 +103,7 @@ import Testing
         let refused: [(JSONValue, String)] = [
             (["role": "reader", "label": 5], "label"),
             (["role": "reader", "actorId": 7], "actorId"),
-            (["role": "reader", "actorId": nil], "actorId"),
+            (["role": "reader", "actorId": .null], "actorId"),
             (["role": "reader", "organisations": "QWO"], "organisations"),
             (["role": "contributor", "organisations": ["QWO", 3]], "organisations"),
             (["role": "reader", "reason": ["why"]], "reason"),

@@ -56,7 +56,7 @@ struct CanonicalJSONTests {
     }
 
     @Test func canonicalTextRoundTrips() throws {
-        let value: JSONValue = ["b": [1, 2.5, "x"], "a": ["nested": true, "null": nil], "c": "é"]
+        let value: JSONValue = ["b": [1, 2.5, "x"], "a": ["nested": true, "null": .null], "c": "é"]
         let text = CanonicalJSON.string(value)
         #expect(text == #"{"a":{"nested":true,"null":null},"b":[1,2.5,"x"],"c":"é"}"#)
         #expect(try JSONParser.parse(text) == value)

@@ -5,7 +5,7 @@ import Testing
 struct JSONParserTests {
     @Test func parsesEveryKindOfValue() throws {
         let value = try JSONParser.parse(#" {"a": [1, -2.5e3, true, false, null, "s\u00e9\n"], "b": {}} "#)
-        #expect(value == ["a": [1, -2500, true, false, nil, "sé\n"], "b": [:]])
+        #expect(value == ["a": [1, -2500, true, false, .null, "sé\n"], "b": [:]])
     }
 
     @Test(arguments: [

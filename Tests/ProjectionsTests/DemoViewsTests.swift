@@ -120,6 +120,17 @@ import Testing
         #expect(try test.model.nextChange(after: time("2099-01-01")) == nil)
     }
 
+    /// An element added to or removed from an array is a change with no `before` (or no `after`), not one from or
+    /// to JSON null: null is a value a field can really have.
+    @Test func fieldDiffsOfAGrowingArrayLeaveTheMissingSideOut() {
+        let grown = FieldDiff.changes(from: ["readings": [1]], to: ["readings": [1, 2]])
+        #expect(grown == [["field": "readings[1]", "after": 2]])
+        let shrunk = FieldDiff.changes(from: ["readings": [1, 2]], to: ["readings": [1]])
+        #expect(shrunk == [["field": "readings[1]", "before": 2]])
+        let nulled = FieldDiff.changes(from: ["note": "x"], to: ["note": .null])
+        #expect(nulled == [["field": "note", "before": "x", "after": .null]])
+    }
+
     @Test func historyShowsActorsTimesReasonsDiffsAndOwnershipMoves() throws {
         let test = try TestLedger.demo()
         defer { test.close() }
