@@ -61,7 +61,8 @@ public enum PlanLedgerCommand {
         }
         do {
             let parsed = try CommandLineArguments(rest, valued: command.valuedOptions.union(["db"]),
-                                                  flags: command.flagOptions)
+                                                  repeatable: command.repeatableOptions, flags: command.flagOptions)
+            try command.positionals.check(parsed.positional)
             let context = CommandContext(databasePath: parsed.value("db") ?? "planledger.sqlite")
             return try command.run(parsed, context: context)
         } catch {

@@ -48,6 +48,57 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory + "/missing.sqlite"))
     }
 
+    @Test func anArgumentACommandDoesNotTakeIsAUsageErrorNotIgnored() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let other = directory + "/tampered.sqlite"
+        // Each would otherwise run on --db and succeed, as if it had looked at the argument.
+        for command in [["verify", other], ["checkpoint", other], ["plan", other], ["decisions", other], ["rebuild", other],
+                        ["demo", other], ["export", "--out", directory + "/x.jsonl", other], ["diff", "--from", "2022-01-01", "--to", "2023-01-01", other],
+                        ["get", "goal/AMB-1", other], ["history", "goal/AMB-1", other], ["impact", "assumption/A-CMHN-RATIO", other],
+                        ["memory", "QWO-CCG", other], ["prove", "inclusion", "--position", "5", other], ["token", "list", other],
+                        ["verify-archive", other, other], ["import", other, other], ["append", "-", other]] {
+            #expect(PlanLedgerCommand.run(command + ["--db", db]) == 2, "\(command)")
+        }
+        #expect(run("prove", "sideways", "--db", db) == 2, "an unknown action")
+        #expect(run("token", "delete", "--db", db) == 2, "an unknown action")
+        #expect(!FileManager.default.fileExists(atPath: other))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/x.jsonl"))
+    }
+
+    @Test func everyUsageLineNamesThePositionalArgumentsItsCommandTakes() {
+        for command in PlanLedgerCommand.commands {
+            let usage = command.help.components(separatedBy: "\n\n")[0]
+            switch command.positionals {
+            case .upTo(let names):
+                for name in names { #expect(usage.contains("planledger \(command.name) \(name)") || usage.contains("[\(name)"), "\(command.name)") }
+                if names.isEmpty {
+                    #expect(usage.contains("planledger \(command.name) [") || usage.contains("planledger \(command.name) --") || usage.hasSuffix("planledger \(command.name)"),
+                            "\(command.name): \(usage)")
+                }
+            case .actions(let actions):
+                for (action, names) in actions {
+                    #expect(usage.contains("planledger \(command.name) \(action)" + names.map { " " + $0 }.joined()), "\(command.name) \(action)")
+                }
+            }
+        }
+    }
+
+    @Test func aRepeatableOptionAccumulatesAndAnyOtherGivenTwiceIsAUsageError() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        #expect(run("token", "create", "--role", "contributor", "--organisation", "QWO", "--organisation", "QWO-CCG,QWO-X",
+                    "--label", "both", "--db", db) == 0)
+        let database = try Database(path: db, options: .init(readOnly: true))
+        let organisations = try database.scalarText("SELECT organisations FROM access_tokens WHERE label = 'both'")
+        #expect(organisations?.contains("organisation/QWO\"") == true, "\(organisations ?? "none")")
+        #expect(organisations?.contains("organisation/QWO-CCG") == true, "\(organisations ?? "none")")
+        #expect(organisations?.contains("organisation/QWO-X") == true, "\(organisations ?? "none")")
+        #expect(run("token", "create", "--role", "reader", "--role", "admin", "--db", db) == 2)
+        #expect(run("plan", "--organisation", "QWO", "--organisation=QWO-CCG", "--db", db) == 2)
+        #expect(run("plan", "--db", db, "--db", directory + "/other.sqlite") == 2)
+    }
+
     @Test func rebuildOfAnEmptyFileMakesAnEmptyLedger() throws {
         defer { cleanUp() }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -18,11 +18,11 @@ enum AppendCommand: Command {
         Options:
           --json     print the stored records as JSON (default: one line per event)
         """
+    static let positionals = Positionals.upTo(["FILE"])
     static let valuedOptions: Set<String> = ["actor", "role", "organisation"]
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        guard arguments.positional.count <= 1 else { throw CLIError.usage("append takes at most one input file") }
         let input = try Terminal.readInput(arguments.positional.first ?? "-")
         let body: JSONValue
         do {

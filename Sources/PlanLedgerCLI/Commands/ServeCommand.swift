@@ -98,16 +98,19 @@ enum TokenCommand: Command {
     static let name = "token"
     static let summary = "create, list or revoke API tokens (grants and revocations are audited in the ledger)"
     static let help = """
-        Usage: planledger token create --role ROLE [--organisation KEY]... [--label TEXT] [--actor-id ID] [--db PATH]
+        Usage: planledger token create --role ROLE [--organisation KEY]... [--label TEXT] [--actor-id ID] [--actor ID]
+                                      [--db PATH]
                planledger token list [--json] [--db PATH]
-               planledger token revoke ID --reason TEXT [--db PATH]
+               planledger token revoke ID --reason TEXT [--actor ID] [--db PATH]
 
         Roles: reader (read views), contributor (also append, for the organisations named with --organisation,
         comma-separated or repeated), auditor (also the audit log, corporate memory and archives), admin (tokens).
         The secret is printed once by 'create'; only its SHA-256 is stored. Grants and revocations are recorded as
         AccessGranted / AccessRevoked events on access/<id> streams, by --actor (default $USER).
         """
+    static let positionals = Positionals.actions(["create": [], "list": [], "revoke": ["ID"]])
     static let valuedOptions: Set<String> = ["role", "organisation", "label", "actor-id", "reason", "actor"]
+    static let repeatableOptions: Set<String> = ["organisation"]
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
@@ -120,9 +123,7 @@ enum TokenCommand: Command {
             guard let role = arguments.value("role").flatMap(Role.init(rawValue:)) else {
                 throw CLIError.usage("--role must be reader, contributor, auditor or admin")
             }
-            let organisations = (arguments.value("organisation") ?? "").split(separator: ",").map {
-                LedgerAccess.organisationStream(String($0))
-            }
+            let organisations = arguments.values("organisation").map(LedgerAccess.organisationStream)
             let token = try registry.create(role: role, organisations: organisations,
                                             actorId: arguments.value("actor-id") ?? arguments.value("label") ?? "token-holder",
                                             label: arguments.value("label"), grantedBy: actor)

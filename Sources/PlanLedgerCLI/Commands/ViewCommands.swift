@@ -46,6 +46,7 @@ enum GetCommand: Command {
         Options:
         \(sliceHelp)
         """
+    static let positionals = Positionals.upTo(["STREAM"])
     static let valuedOptions: Set<String> = sliceOptions.union(["from-version", "after", "limit", "type", "kind"])
     static let flagOptions: Set<String> = ["json", "events"]
 
@@ -93,6 +94,7 @@ enum HistoryCommand: Command {
         Options:
         \(sliceHelp)
         """
+    static let positionals = Positionals.upTo(["STREAM"])
     static let valuedOptions = sliceOptions
     static let flagOptions: Set<String> = ["json"]
 
@@ -186,6 +188,7 @@ enum ImpactCommand: Command {
         Options:
         \(sliceHelp)
         """
+    static let positionals = Positionals.upTo(["STREAM"])
     static let valuedOptions = sliceOptions
     static let flagOptions: Set<String> = ["json"]
 
@@ -214,7 +217,8 @@ enum DecisionsCommand: Command {
     static let name = "decisions"
     static let summary = "the decision register: forum, status, overdue reviews, supersession chains"
     static let help = """
-        Usage: planledger decisions [--forum NAME] [--status STATUS] [--review-due DATE] [--as-of TIME] [--valid-at TIME] [--json]
+        Usage: planledger decisions [--forum NAME] [--status STATUS] [--review-due DATE] [--as-of TIME] [--valid-at TIME]
+                                   [--json] [--db PATH]
 
         Options:
           --forum NAME        a forum name (Governing Body) or its organisation (QWO)
@@ -253,7 +257,7 @@ enum MemoryCommand: Command {
     static let name = "memory"
     static let summary = "corporate memory: what an organisation owned, decided, assumed, and handed over open"
     static let help = """
-        Usage: planledger memory ORGANISATION [--as-of TIME] [--json] [--db PATH]
+        Usage: planledger memory ORGANISATION [--as-of TIME] [--valid-at TIME] [--json] [--db PATH]
 
         What ORGANISATION (a key such as QWO-CCG, or organisation/QWO-CCG) owned, decided and assumed over its life,
         its handovers in and out, and what was still open at each handover (untaken decisions, unvalidated
@@ -262,6 +266,7 @@ enum MemoryCommand: Command {
         Options:
         \(sliceHelp)
         """
+    static let positionals = Positionals.upTo(["ORGANISATION"])
     static let valuedOptions = sliceOptions
     static let flagOptions: Set<String> = ["json"]
 
