@@ -99,6 +99,27 @@ import Testing
         #expect(run("plan", "--db", db, "--db", directory + "/other.sqlite") == 2)
     }
 
+    @Test func getRefusesTheOptionsOfAnotherFormInsteadOfIgnoringThem() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        #expect(run("get", "--after", "40", "--as-of", "2022-06-30", "--db", db) == 2)
+        #expect(run("get", "--valid-at", "2022-06-30", "--db", db) == 2)
+        #expect(run("get", "decision/GB-2021-017", "--events", "--as-of", "2022-06-30", "--db", db) == 2)
+        #expect(run("get", "decision/GB-2021-017", "--events", "--valid-at", "2022-06-30", "--db", db) == 2)
+        #expect(run("get", "decision/GB-2021-017", "--after", "3", "--db", db) == 2)
+        #expect(run("get", "decision/GB-2021-017", "--from-version", "2", "--db", db) == 2)
+        #expect(run("get", "decision/GB-2021-017", "--events", "--from-version", "2", "--json", "--db", db) == 0)
+        #expect(run("get", "decision/GB-2021-017", "--as-of", "2022-06-30", "--valid-at", "2022-06-30", "--db", db) == 0)
+        #expect(run("get", "--after", "40", "--limit", "2", "--kind", "decision", "--db", db) == 0)
+    }
+
+    @Test func decisionsRefusesAStatusNoDecisionCanHave() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        #expect(run("decisions", "--status", "bogus", "--db", db) == 2)
+        #expect(run("decisions", "--status", "taken", "--db", db) == 0)
+    }
+
     @Test func rebuildOfAnEmptyFileMakesAnEmptyLedger() throws {
         defer { cleanUp() }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -52,6 +52,9 @@ struct CommandLineArguments {
         }
     }
 
+    /// The names of the options given (valued and flags), without `--`.
+    var given: Set<String> { flags.union(options.keys) }
+
     /// The value of a single-valued option.
     func value(_ name: String) -> String? { options[name]?.first }
 
