@@ -120,6 +120,48 @@ import Testing
         #expect(run("decisions", "--status", "taken", "--db", db) == 0)
     }
 
+    /// The file's bytes and modification time, to show that a command wrote nothing to it.
+    struct Fingerprint: Equatable {
+        let bytes: Data
+        let modified: Date?
+    }
+
+    func fingerprint(_ path: String) throws -> Fingerprint {
+        Fingerprint(bytes: try Data(contentsOf: URL(fileURLWithPath: path)),
+                    modified: try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+    }
+
+    func meta(_ sql: String) throws -> String? { try Database(path: db, options: .init(readOnly: true)).scalarText(sql) }
+
+    @Test func aLedgerOfANewerFormatIsRefusedByEveryCommandAndLeftAsItWas() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        try Database(path: db).run("UPDATE ledger_meta SET value = '2' WHERE key = 'format'")
+        let before = try fingerprint(db)
+        let input = directory + "/tx.json"
+        try #"{"streams":[{"stream":"goal/G-CLI","expectedVersion":"noStream","events":[{"type":"GoalDefined","effectiveAt":"2023-02-01","data":{"title":"From the CLI","level":"annual","parent":"goal/AMB-1","owner":{"organisation":"organisation/QWO","role":"Director"}}}]}]}"#
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        for command in [["verify"], ["plan"], ["rebuild"], ["export", "--out", directory + "/out.jsonl"], ["checkpoint"],
+                        ["get", "--after", "0"], ["get", "goal/AMB-1"], ["token", "list"], ["append", input],
+                        ["token", "create", "--role", "reader"], ["demo"]] {
+            #expect(PlanLedgerCommand.run(command + ["--db", db]) == 3, "\(command)")
+        }
+        #expect(try fingerprint(db) == before)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/out.jsonl"))
+    }
+
+    @Test func projectionsOfANewerLayoutAreRefusedNotRebuiltDownUnlessRebuildIsAskedFor() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        try Database(path: db).run("UPDATE projection_meta SET value = '5' WHERE key = 'layout'")
+        #expect(run("plan", "--db", db) == 3)
+        #expect(run("decisions", "--db", db) == 3)
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "5")
+        #expect(run("rebuild", "--db", db) == 0)
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "4")
+        #expect(run("plan", "--db", db) == 0)
+    }
+
     @Test func rebuildOfAnEmptyFileMakesAnEmptyLedger() throws {
         defer { cleanUp() }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -52,5 +52,21 @@ enum LedgerSchema {
             try database.run("INSERT INTO ledger_meta (key, value) VALUES ('format', ?1), ('size', '0')",
                              [.text(String(formatVersion))])
         }
+        try checkFormat(in: database)
+    }
+
+    /// Refuses a ledger whose recorded format is newer than this build's: its meaning may have changed in ways this
+    /// code would misread, and anything it appended could corrupt it for the version that wrote it.
+    static func checkFormat(in database: Database) throws {
+        let recorded = try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'format'")
+        guard let recorded, let format = Int(recorded) else {
+            throw LedgerError(.storage, code: "not_a_ledger",
+                              "\(database.path) is not a PlanLedger ledger: it records no format version")
+        }
+        guard format <= formatVersion else {
+            throw LedgerError(.storage, code: "unsupported_format",
+                              "\(database.path) is a ledger of format \(format), written by a newer PlanLedger; this one "
+                              + "reads formats up to \(formatVersion). Use a newer planledger; nothing was changed")
+        }
     }
 }
