@@ -23,7 +23,8 @@ public enum PlanLedgerCommand {
             Commands:
             \(list.joined(separator: "\n"))
 
-            Every command takes --db PATH (default ./planledger.sqlite).
+            Every command takes --db PATH (default ./planledger.sqlite). Only append, demo, token create and serve
+            create a ledger; no command writes to a file that is not one, or to a ledger of a newer format.
             Exit codes: 0 success, 1 refused or failed check, 2 usage error, 3 storage or I/O error.
             """
     }

@@ -133,6 +133,23 @@ import Testing
 
     func meta(_ sql: String) throws -> String? { try Database(path: db, options: .init(readOnly: true)).scalarText(sql) }
 
+    @Test func verifyAndTheOtherReadsOfTheLogWriteNothingEvenToALedgerWithOutdatedProjections() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        // As a ledger from an older planledger: opening it for writing rebuilds its projections.
+        try Database(path: db).run("UPDATE projection_meta SET value = '3' WHERE key = 'layout'")
+        let before = try fingerprint(db)
+        for command in [["verify"], ["checkpoint"], ["prove", "inclusion", "--position", "5"], ["get", "--after", "40"],
+                        ["get", "goal/AMB-1", "--events"]] {
+            #expect(PlanLedgerCommand.run(command + ["--db", db]) == 0, "\(command)")
+            #expect(try fingerprint(db) == before, "\(command) wrote to the ledger")
+        }
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "3")
+        // A view on a file it may write still rebuilds them first, as before.
+        #expect(run("plan", "--db", db) == 0)
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "4")
+    }
+
     @Test func aLedgerOfANewerFormatIsRefusedByEveryCommandAndLeftAsItWas() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)
@@ -157,9 +174,45 @@ import Testing
         #expect(run("plan", "--db", db) == 3)
         #expect(run("decisions", "--db", db) == 3)
         #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "5")
+        #expect(run("verify", "--db", db) == 0, "the log itself is still checked")
         #expect(run("rebuild", "--db", db) == 0)
         #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "4")
         #expect(run("plan", "--db", db) == 0)
+    }
+
+    @Test func readCommandsRefuseAFileThatIsNotALedgerAndCreateOrChangeNothing() throws {
+        defer { cleanUp() }
+        let empty = directory + "/empty.sqlite"
+        let foreign = directory + "/foreign.sqlite"
+        let missing = directory + "/missing.sqlite"
+        #expect(FileManager.default.createFile(atPath: empty, contents: nil))
+        try Database(path: foreign).execute("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')")
+        let before = try [empty, foreign].map(fingerprint)
+        for file in [empty, foreign, missing] {
+            for command in [["plan"], ["verify"], ["checkpoint"], ["get", "--after", "0"], ["get", "goal/G-1"], ["token", "list"],
+                            ["token", "revoke", "tok-1", "--reason", "typo"], ["export", "--out", directory + "/out.jsonl"]] {
+                #expect(PlanLedgerCommand.run(command + ["--db", file]) == 3, "\(command) \(file)")
+            }
+        }
+        #expect(try [empty, foreign].map(fingerprint) == before)
+        #expect(!FileManager.default.fileExists(atPath: missing))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/out.jsonl"))
+        // Nor does a write command take over a database that is not a ledger.
+        #expect(run("demo", "--db", foreign) == 3)
+        #expect(try fingerprint(foreign) == before[1])
+    }
+
+    @Test func aRefusedFirstAppendLeavesNoLedgerBehind() throws {
+        defer { cleanUp() }
+        let input = directory + "/tx.json"
+        try #"{"streams":[{"stream":"goal/G-1","expectedVersion":"exists","events":[{"type":"GoalStatusAssessed","data":{"status":"on_track"}}]}]}"#
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        #expect(run("append", input, "--db", db) == 1)
+        for suffix in ["", "-wal", "-shm"] { #expect(!FileManager.default.fileExists(atPath: db + suffix), "\(suffix)") }
+        #expect(run("token", "create", "--role", "contributor", "--organisation", "not a key/", "--db", db) != 0)
+        #expect(!FileManager.default.fileExists(atPath: db))
+        #expect(run("token", "create", "--role", "reader", "--db", db) == 0)
+        #expect(run("token", "list", "--db", db) == 0)
     }
 
     @Test func rebuildOfAnEmptyFileMakesAnEmptyLedger() throws {

@@ -10,7 +10,8 @@ enum AppendCommand: Command {
         Appends one transaction atomically. The input is the body of POST /v1/transactions:
           {"streams": [{"stream": "goal/G-1", "expectedVersion": "noStream",
                         "events": [{"type": "GoalDefined", "effectiveAt": "2022-04-01", "data": {...}}]}]}
-        Reads standard input when FILE is '-' or absent. Creates the ledger if it does not exist.
+        Reads standard input when FILE is '-' or absent. Creates the ledger if there is no file (or an empty one) at
+        --db; a refused first append leaves no file behind. Refuses a file that holds anything but a ledger.
 
         The actor recorded is --actor (default: $USER), --role (default: cli) and --organisation (a key such as
         QWO or a stream name such as organisation/QWO); never anything in the input.
@@ -31,9 +32,7 @@ enum AppendCommand: Command {
             throw CLIError.failed("the input is not valid JSON: \(error)")
         }
         let transaction = try AppendTransaction(json: body, actor: LedgerAccess.actor(arguments))
-        let ledger = try LedgerAccess.open(context, create: true)
-        defer { ledger.close() }
-        let result = try ledger.append(transaction)
+        let result = try LedgerAccess.appending(context) { ledger in try ledger.append(transaction) }
         if arguments.flag("json") {
             Terminal.print(PrettyJSON.string(["events": .array(result.events.map(\.json)),
                                               "checkpoint": result.checkpoint.json]))

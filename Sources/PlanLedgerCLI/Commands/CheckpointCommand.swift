@@ -19,7 +19,7 @@ enum CheckpointCommand: Command {
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        let ledger = try LedgerAccess.open(context)
+        let ledger = try LedgerAccess.open(context, for: .readingLog)
         defer { ledger.close() }
         let checkpoint = try ledger.checkpoint(size: try arguments.integer("size"))
         if arguments.flag("json") {
@@ -49,7 +49,7 @@ enum ProveCommand: Command {
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        let ledger = try LedgerAccess.open(context)
+        let ledger = try LedgerAccess.open(context, for: .readingLog)
         defer { ledger.close() }
         let json: JSONValue
         let valid: Bool

@@ -66,7 +66,9 @@ enum GetCommand: Command {
         if let option = foreign.sorted().first {
             throw CLIError.usage("--\(option) does not apply to \(form.form) (see the usage lines)")
         }
-        let ledger = try LedgerAccess.open(context)
+        // Events come from the log alone; only an entity's state needs the projections.
+        let readsState = !arguments.positional.isEmpty && !arguments.flag("events")
+        let ledger = try LedgerAccess.open(context, for: readsState ? .readingViews : .readingLog)
         defer { ledger.close() }
         guard let name = arguments.positional.first else {
             let events = try ledger.events(after: try arguments.integer("after") ?? 0, limit: try arguments.integer("limit") ?? 100,
