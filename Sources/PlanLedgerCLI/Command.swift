@@ -32,23 +32,42 @@ enum Positionals {
     case upTo([String])
     /// A first word choosing an action (`token create`, `prove inclusion`), then at most the named arguments of
     /// that action.
-    case actions([String: [String]])
+    case actions([String: Action])
+
+    /// One action's arguments and the options (besides `--db`) it reads, so that the options of another action are
+    /// refused rather than ignored (`prove inclusion --from 3`).
+    struct Action {
+        let arguments: [String]
+        let options: Set<String>
+
+        init(_ arguments: [String] = [], options: Set<String>) {
+            self.arguments = arguments
+            self.options = options
+        }
+    }
 
     static let none = Positionals.upTo([])
 
-    /// Throws a usage error naming the first argument beyond what is declared, or an unknown action.
-    func check(_ arguments: [String]) throws(CLIError) {
+    /// Throws a usage error naming the first argument beyond what is declared, an unknown action, or an option
+    /// the chosen action does not read.
+    /// - Parameter options: the names of the options given.
+    func check(_ arguments: [String], options: Set<String>) throws(CLIError) {
         switch self {
         case .upTo(let names):
             if arguments.count > names.count { throw Self.unexpected(arguments[names.count], names) }
         case .actions(let actions):
             // A missing action is left to the command, which says what it can do.
-            guard let action = arguments.first else { return }
-            guard let names = actions[action] else {
+            guard let name = arguments.first else { return }
+            guard let action = actions[name] else {
                 let known = actions.keys.sorted().joined(separator: ", ")
-                throw CLIError.usage("unknown action '\(action)' (one of: \(known))")
+                throw CLIError.usage("unknown action '\(name)' (one of: \(known))")
             }
-            if arguments.count > names.count + 1 { throw Self.unexpected(arguments[names.count + 1], names) }
+            if arguments.count > action.arguments.count + 1 {
+                throw Self.unexpected(arguments[action.arguments.count + 1], action.arguments)
+            }
+            if let option = options.subtracting(action.options).subtracting(["db"]).sorted().first {
+                throw CLIError.usage("--\(option) does not apply to '\(name)'")
+            }
         }
     }
 

@@ -63,7 +63,7 @@ public enum PlanLedgerCommand {
         do {
             let parsed = try CommandLineArguments(rest, valued: command.valuedOptions.union(["db"]),
                                                   repeatable: command.repeatableOptions, flags: command.flagOptions)
-            try command.positionals.check(parsed.positional)
+            try command.positionals.check(parsed.positional, options: parsed.given)
             let context = CommandContext(databasePath: parsed.value("db") ?? "planledger.sqlite")
             return try command.run(parsed, context: context)
         } catch {

@@ -62,6 +62,8 @@ import Testing
         }
         #expect(run("prove", "sideways", "--db", db) == 2, "an unknown action")
         #expect(run("token", "delete", "--db", db) == 2, "an unknown action")
+        #expect(run("prove", "inclusion", "--position", "5", "--from", "3", "--db", db) == 2, "an option of another action")
+        #expect(run("token", "list", "--role", "admin", "--db", db) == 2, "an option of another action")
         #expect(!FileManager.default.fileExists(atPath: other))
         #expect(!FileManager.default.fileExists(atPath: directory + "/x.jsonl"))
     }
@@ -77,9 +79,15 @@ import Testing
                             "\(command.name): \(usage)")
                 }
             case .actions(let actions):
-                for (action, names) in actions {
-                    #expect(usage.contains("planledger \(command.name) \(action)" + names.map { " " + $0 }.joined()), "\(command.name) \(action)")
+                for (name, action) in actions {
+                    let line = usage.split(separator: "\n").first { $0.contains("planledger \(command.name) \(name)") } ?? ""
+                    #expect(line.contains("planledger \(command.name) \(name)" + action.arguments.map { " " + $0 }.joined()), "\(command.name) \(name)")
+                    for option in action.options { #expect(line.contains("--\(option)"), "\(command.name) \(name): --\(option)") }
                 }
+            }
+            // Every option it accepts is on its usage line (and so in --help).
+            for option in command.valuedOptions.union(command.flagOptions) {
+                #expect(usage.contains("--\(option)"), "\(command.name): --\(option)")
             }
         }
     }

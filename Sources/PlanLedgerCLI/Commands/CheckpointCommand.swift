@@ -44,7 +44,9 @@ enum ProveCommand: Command {
         consistency:  proves that the tree of the first M events is a prefix of the tree of the first N.
         The proof is checked with the RFC 9162 verification algorithm before it is printed; exit 1 if it fails.
         """
-    static let positionals = Positionals.actions(["inclusion": [], "consistency": []])
+    static let positionals = Positionals.actions([
+        "inclusion": .init(options: ["position", "size", "json"]), "consistency": .init(options: ["from", "to", "json"]),
+    ])
     static let valuedOptions: Set<String> = ["position", "size", "from", "to"]
     static let flagOptions: Set<String> = ["json"]
 

@@ -108,7 +108,10 @@ enum TokenCommand: Command {
         The secret is printed once by 'create'; only its SHA-256 is stored. Grants and revocations are recorded as
         AccessGranted / AccessRevoked events on access/<id> streams, by --actor (default $USER).
         """
-    static let positionals = Positionals.actions(["create": [], "list": [], "revoke": ["ID"]])
+    static let positionals = Positionals.actions([
+        "create": .init(options: ["role", "organisation", "label", "actor-id", "actor"]), "list": .init(options: ["json"]),
+        "revoke": .init(["ID"], options: ["reason", "actor"]),
+    ])
     static let valuedOptions: Set<String> = ["role", "organisation", "label", "actor-id", "reason", "actor"]
     static let repeatableOptions: Set<String> = ["organisation"]
     static let flagOptions: Set<String> = ["json"]
