@@ -90,8 +90,9 @@ enum LedgerSchema {
         }
         guard format <= formatVersion else {
             throw LedgerError(.storage, code: "unsupported_format",
-                              "\(database.path) is a ledger of format \(format), written by a newer PlanLedger; this one "
-                              + "reads formats up to \(formatVersion). Use a newer planledger; nothing was changed")
+                              "\(database.path) is a ledger of format \(format), written by a newer PlanLedger; "
+                              + "this one reads formats up to \(formatVersion). Use a newer planledger; nothing was "
+                              + "changed")
         }
     }
 }

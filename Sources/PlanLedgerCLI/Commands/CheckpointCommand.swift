@@ -45,7 +45,8 @@ enum ProveCommand: Command {
         The proof is checked with the RFC 9162 verification algorithm before it is printed; exit 1 if it fails.
         """
     static let positionals = Positionals.actions([
-        "inclusion": .init(options: ["position", "size", "json"]), "consistency": .init(options: ["from", "to", "json"]),
+        "inclusion": .init(options: ["position", "size", "json"]),
+        "consistency": .init(options: ["from", "to", "json"]),
     ])
     static let valuedOptions: Set<String> = ["position", "size", "from", "to"]
     static let flagOptions: Set<String> = ["json"]

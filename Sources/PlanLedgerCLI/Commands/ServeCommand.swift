@@ -109,7 +109,8 @@ enum TokenCommand: Command {
         AccessGranted / AccessRevoked events on access/<id> streams, by --actor (default $USER).
         """
     static let positionals = Positionals.actions([
-        "create": .init(options: ["role", "organisation", "label", "actor-id", "actor"]), "list": .init(options: ["json"]),
+        "create": .init(options: ["role", "organisation", "label", "actor-id", "actor"]),
+        "list": .init(options: ["json"]),
         "revoke": .init(["ID"], options: ["reason", "actor"]),
     ])
     static let valuedOptions: Set<String> = ["role", "organisation", "label", "actor-id", "reason", "actor"]

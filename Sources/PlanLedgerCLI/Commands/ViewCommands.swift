@@ -61,7 +61,8 @@ enum GetCommand: Command {
     ]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        let form = arguments.positional.isEmpty ? formOptions[2] : arguments.flag("events") ? formOptions[1] : formOptions[0]
+        let form = arguments.positional.isEmpty ? formOptions[2]
+            : arguments.flag("events") ? formOptions[1] : formOptions[0]
         let foreign = arguments.given.subtracting(form.options).subtracting(["json", "db"])
         if let option = foreign.sorted().first {
             throw CLIError.usage("--\(option) does not apply to \(form.form) (see the usage lines)")

@@ -44,8 +44,8 @@ enum ProjectionSchema {
         if let recorded, let found = Int(recorded), let known = Int(layout), found > known {
             throw LedgerError(.storage, code: "unsupported_layout",
                               "\(database.path): its projections have layout \(found), written by a newer PlanLedger; "
-                              + "this one knows layouts up to \(known). Use a newer planledger, or 'planledger rebuild' "
-                              + "to recreate them for this one")
+                              + "this one knows layouts up to \(known). Use a newer planledger, or 'planledger "
+                              + "rebuild' to recreate them for this one")
         }
         return recorded == layout
     }
