@@ -23,8 +23,9 @@ public enum PlanLedgerCommand {
             Commands:
             \(list.joined(separator: "\n"))
 
-            Every command takes --db PATH (default ./planledger.sqlite). Only append, demo, token create and serve
-            create a ledger; no command writes to a file that is not one, or to a ledger of a newer format.
+            Every command takes --db PATH (default ./planledger.sqlite). Only append, demo, token create, serve and
+            import create a ledger; the other commands refuse a file that holds none, and every command refuses a
+            ledger of a newer format.
             Exit codes: 0 success, 1 refused or failed check, 2 usage error, 3 storage or I/O error.
             """
     }

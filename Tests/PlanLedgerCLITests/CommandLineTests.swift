@@ -207,6 +207,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory + "/out.jsonl"))
         // Nor does a write command take over a database that is not a ledger.
         #expect(run("demo", "--db", foreign) == 3)
+        #expect(run("rebuild", "--db", foreign) == 3)
         #expect(try fingerprint(foreign) == before[1])
     }
 

@@ -74,8 +74,13 @@ enum RebuildCommand: Command {
         """
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        // Not opened as a Ledger first: opening would rebuild out-of-date projections itself, and then again here.
+        // Not opened as a Ledger for writing first: opening would rebuild out-of-date projections itself, and then
+        // again here. Checked read-only instead, so that another program's database is refused rather than given
+        // the ledger's tables; an empty file becomes an empty ledger.
         try LedgerAccess.requireExisting(context)
+        if !LedgerAccess.isEmptyOrMissing(context.databasePath) {
+            try Ledger(path: context.databasePath, mode: .readOnly(needsProjections: false)).close()
+        }
         let count = try ProjectionRebuilder(path: context.databasePath, hook: LedgerAccess.hook).rebuild { done, total in
             Terminal.progress("rebuilding", done, total)
         }
