@@ -222,6 +222,12 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: db))
         #expect(run("token", "create", "--role", "reader", "--db", db) == 0)
         #expect(run("token", "list", "--db", db) == 0)
+        // An empty file (from touch or mktemp) is left empty.
+        let empty = directory + "/empty.sqlite"
+        #expect(FileManager.default.createFile(atPath: empty, contents: nil))
+        #expect(run("append", input, "--db", empty) == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: empty)).isEmpty)
+        #expect(run("append", input, "--db", empty) == 1, "and still takes an append")
     }
 
     @Test func rebuildOfAnEmptyFileMakesAnEmptyLedger() throws {

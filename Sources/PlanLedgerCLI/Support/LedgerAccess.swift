@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Ledger
 import LedgerServer
@@ -52,20 +55,22 @@ enum LedgerAccess {
         }
     }
 
-    /// Opens the ledger `.appending` and runs `body` on it, closing it after. When the file was created for this
-    /// and `body` fails with nothing stored (a rejected append), the file is removed again, so that a refused
-    /// first append to a mistyped path leaves no empty ledger behind.
+    /// Opens the ledger `.appending` and runs `body` on it, closing it after. When the ledger was made for this
+    /// and `body` fails with nothing stored (a rejected append), the file is put back as it was (removed, or
+    /// emptied again), so that a refused first append to a mistyped path leaves no empty ledger behind.
     static func appending<T>(_ context: CommandContext, clock: @escaping @Sendable () -> Timestamp = Timestamp.now,
                              _ body: (Ledger) throws -> T) throws -> T {
         let path = context.databasePath
         let existed = FileManager.default.fileExists(atPath: path)
+        let made = isEmptyOrMissing(path)
         let ledger = try open(context, for: .appending, clock: clock)
         do {
             defer { ledger.close() }
             return try body(ledger)
         } catch {
-            if !existed, ledger.size == 0 {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            if made, ledger.size == 0 {
+                for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+                if existed { truncate(path, 0) } else { try? FileManager.default.removeItem(atPath: path) }
             }
             throw error
         }
