@@ -54,6 +54,10 @@ public struct TokenRegistry: Sendable {
         guard let stream = StreamName(kind: AccessEvents.kind, key: id) else {
             throw LedgerError(.notFound, code: "not_found", "no token \(id)")
         }
+        // Otherwise the append's `exists` check refuses it as a version conflict, which reads as a race, not a typo.
+        guard try ledger.version(of: stream) > 0 else {
+            throw LedgerError(.notFound, code: "not_found", "no token \(id)")
+        }
         _ = try ledger.append(AppendTransaction(
             streams: [StreamAppend(stream: stream, expectedVersion: .exists,
                                    events: [ProposedEvent(type: AccessEvents.revoked, reason: reason, data: [:])])],

@@ -8,22 +8,56 @@ import SQLite
 /// read-only connections.
 public final class Ledger: Sendable {
     public let path: String
-    private let writer: GroupCommitWriter
+    /// Nil when opened `.readOnly`.
+    private let writer: GroupCommitWriter?
     private let readers: ReaderPool
-    private let checkpointer: WALCheckpointer
+    private let checkpointer: WALCheckpointer?
     private let committed: CommittedSize
 
-    /// Opens (creating if needed) the ledger at `path`.
+    /// How to open the file.
+    public enum Mode: Sendable, Equatable {
+        /// Creates the file and the ledger's tables when they are missing.
+        case create
+        /// Only a file that already holds a ledger; anything else (no file, an empty or foreign database) is refused
+        /// before a byte of it is written.
+        case existing
+        /// An existing ledger, never written: SQLite read-only connections only, no schema created, no projections
+        /// rebuilt, and appends refused. So a write-protected copy can be checked, and a read cannot alter what it
+        /// reads. `needsProjections`: whether the caller reads the projections, which must then be current.
+        case readOnly(needsProjections: Bool)
+    }
+
+    /// Opens the ledger at `path`.
     /// - Parameters:
     ///   - hook: the domain and projections run on every append; `NoHook()` for a bare log.
     ///   - clock: the source of `recordedAt`; injectable so tests can step time backwards.
-    ///   - rebuildProgress: called with (events folded, events in the log) while projections written by another
+    ///   - mode: whether to create a missing ledger, or to open an existing one for writing or only for reading.
+    ///   - rebuildProgress: called with (events folded, events in the log) while projections written by an older
     ///     layout are rebuilt before the ledger opens; never called when they are current.
+    /// - Throws: `LedgerError` `not_a_ledger` for a file without a ledger (unless `.create`), `unsupported_format`
+    ///   for a ledger written by a newer PlanLedger, and whatever the hook throws for newer projections.
     public init(path: String, hook: any LedgerHook = NoHook(),
-                clock: @escaping @Sendable () -> Timestamp = Timestamp.now,
+                clock: @escaping @Sendable () -> Timestamp = Timestamp.now, mode: Mode = .create,
                 rebuildProgress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws
     {
         self.path = path
+        if case .readOnly(let needsProjections) = mode {
+            let database = try LedgerSchema.openExisting(path: path)
+            if needsProjections, try !hook.projectionsAreCurrent(database: database) {
+                throw LedgerError(.storage, code: "projections_outdated",
+                                  "\(path): its projections were written by an older PlanLedger and must be rebuilt "
+                                  + "from the log, which a read-only open cannot do (run 'planledger rebuild' on a "
+                                  + "writable copy)")
+            }
+            committed = CommittedSize(Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0))
+            writer = nil
+            checkpointer = nil
+            readers = ReaderPool(path: path)
+            return
+        }
+        // Checked on a read-only connection first: the writer's connection would already switch a foreign database
+        // to WAL as it opens.
+        if mode == .existing { _ = try LedgerSchema.openExisting(path: path) }
         let database = try Database(path: path, options: .writer)
         let projectionsAreCurrent = try database.transaction {
             try LedgerSchema.create(in: database)
@@ -33,8 +67,9 @@ public final class Ledger: Sendable {
         // Projections written by an older layout are refolded from the log before the first append or read.
         if !projectionsAreCurrent { try ProjectionRebuilder(path: path, hook: hook).rebuild(progress: rebuildProgress) }
         let writer = try LedgerWriter(database: database, hook: hook, clock: clock)
-        checkpointer = WALCheckpointer(path: path)
+        let checkpointer = WALCheckpointer(path: path)
         checkpointer.watch(database)
+        self.checkpointer = checkpointer
         let committed = CommittedSize(writer.tail.size)
         self.committed = committed
         self.writer = GroupCommitWriter(writer: writer) { checkpoint in committed.advance(to: checkpoint.size) }
@@ -42,11 +77,23 @@ public final class Ledger: Sendable {
     }
 
     /// Finishes queued appends and stops the writer, then folds the write-ahead log into the database file so that
-    /// the file alone holds every acknowledged event. Later appends fail with `shutting_down`.
+    /// the file alone holds every acknowledged event. Later appends fail with `shutting_down`. Writes nothing when
+    /// opened `.readOnly`.
     public func close() {
+        guard let writer, let checkpointer else { return }
         writer.stop()
         checkpointer.stop()
         writer.foldWriteAheadLog()
+    }
+
+    /// Queues `transaction` on the writer, or refuses it at once when there is none.
+    private func submitToWriter(_ transaction: AppendTransaction, condition: (any AppendCondition)? = nil,
+                                completion: @escaping @Sendable (Result<AppendResult, LedgerError>) -> Void) {
+        guard let writer else {
+            completion(.failure(LedgerError(.unavailable, code: "read_only", "\(path) is open read-only")))
+            return
+        }
+        writer.submit(transaction, condition: condition, completion: completion)
     }
 
     // MARK: Appending
@@ -59,7 +106,7 @@ public final class Ledger: Sendable {
         throws(LedgerError) -> AppendResult
     {
         let box = ResultBox()
-        writer.submit(transaction, condition: condition) { result in box.set(result) }
+        submitToWriter(transaction, condition: condition) { result in box.set(result) }
         return try box.wait().get()
     }
 
@@ -70,13 +117,13 @@ public final class Ledger: Sendable {
     ///   `AppendCondition`).
     public func submit(_ transaction: AppendTransaction, condition: (any AppendCondition)? = nil,
                        completion: @escaping @Sendable (Result<AppendResult, LedgerError>) -> Void) {
-        writer.submit(transaction, condition: condition, completion: completion)
+        submitToWriter(transaction, condition: condition, completion: completion)
     }
 
     /// Appends `transaction`, suspending until it is durable or refused.
     public func append(_ transaction: AppendTransaction) async throws(LedgerError) -> AppendResult {
         let result = await withCheckedContinuation { continuation in
-            writer.submit(transaction) { continuation.resume(returning: $0) }
+            submitToWriter(transaction) { continuation.resume(returning: $0) }
         }
         return try result.get()
     }
@@ -88,7 +135,7 @@ public final class Ledger: Sendable {
 
     /// SQLite commits made by the writer and transactions it answered since open: with group commit, concurrent
     /// appends share commits, so `commits` grows slower than `transactions`.
-    public var statistics: (commits: Int, transactions: Int) { writer.statistics }
+    public var statistics: (commits: Int, transactions: Int) { writer?.statistics ?? (0, 0) }
 
     /// The number of events committed so far.
     public var size: Int { committed.value }

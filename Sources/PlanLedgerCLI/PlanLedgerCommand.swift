@@ -23,7 +23,9 @@ public enum PlanLedgerCommand {
             Commands:
             \(list.joined(separator: "\n"))
 
-            Every command takes --db PATH (default ./planledger.sqlite).
+            Every command takes --db PATH (default ./planledger.sqlite). Only append, demo, token create, serve and
+            import create a ledger; the other commands refuse a file that holds none, and every command refuses a
+            ledger of a newer format.
             Exit codes: 0 success, 1 refused or failed check, 2 usage error, 3 storage or I/O error.
             """
     }
@@ -61,7 +63,8 @@ public enum PlanLedgerCommand {
         }
         do {
             let parsed = try CommandLineArguments(rest, valued: command.valuedOptions.union(["db"]),
-                                                  flags: command.flagOptions)
+                                                  repeatable: command.repeatableOptions, flags: command.flagOptions)
+            try command.positionals.check(parsed.positional, options: parsed.given)
             let context = CommandContext(databasePath: parsed.value("db") ?? "planledger.sqlite")
             return try command.run(parsed, context: context)
         } catch {

@@ -1,5 +1,9 @@
 import CSQLite
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One SQLite connection. Not `Sendable`: a connection is used by one thread at a time, as SQLite's
 /// "multi-thread" mode requires; callers that move it between threads (a reader pool) hand it over whole.
 ///
@@ -27,6 +31,9 @@ public final class Database {
         /// Bytes the WAL file is truncated to when it is reset after a complete checkpoint; nil keeps SQLite's
         /// default (never truncated), so a WAL that grew during a long read would keep its size on disk.
         public var walSizeLimitBytes: Int?
+        /// Opens read-only with `immutable=1` (https://sqlite.org/uri.html#uriimmutable): no locks, no `-wal` or
+        /// `-shm` files; only for a file that nothing writes while it is open.
+        public var immutable = false
 
         public init(readOnly: Bool = false, create: Bool = true, cacheSizeKiB: Int? = nil, walAutocheckpointPages: Int? = nil,
                     walSizeLimitBytes: Int? = nil) {
@@ -42,6 +49,17 @@ public final class Database {
         /// under load, so a steady WAL is reused in place rather than cut and regrown block by block).
         public static let writer = Options(cacheSizeKiB: 65_536, walAutocheckpointPages: 4_000,
                                            walSizeLimitBytes: 128 << 20)
+
+        /// For a connection that only reads the existing database at `path`. A file this process may not write,
+        /// with no `-shm` beside it (so no connection has it open in WAL mode), is opened `immutable`: a plain
+        /// read-only connection would create the `-wal` and `-shm` files itself, with the database's read-only mode,
+        /// which then stop its owner writing to it once it is made writable again (and in a directory this process
+        /// may not write, it cannot open the database at all: https://sqlite.org/wal.html#readonly).
+        public static func reading(_ path: String) -> Options {
+            var options = Options(readOnly: true, create: false)
+            options.immutable = access(path, W_OK) != 0 && access(path + "-shm", F_OK) != 0
+            return options
+        }
     }
 
     public init(path: String, options: Options = Options()) throws(SQLiteError) {
@@ -52,8 +70,13 @@ public final class Database {
             flags |= SQLITE_OPEN_READWRITE
             if options.create { flags |= SQLITE_OPEN_CREATE }
         }
+        var name = path
+        if options.immutable {
+            flags = (flags & ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_READONLY
+            name = "file:" + Self.uriPath(path) + "?immutable=1"
+        }
         var handle: OpaquePointer?
-        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        let code = sqlite3_open_v2(name, &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open database"
             if let handle { sqlite3_close_v2(handle) }
@@ -78,6 +101,23 @@ public final class Database {
         if let kib = options.cacheSizeKiB { try execute("PRAGMA cache_size = -\(kib)") }
         if let pages = options.walAutocheckpointPages { try execute("PRAGMA wal_autocheckpoint = \(pages)") }
         if let bytes = options.walSizeLimitBytes { _ = try scalarInt("PRAGMA journal_size_limit = \(bytes)") }
+    }
+
+    /// `path` with every byte a URI filename could misread (`?`, `#`, `%`, spaces...) percent-encoded.
+    static func uriPath(_ path: String) -> String {
+        var encoded = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "-"),
+                 UInt8(ascii: "_"), UInt8(ascii: "~"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                encoded += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
+            }
+        }
+        return encoded
     }
 
     deinit {

@@ -42,6 +42,14 @@ import Testing
         #expect(revocation.type == "AccessRevoked" && revocation.reason == "left the team" && revocation.actor == admin)
     }
 
+    @Test func revokingATokenThatWasNeverGrantedIsNotFoundRatherThanAConflict() throws {
+        defer { cleanUp() }
+        let ledger = try Ledger(path: path, hook: AccessProjector())
+        defer { ledger.close() }
+        expectError("not_found") { try TokenRegistry(ledger: ledger).revoke(id: "nope", reason: "typo", revokedBy: admin) }
+        #expect(ledger.size == 0)
+    }
+
     @Test func grantsAreValidated() throws {
         defer { cleanUp() }
         let ledger = try Ledger(path: path, hook: AccessProjector())

@@ -15,10 +15,17 @@ import Testing
     }
 
     /// Runs the `planledger` binary to completion; its standard output and standard error.
-    static func planledger(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    /// - Parameter user: a user id to run it as instead (through `setpriv`, so only when the tests run as root).
+    static func planledger(_ arguments: [String], as user: UInt32? = nil) throws
+        -> (status: Int32, output: String, errors: String)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
         process.arguments = arguments
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", ServerProcessTests.binary] + arguments
+        }
         let output = Pipe()
         process.standardOutput = output
         // To a file, not a second pipe: a pipe left unread while standard output is drained could fill and block.
@@ -293,5 +300,50 @@ final class Acknowledged: @unchecked Sendable {
         #expect(reopened.output == current.output, "the rebuilt projections give the same plan")
         let again = try ServerProcessTests.planledger(["plan", "--db", database, "--json"])
         #expect(!again.errors.contains("rebuilding"), "rebuilt once, then current")
+    }
+}
+
+/// A ledger file its reader may not write (`chmod 444`, as an archivist keeps a copy): `verify`, `checkpoint` and the
+/// views read it without writing anything, not even a `-wal` or `-shm` beside it; a view that would need its
+/// projections rebuilt says so. Root may write any file, so as root the commands run as `nobody` through `setpriv`.
+@Suite struct WriteProtectedLedgerTests {
+    static let canDropToAnotherUser = getuid() != 0 || FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+
+    @Test(.enabled(if: canDropToAnotherUser))
+    func aReaderWhoMayNotWriteTheFileReadsItAndLeavesItAsItWas() throws {
+        let directory = NSTemporaryDirectory() + "planledger-readonly-" + UUID().uuidString
+        // Writable by the reader, as its own directory would be: SQLite could create its -wal and -shm files there.
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o777])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let reader: UInt32? = getuid() == 0 ? 65534 : nil
+        let ledger = directory + "/ro.sqlite"
+        let stale = directory + "/stale.sqlite"
+        #expect(try ServerProcessTests.planledger(["demo", "--db", ledger]).status == 0)
+        try FileManager.default.copyItem(atPath: ledger, toPath: stale)
+        try { try Database(path: stale).run("UPDATE projection_meta SET value = '3' WHERE key = 'layout'") }()
+        for file in [ledger, stale] { try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: file) }
+        let before = try [ledger, stale].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+
+        for command in [["verify"], ["checkpoint"], ["plan", "--organisation", "QWO"], ["get", "goal/AMB-1"], ["get", "--after", "40"],
+                        ["decisions"], ["token", "list"], ["export", "--out", directory + "/ccg.jsonl", "--organisation", "QWO-CCG"]] {
+            let result = try ServerProcessTests.planledger(command + ["--db", ledger], as: reader)
+            #expect(result.status == 0, "\(command): \(result.errors)")
+        }
+        for command in [["verify"], ["checkpoint"], ["get", "--after", "40"]] {
+            let result = try ServerProcessTests.planledger(command + ["--db", stale], as: reader)
+            #expect(result.status == 0, "\(command) needs no projections: \(result.errors)")
+        }
+        let view = try ServerProcessTests.planledger(["plan", "--db", stale], as: reader)
+        #expect(view.status == 3 && view.errors.contains("projections_outdated"), "\(view.errors)")
+        #expect(!view.errors.contains("CREATE TABLE"), "\(view.errors)")
+
+        #expect(try [ledger, stale].map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == before)
+        for file in [ledger, stale] {
+            for suffix in ["-wal", "-shm"] { #expect(!FileManager.default.fileExists(atPath: file + suffix), "\(file)\(suffix)") }
+        }
+        // Made writable again, its owner appends to it as before: nothing left behind blocks the writer.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: ledger)
+        #expect(try ServerProcessTests.planledger(["token", "create", "--role", "reader", "--db", ledger]).status == 0)
     }
 }

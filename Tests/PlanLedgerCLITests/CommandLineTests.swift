@@ -81,6 +81,188 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory + "/missing.sqlite"))
     }
 
+    @Test func anArgumentACommandDoesNotTakeIsAUsageErrorNotIgnored() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let other = directory + "/tampered.sqlite"
+        // Each would otherwise run on --db and succeed, as if it had looked at the argument.
+        for command in [["verify", other], ["checkpoint", other], ["plan", other], ["decisions", other], ["rebuild", other],
+                        ["demo", other], ["export", "--out", directory + "/x.jsonl", other], ["diff", "--from", "2022-01-01", "--to", "2023-01-01", other],
+                        ["get", "goal/AMB-1", other], ["history", "goal/AMB-1", other], ["impact", "assumption/A-CMHN-RATIO", other],
+                        ["memory", "QWO-CCG", other], ["prove", "inclusion", "--position", "5", other], ["token", "list", other],
+                        ["verify-archive", other, other], ["import", other, other], ["append", "-", other]] {
+            #expect(PlanLedgerCommand.run(command + ["--db", db]) == 2, "\(command)")
+        }
+        #expect(run("prove", "sideways", "--db", db) == 2, "an unknown action")
+        #expect(run("token", "delete", "--db", db) == 2, "an unknown action")
+        #expect(run("prove", "inclusion", "--position", "5", "--from", "3", "--db", db) == 2, "an option of another action")
+        #expect(run("token", "list", "--role", "admin", "--db", db) == 2, "an option of another action")
+        #expect(!FileManager.default.fileExists(atPath: other))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/x.jsonl"))
+    }
+
+    @Test func everyUsageLineNamesThePositionalArgumentsItsCommandTakes() {
+        for command in PlanLedgerCommand.commands {
+            let usage = command.help.components(separatedBy: "\n\n")[0]
+            switch command.positionals {
+            case .upTo(let names):
+                for name in names { #expect(usage.contains("planledger \(command.name) \(name)") || usage.contains("[\(name)"), "\(command.name)") }
+                if names.isEmpty {
+                    #expect(usage.contains("planledger \(command.name) [") || usage.contains("planledger \(command.name) --") || usage.hasSuffix("planledger \(command.name)"),
+                            "\(command.name): \(usage)")
+                }
+            case .actions(let actions):
+                for (name, action) in actions {
+                    let line = usage.split(separator: "\n").first { $0.contains("planledger \(command.name) \(name)") } ?? ""
+                    #expect(line.contains("planledger \(command.name) \(name)" + action.arguments.map { " " + $0 }.joined()), "\(command.name) \(name)")
+                    for option in action.options { #expect(line.contains("--\(option)"), "\(command.name) \(name): --\(option)") }
+                }
+            }
+            // Every option it accepts is on its usage line (and so in --help).
+            for option in command.valuedOptions.union(command.flagOptions) {
+                #expect(usage.contains("--\(option)"), "\(command.name): --\(option)")
+            }
+        }
+    }
+
+    @Test func aRepeatableOptionAccumulatesAndAnyOtherGivenTwiceIsAUsageError() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        #expect(run("token", "create", "--role", "contributor", "--organisation", "QWO", "--organisation", "QWO-CCG,QWO-X",
+                    "--label", "both", "--db", db) == 0)
+        let database = try Database(path: db, options: .init(readOnly: true))
+        let organisations = try database.scalarText("SELECT organisations FROM access_tokens WHERE label = 'both'")
+        #expect(organisations?.contains("organisation/QWO\"") == true, "\(organisations ?? "none")")
+        #expect(organisations?.contains("organisation/QWO-CCG") == true, "\(organisations ?? "none")")
+        #expect(organisations?.contains("organisation/QWO-X") == true, "\(organisations ?? "none")")
+        #expect(run("token", "create", "--role", "reader", "--role", "admin", "--db", db) == 2)
+        #expect(run("plan", "--organisation", "QWO", "--organisation=QWO-CCG", "--db", db) == 2)
+        #expect(run("plan", "--db", db, "--db", directory + "/other.sqlite") == 2)
+    }
+
+    @Test func getRefusesTheOptionsOfAnotherFormInsteadOfIgnoringThem() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        #expect(run("get", "--after", "40", "--as-of", "2022-06-30", "--db", db) == 2)
+        #expect(run("get", "--valid-at", "2022-06-30", "--db", db) == 2)
+        #expect(run("get", "decision/GB-2021-017", "--events", "--as-of", "2022-06-30", "--db", db) == 2)
+        #expect(run("get", "decision/GB-2021-017", "--events", "--valid-at", "2022-06-30", "--db", db) == 2)
+        #expect(run("get", "decision/GB-2021-017", "--after", "3", "--db", db) == 2)
+        #expect(run("get", "decision/GB-2021-017", "--from-version", "2", "--db", db) == 2)
+        #expect(run("get", "decision/GB-2021-017", "--events", "--from-version", "2", "--json", "--db", db) == 0)
+        #expect(run("get", "decision/GB-2021-017", "--as-of", "2022-06-30", "--valid-at", "2022-06-30", "--db", db) == 0)
+        #expect(run("get", "--after", "40", "--limit", "2", "--kind", "decision", "--db", db) == 0)
+    }
+
+    @Test func decisionsRefusesAStatusNoDecisionCanHave() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        #expect(run("decisions", "--status", "bogus", "--db", db) == 2)
+        #expect(run("decisions", "--status", "taken", "--db", db) == 0)
+    }
+
+    /// The file's bytes and modification time, to show that a command wrote nothing to it.
+    struct Fingerprint: Equatable {
+        let bytes: Data
+        let modified: Date?
+    }
+
+    func fingerprint(_ path: String) throws -> Fingerprint {
+        Fingerprint(bytes: try Data(contentsOf: URL(fileURLWithPath: path)),
+                    modified: try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+    }
+
+    func meta(_ sql: String) throws -> String? { try Database(path: db, options: .init(readOnly: true)).scalarText(sql) }
+
+    @Test func verifyAndTheOtherReadsOfTheLogWriteNothingEvenToALedgerWithOutdatedProjections() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        // As a ledger from an older planledger: opening it for writing rebuilds its projections.
+        try Database(path: db).run("UPDATE projection_meta SET value = '3' WHERE key = 'layout'")
+        let before = try fingerprint(db)
+        for command in [["verify"], ["checkpoint"], ["prove", "inclusion", "--position", "5"], ["get", "--after", "40"],
+                        ["get", "goal/AMB-1", "--events"]] {
+            #expect(PlanLedgerCommand.run(command + ["--db", db]) == 0, "\(command)")
+            #expect(try fingerprint(db) == before, "\(command) wrote to the ledger")
+        }
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "3")
+        // A view on a file it may write still rebuilds them first, as before.
+        #expect(run("plan", "--db", db) == 0)
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "4")
+    }
+
+    @Test func aLedgerOfANewerFormatIsRefusedByEveryCommandAndLeftAsItWas() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        try Database(path: db).run("UPDATE ledger_meta SET value = '2' WHERE key = 'format'")
+        let before = try fingerprint(db)
+        let input = directory + "/tx.json"
+        try #"{"streams":[{"stream":"goal/G-CLI","expectedVersion":"noStream","events":[{"type":"GoalDefined","effectiveAt":"2023-02-01","data":{"title":"From the CLI","level":"annual","parent":"goal/AMB-1","owner":{"organisation":"organisation/QWO","role":"Director"}}}]}]}"#
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        for command in [["verify"], ["plan"], ["rebuild"], ["export", "--out", directory + "/out.jsonl"], ["checkpoint"],
+                        ["get", "--after", "0"], ["get", "goal/AMB-1"], ["token", "list"], ["append", input],
+                        ["token", "create", "--role", "reader"], ["demo"]] {
+            #expect(PlanLedgerCommand.run(command + ["--db", db]) == 3, "\(command)")
+        }
+        #expect(try fingerprint(db) == before)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/out.jsonl"))
+    }
+
+    @Test func projectionsOfANewerLayoutAreRefusedNotRebuiltDownUnlessRebuildIsAskedFor() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        try Database(path: db).run("UPDATE projection_meta SET value = '5' WHERE key = 'layout'")
+        #expect(run("plan", "--db", db) == 3)
+        #expect(run("decisions", "--db", db) == 3)
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "5")
+        #expect(run("verify", "--db", db) == 0, "the log itself is still checked")
+        #expect(run("rebuild", "--db", db) == 0)
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "4")
+        #expect(run("plan", "--db", db) == 0)
+    }
+
+    @Test func readCommandsRefuseAFileThatIsNotALedgerAndCreateOrChangeNothing() throws {
+        defer { cleanUp() }
+        let empty = directory + "/empty.sqlite"
+        let foreign = directory + "/foreign.sqlite"
+        let missing = directory + "/missing.sqlite"
+        #expect(FileManager.default.createFile(atPath: empty, contents: nil))
+        try Database(path: foreign).execute("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')")
+        let before = try [empty, foreign].map(fingerprint)
+        for file in [empty, foreign, missing] {
+            for command in [["plan"], ["verify"], ["checkpoint"], ["get", "--after", "0"], ["get", "goal/G-1"], ["token", "list"],
+                            ["token", "revoke", "tok-1", "--reason", "typo"], ["export", "--out", directory + "/out.jsonl"]] {
+                #expect(PlanLedgerCommand.run(command + ["--db", file]) == 3, "\(command) \(file)")
+            }
+        }
+        #expect(try [empty, foreign].map(fingerprint) == before)
+        #expect(!FileManager.default.fileExists(atPath: missing))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/out.jsonl"))
+        // Nor does a write command take over a database that is not a ledger.
+        #expect(run("demo", "--db", foreign) == 3)
+        #expect(run("rebuild", "--db", foreign) == 3)
+        #expect(try fingerprint(foreign) == before[1])
+    }
+
+    @Test func aRefusedFirstAppendLeavesNoLedgerBehind() throws {
+        defer { cleanUp() }
+        let input = directory + "/tx.json"
+        try #"{"streams":[{"stream":"goal/G-1","expectedVersion":"exists","events":[{"type":"GoalStatusAssessed","data":{"status":"on_track"}}]}]}"#
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        #expect(run("append", input, "--db", db) == 1)
+        for suffix in ["", "-wal", "-shm"] { #expect(!FileManager.default.fileExists(atPath: db + suffix), "\(suffix)") }
+        #expect(run("token", "create", "--role", "contributor", "--organisation", "not a key/", "--db", db) != 0)
+        #expect(!FileManager.default.fileExists(atPath: db))
+        #expect(run("token", "create", "--role", "reader", "--db", db) == 0)
+        #expect(run("token", "list", "--db", db) == 0)
+        // An empty file (from touch or mktemp) is left empty.
+        let empty = directory + "/empty.sqlite"
+        #expect(FileManager.default.createFile(atPath: empty, contents: nil))
+        #expect(run("append", input, "--db", empty) == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: empty)).isEmpty)
+        #expect(run("append", input, "--db", empty) == 1, "and still takes an append")
+    }
+
     @Test func rebuildOfAnEmptyFileMakesAnEmptyLedger() throws {
         defer { cleanUp() }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -19,6 +19,23 @@ struct DatabaseTests {
         }
     }
 
+    @Test func anImmutableConnectionReadsAPathWithURICharactersAndCreatesNoFilesBesideIt() throws {
+        let odd = NSTemporaryDirectory() + "sqlite-test ?#%&=\(UUID().uuidString).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: odd + suffix) } }
+        try { () throws in
+            let writer = try Database(path: odd)
+            try writer.execute("CREATE TABLE t (x); INSERT INTO t VALUES (42)")
+        }()
+        #expect(!FileManager.default.fileExists(atPath: odd + "-wal"), "the last connection closed folds the WAL")
+        var options = Database.Options(readOnly: true, create: false)
+        options.immutable = true
+        let reader = try Database(path: odd, options: options)
+        #expect(try reader.scalarInt("SELECT x FROM t") == 42)
+        #expect(!FileManager.default.fileExists(atPath: odd + "-wal") && !FileManager.default.fileExists(atPath: odd + "-shm"))
+        #expect(throws: SQLiteError.self) { try reader.execute("INSERT INTO t VALUES (1)") }
+        #expect(!FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "sqlite-test "), "not opened as a truncated name")
+    }
+
     @Test func writerOptionsSetThePageCacheCheckpointIntervalAndTempStore() throws {
         defer { removeFiles() }
         let writer = try Database(path: path, options: .writer)

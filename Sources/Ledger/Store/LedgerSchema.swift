@@ -1,3 +1,4 @@
+import Foundation
 import SQLite
 
 /// The ledger's tables. The log (`events`) is the record; `streams` and `merkle_nodes` are derived from it and
@@ -51,6 +52,47 @@ enum LedgerSchema {
         if try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'format'") == nil {
             try database.run("INSERT INTO ledger_meta (key, value) VALUES ('format', ?1), ('size', '0')",
                              [.text(String(formatVersion))])
+        }
+        try checkFormat(in: database)
+    }
+
+    /// The tables a file must hold to be a ledger.
+    static let tables: Set<String> = ["ledger_meta", "events", "streams", "merkle_nodes"]
+
+    /// Opens `path` on a read-only connection and checks that it holds a ledger this build can read, writing
+    /// nothing: not creating a missing file, and not adding tables to an empty or foreign database.
+    /// - Throws: `LedgerError` `not_a_ledger` or `unsupported_format`.
+    static func openExisting(path: String) throws -> Database {
+        func notALedger(_ why: String) -> LedgerError {
+            LedgerError(.storage, code: "not_a_ledger", "\(path) is not a PlanLedger ledger: \(why)")
+        }
+        guard FileManager.default.fileExists(atPath: path) else { throw notALedger("there is no such file") }
+        do {
+            let database = try Database(path: path, options: .reading(path))
+            let present = Set(try database.map("SELECT name FROM sqlite_schema WHERE type = 'table'") { $0.text(0) })
+            guard present.isSuperset(of: tables) else {
+                throw notALedger(present.isEmpty ? "it holds no tables" : "it lacks the ledger's tables")
+            }
+            try checkFormat(in: database)
+            return database
+        } catch let error as SQLiteError where error.primaryCode == 26 {  // SQLITE_NOTADB
+            throw notALedger("it is not an SQLite database")
+        }
+    }
+
+    /// Refuses a ledger whose recorded format is newer than this build's: its meaning may have changed in ways this
+    /// code would misread, and anything it appended could corrupt it for the version that wrote it.
+    static func checkFormat(in database: Database) throws {
+        let recorded = try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'format'")
+        guard let recorded, let format = Int(recorded) else {
+            throw LedgerError(.storage, code: "not_a_ledger",
+                              "\(database.path) is not a PlanLedger ledger: it records no format version")
+        }
+        guard format <= formatVersion else {
+            throw LedgerError(.storage, code: "unsupported_format",
+                              "\(database.path) is a ledger of format \(format), written by a newer PlanLedger; "
+                              + "this one reads formats up to \(formatVersion). Use a newer planledger; nothing was "
+                              + "changed")
         }
     }
 }

@@ -55,7 +55,7 @@ private enum PageReader {
         let pages = Handoff<[RecordedEvent]>(capacity: 4)
         let thread = Thread {
             do {
-                let database = try Database(path: path, options: .init(readOnly: true, create: false))
+                let database = try Database(path: path, options: .reading(path))
                 try database.transaction(.deferred) {
                     var after = 0
                     while true {

@@ -19,7 +19,7 @@ final class ReaderPool: @unchecked Sendable {
         lock.lock()
         let reused = idle.popLast()
         lock.unlock()
-        let database = try reused ?? Database(path: path, options: .init(readOnly: true))
+        let database = try reused ?? Database(path: path, options: .reading(path))
         defer {
             lock.lock()
             if idle.count < maximumIdle { idle.append(database) }

@@ -67,7 +67,7 @@ final class RowReader: @unchecked Sendable {
     private func read(path: String, countingRows: Bool) {
         var batch = takeSpare()
         do {
-            let database = try Database(path: path, options: .init(readOnly: true, create: false))
+            let database = try Database(path: path, options: .reading(path))
             // Not `batch.end = try ...`: that would set `end` on the batch `batch` named before reading began.
             let end = try database.transaction(.deferred) { () throws -> RowBatch.End in
                 try read(database, countingRows: countingRows, into: &batch)

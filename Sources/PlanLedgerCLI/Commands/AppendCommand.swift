@@ -10,7 +10,8 @@ enum AppendCommand: Command {
         Appends one transaction atomically. The input is the body of POST /v1/transactions:
           {"streams": [{"stream": "goal/G-1", "expectedVersion": "noStream",
                         "events": [{"type": "GoalDefined", "effectiveAt": "2022-04-01", "data": {...}}]}]}
-        Reads standard input when FILE is '-' or absent. Creates the ledger if it does not exist.
+        Reads standard input when FILE is '-' or absent. Creates the ledger if there is no file (or an empty one) at
+        --db; a refused first append leaves no file behind. Refuses a file that holds anything but a ledger.
 
         The actor recorded is --actor (default: $USER), --role (default: cli) and --organisation (a key such as
         QWO or a stream name such as organisation/QWO); never anything in the input.
@@ -18,11 +19,11 @@ enum AppendCommand: Command {
         Options:
           --json     print the stored records as JSON (default: one line per event)
         """
+    static let positionals = Positionals.upTo(["FILE"])
     static let valuedOptions: Set<String> = ["actor", "role", "organisation"]
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        guard arguments.positional.count <= 1 else { throw CLIError.usage("append takes at most one input file") }
         let input = try Terminal.readInput(arguments.positional.first ?? "-")
         let body: JSONValue
         do {
@@ -31,9 +32,7 @@ enum AppendCommand: Command {
             throw CLIError.failed("the input is not valid JSON: \(error)")
         }
         let transaction = try AppendTransaction(json: body, actor: LedgerAccess.actor(arguments))
-        let ledger = try LedgerAccess.open(context, create: true)
-        defer { ledger.close() }
-        let result = try ledger.append(transaction)
+        let result = try LedgerAccess.appending(context) { ledger in try ledger.append(transaction) }
         if arguments.flag("json") {
             Terminal.print(PrettyJSON.string(["events": .array(result.events.map(\.json)),
                                               "checkpoint": result.checkpoint.json]))

@@ -86,6 +86,7 @@ enum VerifyArchiveCommand: Command {
         Options:
           --checkpoint SIZE:ROOT   also require the archive's source to be this published checkpoint
         """
+    static let positionals = Positionals.upTo(["FILE"])
     static let valuedOptions: Set<String> = ["checkpoint"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
@@ -143,6 +144,7 @@ enum ImportCommand: Command {
         which must be new or an empty file (a database with any table, even an empty ledger, is refused). A damaged
         archive, a slice, or a non-empty target is refused and the target is left untouched.
         """
+    static let positionals = Positionals.upTo(["FILE"])
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
         guard arguments.positional.count == 1, let path = arguments.positional.first else {

@@ -19,7 +19,7 @@ enum CheckpointCommand: Command {
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        let ledger = try LedgerAccess.open(context)
+        let ledger = try LedgerAccess.open(context, for: .readingLog)
         defer { ledger.close() }
         let checkpoint = try ledger.checkpoint(size: try arguments.integer("size"))
         if arguments.flag("json") {
@@ -44,11 +44,15 @@ enum ProveCommand: Command {
         consistency:  proves that the tree of the first M events is a prefix of the tree of the first N.
         The proof is checked with the RFC 9162 verification algorithm before it is printed; exit 1 if it fails.
         """
+    static let positionals = Positionals.actions([
+        "inclusion": .init(options: ["position", "size", "json"]),
+        "consistency": .init(options: ["from", "to", "json"]),
+    ])
     static let valuedOptions: Set<String> = ["position", "size", "from", "to"]
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        let ledger = try LedgerAccess.open(context)
+        let ledger = try LedgerAccess.open(context, for: .readingLog)
         defer { ledger.close() }
         let json: JSONValue
         let valid: Bool

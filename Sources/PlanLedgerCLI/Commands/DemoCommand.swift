@@ -43,18 +43,18 @@ enum DemoCommand: Command {
     /// Loads the story with the ledger's clock set to each step's historical time. Returns the events stored.
     static func load(_ context: CommandContext) throws -> Int {
         let now = Mutex<Timestamp>(Timestamp(millisecondsSinceEpoch: 0))
-        let ledger = try LedgerAccess.open(context, create: true, clock: { now.withLock { $0 } })
-        defer { ledger.close() }
-        guard ledger.size == 0 else {
-            throw CLIError.failed("\(context.databasePath) already holds \(ledger.size) events; the demo needs an empty ledger (use --db NEW)")
+        return try LedgerAccess.appending(context, clock: { now.withLock { $0 } }) { ledger in
+            guard ledger.size == 0 else {
+                throw CLIError.failed("\(context.databasePath) already holds \(ledger.size) events; the demo needs an empty ledger (use --db NEW)")
+            }
+            let steps = DemoStory.steps()
+            for (index, step) in steps.enumerated() {
+                now.withLock { $0 = step.recordedAt }
+                _ = try ledger.append(step.transaction)
+                Terminal.progress("loading", index + 1, steps.count)
+            }
+            return ledger.size
         }
-        let steps = DemoStory.steps()
-        for (index, step) in steps.enumerated() {
-            now.withLock { $0 = step.recordedAt }
-            _ = try ledger.append(step.transaction)
-            Terminal.progress("loading", index + 1, steps.count)
-        }
-        return ledger.size
     }
 }
 
@@ -67,13 +67,20 @@ enum RebuildCommand: Command {
 
         Drops the read models (entity versions, ownership, links, tokens) and refolds them from the log in position
         order, in one transaction, with the code appends use. Stop the server first. Shows progress on a terminal.
-        Any command that opens a ledger whose read models were written by another version of planledger rebuilds
-        them the same way first, saying so on standard error.
+        Any command that opens a ledger for writing (or for a view, when it may write the file) whose read models
+        were written by an older version of planledger rebuilds them the same way first, saying so on standard
+        error. Read models of a newer version are refused by every other command; this one recreates them for
+        this version.
         """
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        // Not opened as a Ledger first: opening would rebuild out-of-date projections itself, and then again here.
+        // Not opened as a Ledger for writing first: opening would rebuild out-of-date projections itself, and then
+        // again here. Checked read-only instead, so that another program's database is refused rather than given
+        // the ledger's tables; an empty file becomes an empty ledger.
         try LedgerAccess.requireExisting(context)
+        if !LedgerAccess.isEmptyOrMissing(context.databasePath) {
+            try Ledger(path: context.databasePath, mode: .readOnly(needsProjections: false)).close()
+        }
         let count = try ProjectionRebuilder(path: context.databasePath, hook: LedgerAccess.hook).rebuild { done, total in
             Terminal.progress("rebuilding", done, total)
         }

@@ -44,12 +44,12 @@ enum ServeCommand: Command {
         let slowRouteLimit = try arguments.integer("max-slow-requests", in: 1...Int.max)
             ?? PlanLedgerService.defaultSlowRouteLimit
         if arguments.flag("demo") {
-            let ledger = try LedgerAccess.open(context, create: true)
+            let ledger = try LedgerAccess.open(context, for: .appending)
             let empty = ledger.size == 0
             ledger.close()
             if empty { Terminal.print("loaded the demo story: \(try DemoCommand.load(context)) events") }
         }
-        let ledger = try LedgerAccess.open(context, create: true)
+        let ledger = try LedgerAccess.open(context, for: .appending)
         let service = PlanLedgerService(ledger: ledger, slowRouteLimit: slowRouteLimit)
         if try service.tokens.isEmpty() {
             let token = try service.tokens.create(role: .admin, organisations: [], actorId: "first-admin",
@@ -100,37 +100,44 @@ enum TokenCommand: Command {
     static let name = "token"
     static let summary = "create, list or revoke API tokens (grants and revocations are audited in the ledger)"
     static let help = """
-        Usage: planledger token create --role ROLE [--organisation KEY]... [--label TEXT] [--actor-id ID] [--db PATH]
+        Usage: planledger token create --role ROLE [--organisation KEY]... [--label TEXT] [--actor-id ID] [--actor ID]
+                                      [--db PATH]
                planledger token list [--json] [--db PATH]
-               planledger token revoke ID --reason TEXT [--db PATH]
+               planledger token revoke ID --reason TEXT [--actor ID] [--db PATH]
 
         Roles: reader (read views), contributor (also append, for the organisations named with --organisation,
         comma-separated or repeated), auditor (also the audit log, corporate memory and archives), admin (tokens).
         The secret is printed once by 'create'; only its SHA-256 is stored. Grants and revocations are recorded as
         AccessGranted / AccessRevoked events on access/<id> streams, by --actor (default $USER).
         """
+    static let positionals = Positionals.actions([
+        "create": .init(options: ["role", "organisation", "label", "actor-id", "actor"]),
+        "list": .init(options: ["json"]),
+        "revoke": .init(["ID"], options: ["reason", "actor"]),
+    ])
     static let valuedOptions: Set<String> = ["role", "organisation", "label", "actor-id", "reason", "actor"]
+    static let repeatableOptions: Set<String> = ["organisation"]
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        let ledger = try LedgerAccess.open(context, create: true)
-        defer { ledger.close() }
-        let registry = TokenRegistry(ledger: ledger)
         let actor = Actor(id: arguments.value("actor") ?? LedgerAccess.actor(arguments).id, role: "admin")
         switch arguments.positional.first {
         case "create":
             guard let role = arguments.value("role").flatMap(Role.init(rawValue:)) else {
                 throw CLIError.usage("--role must be reader, contributor, auditor or admin")
             }
-            let organisations = (arguments.value("organisation") ?? "").split(separator: ",").map {
-                LedgerAccess.organisationStream(String($0))
+            let organisations = arguments.values("organisation").map(LedgerAccess.organisationStream)
+            let token = try LedgerAccess.appending(context) { ledger in
+                try TokenRegistry(ledger: ledger).create(
+                    role: role, organisations: organisations,
+                    actorId: arguments.value("actor-id") ?? arguments.value("label") ?? "token-holder",
+                    label: arguments.value("label"), grantedBy: actor)
             }
-            let token = try registry.create(role: role, organisations: organisations,
-                                            actorId: arguments.value("actor-id") ?? arguments.value("label") ?? "token-holder",
-                                            label: arguments.value("label"), grantedBy: actor)
             Terminal.print("created \(token.id) (\(role.rawValue)); the token is shown once:\n\(token.secret!)")
         case "list":
-            let tokens = try registry.list()
+            let ledger = try LedgerAccess.open(context)
+            defer { ledger.close() }
+            let tokens = try TokenRegistry(ledger: ledger).list()
             if arguments.flag("json") {
                 Terminal.print(PrettyJSON.string(.array(tokens.map(\.json))))
             } else {
@@ -144,7 +151,9 @@ enum TokenCommand: Command {
         case "revoke":
             guard arguments.positional.count == 2 else { throw CLIError.usage("give the token id to revoke") }
             guard let reason = arguments.value("reason") else { throw CLIError.usage("--reason is required") }
-            try registry.revoke(id: arguments.positional[1], reason: reason, revokedBy: actor)
+            let ledger = try LedgerAccess.open(context, for: .changing)
+            defer { ledger.close() }
+            try TokenRegistry(ledger: ledger).revoke(id: arguments.positional[1], reason: reason, revokedBy: actor)
             Terminal.print("revoked \(arguments.positional[1])")
         default:
             throw CLIError.usage("say what to do: token create, token list or token revoke")

@@ -10,7 +10,8 @@ enum VerifyCommand: Command {
         Reads every stored event, recomputes its RFC 8785 canonical bytes and leaf hash, checks positions are
         gapless, stream versions consecutive and times monotonic, rebuilds the RFC 6962 tree and compares every
         stored node. Prints the first position that does not match and exits 1; prints the verified size and root
-        and exits 0 otherwise. Shows progress on a terminal.
+        and exits 0 otherwise. Shows progress on a terminal. Opens the ledger read-only and writes nothing, so a
+        write-protected copy can be checked.
 
         Options:
           --checkpoint SIZE:ROOT   also require that the first SIZE events have this published root
@@ -26,7 +27,8 @@ enum VerifyCommand: Command {
             }
             expected = (size, root)
         }
-        _ = try LedgerAccess.open(context).close()
+        // Checks that the file holds a ledger of a format this build reads, without writing to it.
+        try LedgerAccess.open(context, for: .readingLog).close()
         let report = try LedgerVerifier(path: context.databasePath).verify(expected: expected) { done, total in
             Terminal.progress("verifying", done, total)
         }

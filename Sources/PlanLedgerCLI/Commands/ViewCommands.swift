@@ -1,4 +1,5 @@
 import Ledger
+import Planning
 import Projections
 
 /// Options every view command takes.
@@ -40,17 +41,35 @@ enum GetCommand: Command {
                planledger get [--after POSITION] [--limit N] [--type TYPE] [--kind KIND] [--json] [--db PATH]
 
         With a STREAM (kind/key, e.g. decision/GB-2021-017): its state, owner and status at the requested times;
-        with --events, its events (full envelopes with --json). Without a stream: the log after --after (default 0),
-        at most --limit (default 100) events, optionally of one --type or stream --kind.
+        with --events, its events from --from-version on, as stored (full envelopes with --json). Without a stream:
+        the log after --after (default 0), at most --limit (default 100) events, optionally of one --type or stream
+        --kind. Each form takes only the options on its usage line: --as-of and --valid-at select an entity's state,
+        not events, so they are refused with --events or for the log.
 
         Options:
         \(sliceHelp)
         """
+    static let positionals = Positionals.upTo(["STREAM"])
     static let valuedOptions: Set<String> = sliceOptions.union(["from-version", "after", "limit", "type", "kind"])
     static let flagOptions: Set<String> = ["json", "events"]
 
+    /// The options each form of the usage line reads. One form's options given to another are a usage error: they
+    /// would be silently ignored (`get --as-of` of the log is not the log as of then).
+    static let formOptions: [(form: String, options: Set<String>)] = [
+        ("get STREAM", sliceOptions), ("get STREAM --events", ["events", "from-version"]),
+        ("get without a STREAM", ["after", "limit", "type", "kind"]),
+    ]
+
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        let ledger = try LedgerAccess.open(context)
+        let form = arguments.positional.isEmpty ? formOptions[2]
+            : arguments.flag("events") ? formOptions[1] : formOptions[0]
+        let foreign = arguments.given.subtracting(form.options).subtracting(["json", "db"])
+        if let option = foreign.sorted().first {
+            throw CLIError.usage("--\(option) does not apply to \(form.form) (see the usage lines)")
+        }
+        // Events come from the log alone; only an entity's state needs the projections.
+        let readsState = !arguments.positional.isEmpty && !arguments.flag("events")
+        let ledger = try LedgerAccess.open(context, for: readsState ? .readingViews : .readingLog)
         defer { ledger.close() }
         guard let name = arguments.positional.first else {
             let events = try ledger.events(after: try arguments.integer("after") ?? 0, limit: try arguments.integer("limit") ?? 100,
@@ -93,6 +112,7 @@ enum HistoryCommand: Command {
         Options:
         \(sliceHelp)
         """
+    static let positionals = Positionals.upTo(["STREAM"])
     static let valuedOptions = sliceOptions
     static let flagOptions: Set<String> = ["json"]
 
@@ -186,6 +206,7 @@ enum ImpactCommand: Command {
         Options:
         \(sliceHelp)
         """
+    static let positionals = Positionals.upTo(["STREAM"])
     static let valuedOptions = sliceOptions
     static let flagOptions: Set<String> = ["json"]
 
@@ -214,18 +235,24 @@ enum DecisionsCommand: Command {
     static let name = "decisions"
     static let summary = "the decision register: forum, status, overdue reviews, supersession chains"
     static let help = """
-        Usage: planledger decisions [--forum NAME] [--status STATUS] [--review-due DATE] [--as-of TIME] [--valid-at TIME] [--json]
+        Usage: planledger decisions [--forum NAME] [--status STATUS] [--review-due DATE] [--as-of TIME] [--valid-at TIME]
+                                   [--json] [--db PATH]
 
         Options:
           --forum NAME        a forum name (Governing Body) or its organisation (QWO)
-          --status STATUS     proposed, taken, superseded or revoked
+          --status STATUS     \(statuses.joined(separator: ", ")) (the life-cycle statuses of a decision)
           --review-due DATE   only taken decisions whose review falls due by DATE
         \(sliceHelp)
         """
     static let valuedOptions = sliceOptions.union(["forum", "status", "review-due"])
     static let flagOptions: Set<String> = ["json"]
+    /// A decision's life cycle; any other status would match nothing and print an empty register.
+    static let statuses = [EntityStatus.proposed, EntityStatus.taken, EntityStatus.superseded, EntityStatus.revoked]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
+        if let status = arguments.value("status"), !statuses.contains(status) {
+            throw CLIError.usage("--status must be one of \(statuses.joined(separator: ", ")), got '\(status)'")
+        }
         let ledger = try LedgerAccess.open(context)
         defer { ledger.close() }
         let register = try PlanningReadModel(ledger: ledger).decisions(
@@ -253,7 +280,7 @@ enum MemoryCommand: Command {
     static let name = "memory"
     static let summary = "corporate memory: what an organisation owned, decided, assumed, and handed over open"
     static let help = """
-        Usage: planledger memory ORGANISATION [--as-of TIME] [--json] [--db PATH]
+        Usage: planledger memory ORGANISATION [--as-of TIME] [--valid-at TIME] [--json] [--db PATH]
 
         What ORGANISATION (a key such as QWO-CCG, or organisation/QWO-CCG) owned, decided and assumed over its life,
         its handovers in and out, and what was still open at each handover (untaken decisions, unvalidated
@@ -262,6 +289,7 @@ enum MemoryCommand: Command {
         Options:
         \(sliceHelp)
         """
+    static let positionals = Positionals.upTo(["ORGANISATION"])
     static let valuedOptions = sliceOptions
     static let flagOptions: Set<String> = ["json"]
 

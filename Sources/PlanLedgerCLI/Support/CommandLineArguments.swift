@@ -2,14 +2,17 @@
 /// and `--` ending the options. Which names take a value is declared by the command, so a mistyped option is an
 /// error rather than silently positional.
 struct CommandLineArguments {
-    private(set) var options: [String: String] = [:]
+    /// Every value given for each valued option, in order.
+    private(set) var options: [String: [String]] = [:]
     private(set) var flags: Set<String> = []
     private(set) var positional: [String] = []
 
     /// - Parameters:
     ///   - valued: option names (without `--`) that take a value.
+    ///   - repeatable: valued options that may be given more than once; any other given twice is an error.
     ///   - flags: option names that take none.
-    init(_ arguments: [String], valued: Set<String>, flags allowedFlags: Set<String>) throws(CLIError) {
+    init(_ arguments: [String], valued: Set<String>, repeatable: Set<String> = [],
+         flags allowedFlags: Set<String>) throws(CLIError) {
         var index = 0
         var onlyPositional = false
         while index < arguments.count {
@@ -30,11 +33,14 @@ struct CommandLineArguments {
                 name = String(name[..<equals])
             }
             if valued.contains(name) {
+                guard options[name] == nil || repeatable.contains(name) else {
+                    throw CLIError.usage("--\(name) is given more than once")
+                }
                 if let inlineValue {
-                    options[name] = inlineValue
+                    options[name, default: []].append(inlineValue)
                 } else {
                     guard index < arguments.count else { throw CLIError.usage("--\(name) needs a value") }
-                    options[name] = arguments[index]
+                    options[name, default: []].append(arguments[index])
                     index += 1
                 }
             } else if allowedFlags.contains(name) {
@@ -46,12 +52,21 @@ struct CommandLineArguments {
         }
     }
 
-    func value(_ name: String) -> String? { options[name] }
+    /// The names of the options given (valued and flags), without `--`.
+    var given: Set<String> { flags.union(options.keys) }
+
+    /// The value of a single-valued option.
+    func value(_ name: String) -> String? { options[name]?.first }
+
+    /// Every value of a repeatable option, in order; each may also be a comma-separated list.
+    func values(_ name: String) -> [String] {
+        (options[name] ?? []).flatMap { $0.split(separator: ",").map(String.init) }
+    }
 
     func flag(_ name: String) -> Bool { flags.contains(name) }
 
     func integer(_ name: String) throws(CLIError) -> Int? {
-        guard let text = options[name] else { return nil }
+        guard let text = value(name) else { return nil }
         guard let value = Int(text) else { throw CLIError.usage("--\(name) must be an integer, got '\(text)'") }
         return value
     }

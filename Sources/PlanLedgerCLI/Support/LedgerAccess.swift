@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Ledger
 import LedgerServer
@@ -5,21 +8,71 @@ import Projections
 
 /// Opening the ledger the way every command does.
 enum LedgerAccess {
-    /// Opens an existing ledger (or creates one when `create` is set). Commands that only read refuse to invent an
-    /// empty ledger at a mistyped path.
-    static func open(_ context: CommandContext, create: Bool = false,
+    /// What a command does with the ledger, which decides how it is opened.
+    enum Use {
+        /// Reads only the log and the Merkle tree (verify, checkpoint, proofs, raw events): opened read-only, so
+        /// nothing is written and a write-protected copy can be checked.
+        case readingLog
+        /// Reads the projections (the views, archives, the token list): an existing ledger, opened for writing when
+        /// the file can be written, so that projections from an older version are rebuilt first (and the
+        /// write-ahead log folded on close); read-only otherwise, which needs current projections.
+        case readingViews
+        /// Writes to an existing ledger (token revoke).
+        case changing
+        /// Appends, creating the ledger when no file (or an empty one) is there (append, demo, token create, serve).
+        case appending
+    }
+
+    /// Opens the ledger for `use`. Every use but `.appending` refuses to invent an empty ledger at a mistyped path,
+    /// and none writes the ledger's tables into a file that holds something else.
+    static func open(_ context: CommandContext, for use: Use = .readingViews,
                      clock: @escaping @Sendable () -> Timestamp = Timestamp.now) throws -> Ledger {
-        if !create { try requireExisting(context) }
+        let path = context.databasePath
+        let mode: Ledger.Mode
+        switch use {
+        case .readingLog:
+            try requireExisting(context)
+            mode = .readOnly(needsProjections: false)
+        case .readingViews:
+            try requireExisting(context)
+            mode = isWritable(path) ? .existing : .readOnly(needsProjections: true)
+        case .changing:
+            try requireExisting(context)
+            mode = .existing
+        case .appending:
+            mode = isEmptyOrMissing(path) ? .create : .existing
+        }
         // A rebuild on open can take a while on a large ledger (about 15 s per million events): say why, always,
         // and show progress on a terminal.
         var announced = false
-        return try Ledger(path: context.databasePath, hook: hook, clock: clock) { done, total in
+        return try Ledger(path: path, hook: hook, clock: clock, mode: mode) { done, total in
             if !announced {
                 announced = true
-                Terminal.error("\(context.databasePath): its projections were written by another version of planledger; "
+                Terminal.error("\(path): its projections were written by an older version of planledger; "
                                + "rebuilding them from the \(total) events of the log")
             }
             Terminal.progress("rebuilding", done, total)
+        }
+    }
+
+    /// Opens the ledger `.appending` and runs `body` on it, closing it after. When the ledger was made for this
+    /// and `body` fails with nothing stored (a rejected append), the file is put back as it was (removed, or
+    /// emptied again), so that a refused first append to a mistyped path leaves no empty ledger behind.
+    static func appending<T>(_ context: CommandContext, clock: @escaping @Sendable () -> Timestamp = Timestamp.now,
+                             _ body: (Ledger) throws -> T) throws -> T {
+        let path = context.databasePath
+        let existed = FileManager.default.fileExists(atPath: path)
+        let made = isEmptyOrMissing(path)
+        let ledger = try open(context, for: .appending, clock: clock)
+        do {
+            defer { ledger.close() }
+            return try body(ledger)
+        } catch {
+            if made, ledger.size == 0 {
+                for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+                if existed { truncate(path, 0) } else { try? FileManager.default.removeItem(atPath: path) }
+            }
+            throw error
         }
     }
 
@@ -28,6 +81,20 @@ enum LedgerAccess {
         guard FileManager.default.fileExists(atPath: context.databasePath) else {
             throw CLIError.io("no ledger at \(context.databasePath) (use --db PATH, or create one with 'planledger demo' or 'planledger append')")
         }
+    }
+
+    /// Whether this process may write the file and create the write-ahead log beside it (as `access(2)` says: root
+    /// may write a file whose mode says read-only).
+    static func isWritable(_ path: String) -> Bool {
+        let directory = (path as NSString).deletingLastPathComponent
+        return FileManager.default.isWritableFile(atPath: path)
+            && FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory)
+    }
+
+    /// A new ledger may be made where there is no file, or an empty one (from `touch` or `mktemp`).
+    static func isEmptyOrMissing(_ path: String) -> Bool {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return true }
+        return (attributes[.size] as? NSNumber)?.intValue == 0
     }
 
     /// The domain and projections every ledger the CLI opens runs on each append.

@@ -1,3 +1,4 @@
+import Ledger
 import SQLite
 
 /// The read-model tables, kept in the ledger's SQLite file and written in the same transaction as each append.
@@ -34,9 +35,19 @@ enum ProjectionSchema {
         if !existed { try recordLayout(in: database) }
     }
 
-    /// Whether the tables were made with the current layout (false for projections from an older version).
+    /// Whether the tables were made with the current layout (false for projections from an older version, which
+    /// the ledger rebuilds).
+    /// - Throws: `LedgerError` `unsupported_layout` for projections from a newer version: rebuilding them on open
+    ///   would silently downgrade them under that version's feet. `planledger rebuild`, asked for, still does.
     static func isCurrent(in database: Database) throws -> Bool {
-        try database.scalarText("SELECT value FROM projection_meta WHERE key = 'layout'") == layout
+        let recorded = try database.scalarText("SELECT value FROM projection_meta WHERE key = 'layout'")
+        if let recorded, let found = Int(recorded), let known = Int(layout), found > known {
+            throw LedgerError(.storage, code: "unsupported_layout",
+                              "\(database.path): its projections have layout \(found), written by a newer PlanLedger; "
+                              + "this one knows layouts up to \(known). Use a newer planledger, or 'planledger "
+                              + "rebuild' to recreate them for this one")
+        }
+        return recorded == layout
     }
 
     static func recordLayout(in database: Database) throws {
