@@ -93,14 +93,7 @@ enum VerifyArchiveCommand: Command {
         guard arguments.positional.count == 1, let path = arguments.positional.first else {
             throw CLIError.usage("give one archive file")
         }
-        var expected: (size: Int, rootHash: Digest)?
-        if let text = arguments.value("checkpoint") {
-            let parts = text.split(separator: ":")
-            guard parts.count == 2, let size = Int(parts[0]), let root = Digest(hex: String(parts[1])) else {
-                throw CLIError.usage("--checkpoint must be SIZE:ROOTHEX, e.g. 42:5dc9da79...")
-            }
-            expected = (size, root)
-        }
+        let expected = try LedgerAccess.checkpoint(arguments)
         do {
             let report = try ArchiveVerifier().verify(try LineReader(path: path), progress: { done, total in
                 Terminal.progress("verifying", done, total)

@@ -19,14 +19,7 @@ enum VerifyCommand: Command {
     static let valuedOptions: Set<String> = ["checkpoint"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        var expected: (size: Int, rootHash: Digest)?
-        if let text = arguments.value("checkpoint") {
-            let parts = text.split(separator: ":")
-            guard parts.count == 2, let size = Int(parts[0]), let root = Digest(hex: String(parts[1])) else {
-                throw CLIError.usage("--checkpoint must be SIZE:ROOTHEX, e.g. 42:5dc9da79...")
-            }
-            expected = (size, root)
-        }
+        let expected = try LedgerAccess.checkpoint(arguments)
         // Checks that the file holds a ledger of a format this build reads, without writing to it.
         try LedgerAccess.open(context, for: .readingLog).close()
         let report = try LedgerVerifier(path: context.databasePath).verify(expected: expected) { done, total in

@@ -117,6 +117,16 @@ enum LedgerAccess {
         TimeSlice(asOf: try timestamp(arguments, "as-of"), validAt: try timestamp(arguments, "valid-at"))
     }
 
+    /// `--checkpoint SIZE:ROOTHEX`: a published checkpoint the ledger or archive must extend.
+    static func checkpoint(_ arguments: CommandLineArguments) throws(CLIError) -> (size: Int, rootHash: Digest)? {
+        guard let text = arguments.value("checkpoint") else { return nil }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let size = Int(parts[0]), let root = Digest(hex: String(parts[1])) else {
+            throw CLIError.usage("--checkpoint must be SIZE:ROOTHEX, e.g. 42:5dc9da79...")
+        }
+        return (size, root)
+    }
+
     static func timestamp(_ arguments: CommandLineArguments, _ name: String) throws(CLIError) -> Timestamp? {
         guard let text = arguments.value(name) else { return nil }
         guard let time = Timestamp(parsing: text) else {
