@@ -76,6 +76,10 @@ public final class Ledger: Sendable {
         self.readers = ReaderPool(path: path)
     }
 
+    /// A ledger let go without `close()` is closed here: its writer's thread refers to the writer unowned and would
+    /// crash on its next wake after the writer was freed, and queued appends would be lost.
+    deinit { close() }
+
     /// Finishes queued appends and stops the writer, then folds the write-ahead log into the database file so that
     /// the file alone holds every acknowledged event. Later appends fail with `shutting_down`. Writes nothing when
     /// opened `.readOnly`.

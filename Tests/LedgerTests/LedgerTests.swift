@@ -198,6 +198,26 @@ import Testing
         #expect(ledger.size == 0)
     }
 
+    /// A ledger let go without `close()` is closed as it goes, as `close()` would: the appends it had queued are
+    /// stored, its threads stop (the writer's used to run on, referring to the freed writer unowned), and its
+    /// write-ahead log is folded into the file.
+    @Test func aLedgerLetGoWithoutClosingIsClosed() throws {
+        defer { directory.remove() }
+        weak var released: Ledger?
+        do {
+            let ledger = try openLedger()
+            released = ledger
+            for index in 0..<50 { ledger.submit(transaction("goal/G-\(index)", .any, event())) { _ in } }
+        }
+        #expect(released == nil, "nothing keeps a ledger alive once its owner lets go")
+        let wal = directory.file("ledger.sqlite") + "-wal"
+        #expect((try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0 == 0, "absent or empty")
+        let again = try openLedger()
+        defer { again.close() }
+        #expect(try again.checkpoint().size == 50)
+        #expect(try LedgerVerifier(path: again.path).verify().isValid)
+    }
+
     @Test func recordedAtNeverDecreasesEvenWhenTheClockStepsBack() throws {
         defer { directory.remove() }
         let ledger = try openLedger()
