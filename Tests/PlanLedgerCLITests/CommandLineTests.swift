@@ -63,6 +63,25 @@ import Testing
         }
     }
 
+    /// An import names the source's tokens still active in the new ledger (the archive carries their grants, and
+    /// they would open a server on it), so that the successor can revoke them; with none active it says nothing.
+    @Test func importNamesTheSourcesTokensThatAreStillActive() throws {
+        defer { cleanUp() }
+        let script = """
+            "$0" demo --db "$1" >/dev/null && "$0" token create --role reader --label old --db "$1" >/dev/null \
+            && "$0" export --db "$1" --out "$2" && "$0" import "$2" --db "$3"
+            """
+        let withToken = try Self.planledger(script, [db, directory + "/a.jsonl", directory + "/a.sqlite"])
+        #expect(withToken.status == 0)
+        #expect(withToken.errors.contains("1 API token(s) granted on the source ledger are still active"), "\(withToken.errors)")
+
+        let plain = try Self.planledger("""
+            "$0" demo --db "$1" >/dev/null && "$0" export --db "$1" --out "$2" && "$0" import "$2" --db "$3"
+            """, [directory + "/b-source.sqlite", directory + "/b.jsonl", directory + "/b.sqlite"])
+        #expect(plain.status == 0)
+        #expect(!plain.errors.contains("token"), "\(plain.errors)")
+    }
+
     @Test func usageErrorsAndMissingLedgersHaveTheirExitCodes() throws {
         defer { cleanUp() }
         #expect(run("plan", "--db", directory + "/missing.sqlite") == 3)

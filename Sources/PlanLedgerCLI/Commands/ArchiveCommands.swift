@@ -1,3 +1,4 @@
+import Access
 import Archive
 import Foundation
 import Ledger
@@ -135,7 +136,8 @@ enum ImportCommand: Command {
 
         Verifies the archive while loading it (same positions, same hashes, same root) into the ledger at --db,
         which must be new or an empty file (a database with any table, even an empty ledger, is refused). A damaged
-        archive, a slice, or a non-empty target is refused and the target is left untouched.
+        archive, a slice, or a non-empty target is refused and the target is left untouched. The source's API tokens
+        come with it (their grants are events); those still active are named on standard error, to be revoked.
         """
     static let positionals = Positionals.upTo(["FILE"])
 
@@ -149,6 +151,7 @@ enum ImportCommand: Command {
                 try LineReader(path: path), into: context.databasePath
             ) { done, total in Terminal.progress("importing", done, total) }
             Terminal.print("imported \(report.events) events into \(context.databasePath); checkpoint \(report.manifest.source.size):\(report.manifest.source.rootHash.hex)")
+            try warnOfActiveTokens(context)
             return 0
         } catch let error as ArchiveError {
             Terminal.print("REFUSED \(path): \(error)")
@@ -157,5 +160,19 @@ enum ImportCommand: Command {
             // The file could not be read: nothing is known about the archive, so this is no verdict on it.
             throw CLIError.io(error.message)
         }
+    }
+
+    /// The archive carries every token grant of the source ledger (they are events like any other), so the
+    /// predecessor's tokens would open the successor's server: name the ones still active, and how to revoke them.
+    private static func warnOfActiveTokens(_ context: CommandContext) throws {
+        let ledger = try LedgerAccess.open(context)
+        defer { ledger.close() }
+        let active = try TokenRegistry(ledger: ledger).list().filter { $0.revokedAt == nil }
+        guard !active.isEmpty else { return }
+        Terminal.error("""
+            warning: \(active.count) API token(s) granted on the source ledger are still active in this one, and would \
+            open a server on it: \(active.map { "\($0.id) (\($0.role.rawValue), \($0.actorId))" }.joined(separator: ", ")). \
+            Revoke those the new holder should not honour: planledger token revoke ID --reason '...' --db \(context.databasePath)
+            """)
     }
 }
