@@ -52,9 +52,10 @@ public struct ArchiveVerifier {
         // stream shows here even though every remaining proof is valid.
         var streamVersions: [String: Int] = [:]
         // Ids are unique in a ledger (an import would otherwise fail on SQLite's unique index, naming no record).
-        // Kept as 16-byte fingerprints with the position that used each: the one thing here that grows with the
-        // archive (24 bytes an entry, some 50–100 with the table's spare room; 43 MB peak for 200k events).
-        var idPositions: [IDFingerprint: Int] = [:]
+        // Kept as 16-byte fingerprints: the one thing here that grows with the archive. Reserved up front from the
+        // manifest's count (capped, since the manifest is the archive's own claim), so the set does not grow by
+        // copying itself: 34 MB of set for 1.2M events, against 75 MB at the peak of a growing map of positions.
+        var seenIds = Set<IDFingerprint>(minimumCapacity: min(max(manifest.eventCount, 0), 1 << 23))
         let listedStreams: Set<String>?
         if case .streams(_, let streams) = manifest.slice { listedStreams = Set(streams) } else { listedStreams = nil }
         var events = 0
@@ -128,8 +129,8 @@ public struct ArchiveVerifier {
                     throw refuse("proof_mismatch", "the inclusion proof does not lead to the source root")
                 }
             }
-            if let earlier = idPositions.updateValue(event.position, forKey: IDFingerprint(event.id)) {
-                throw refuse("duplicate_id", "event id \(event.id) is already the id of the event at position \(earlier)")
+            guard seenIds.insert(IDFingerprint(event.id)).inserted else {
+                throw refuse("duplicate_id", "event id \(event.id) is already the id of an earlier event in the archive")
             }
             let stream = event.stream.description
             if let listedStreams, !listedStreams.contains(stream) {
