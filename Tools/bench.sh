@@ -34,6 +34,7 @@ $BIN/planledger-bench queries --db "$OUT/bench.sqlite" --count 20000 > "$OUT/p4.
 
 echo "P6: verify"
 $BIN/planledger-bench verify --db "$OUT/bench.sqlite" > "$OUT/p6.txt"
+"$OUT/sqlite_baseline" scan "$OUT/bench.sqlite" > "$OUT/p6-scan.txt"
 MEAN=$(value mean_event_bytes "$OUT/p6.txt")
 openssl speed -bytes "$MEAN" -seconds 3 sha256 2>/dev/null | grep '^sha256' > "$OUT/p6-openssl.txt" || true
 OPENSSL_KBS=$(awk '{ v=$NF; sub(/k$/, "", v); print v }' "$OUT/p6-openssl.txt")
@@ -128,6 +129,7 @@ baseline measured in the same run on the same machine (a shared, noisy one: trea
 | P4 both | $(value both_p50_ms "$OUT/p4.txt") / $(value both_p99_ms "$OUT/p4.txt") ms | current query | p99 $(value both_ratio_p99 "$OUT/p4.txt")× | |
 | P5 wrk keep-alive GET of an entity (64 connections, 15 s) | $P5 req/s | nginx serving the same JSON bytes as a static file: $P5B req/s | $(ratio "$P5" "$P5B")× | ≥ 0.3× |
 | P6 verify of $EVENTS events (mean event $MEAN bytes) | $(value events_per_second "$OUT/p6.txt") events/s = $P6 MB/s hashed | openssl speed sha256 at $MEAN-byte blocks: $P6B MB/s | $(ratio "$P6" "$P6B")× | ≥ 0.3× |
+| P6 context: raw C stepping through the same rows with SQLite on one thread, no hashing | | $(value rows_per_second "$OUT/p6-scan.txt") rows/s | $(ratio "$(value events_per_second "$OUT/p6.txt")" "$(value rows_per_second "$OUT/p6-scan.txt")")× | |
 | Peak RSS of serve holding the ledger, after P2 and P5 | $((RSS_KB / 1024)) MB | | | ≤ 200 MB |
 
 Raw outputs are in \`Tools/out/\` (not committed).

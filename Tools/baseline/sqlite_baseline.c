@@ -7,6 +7,9 @@
 //                              transaction of 1,000 events PlanLedger wrote it in (P1's second baseline: raw SQLite
 //                              for everything the ledger stores, without validation, hashing, JSON or domain rules)
 //   autocommit TARGET N        N single-row inserts, each its own durable transaction (P2's baseline)
+//   scan       SOURCE          step through SOURCE's events in position order on one thread, copying out every
+//                              column `verify` reads (P6's context: what SQLite's reading alone costs, with no
+//                              hashing; it writes nothing)
 // Both use the page cache and checkpoint settings of PlanLedger's writer unless BASELINE_DEFAULT_SETTINGS is set.
 #include <sqlite3.h>
 #include <stdio.h>
@@ -138,11 +141,48 @@ static int copy_ledger(const char *source_path, sqlite3 *target) {
     return 0;
 }
 
+/// `scan SOURCE`: the rows verify reads, stepped and copied out as its reading thread does.
+static int scan(const char *source_path) {
+    sqlite3 *source;
+    // Without SQLite's per-call mutex, as PlanLedger opens its connections (SQLITE_OPEN_NOMUTEX).
+    check(sqlite3_open_v2(source_path, &source, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, 0), source, "open source");
+    sqlite3_stmt *select;
+    check(sqlite3_prepare_v2(source,
+                             "SELECT position, id, stream, version, type, schema_version, recorded_at, effective_at, "
+                             "actor_id, actor_role, actor_organisation, reason, correlation_id, causation_id, data, hash "
+                             "FROM events ORDER BY position", -1, &select, 0),
+          source, "prepare scan");
+    static char copy[1 << 20];
+    long rows = 0, bytes = 0;
+    double start = now();
+    while (sqlite3_step(select) == SQLITE_ROW) {
+        for (int column = 0; column < 16; column++) {
+            // position, version, schema_version, recorded_at, effective_at are integers; the rest text or blob.
+            if (column == 0 || column == 3 || column == 5 || column == 6 || column == 7) {
+                bytes += sqlite3_column_int64(select, column) & 1;
+                continue;
+            }
+            const void *value = sqlite3_column_blob(select, column);
+            int count = sqlite3_column_bytes(select, column);
+            if (value && count <= (int)sizeof copy) memcpy(copy, value, count);
+            bytes += count;
+        }
+        rows++;
+    }
+    double seconds = now() - start;
+    sqlite3_finalize(select);
+    sqlite3_close(source);
+    printf("rows=%ld\nseconds=%.3f\nrows_per_second=%.0f\nbytes=%ld\n", rows, seconds, rows / seconds, bytes);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s batch SOURCE TARGET | ledger SOURCE TARGET | autocommit TARGET N\n", argv[0]);
+        fprintf(stderr, "usage: %s batch SOURCE TARGET | ledger SOURCE TARGET | autocommit TARGET N | scan SOURCE\n",
+                argv[0]);
         return 2;
     }
+    if (strcmp(argv[1], "scan") == 0) return scan(argv[2]);
     sqlite3 *target;
     int copies_source = strcmp(argv[1], "batch") == 0 || strcmp(argv[1], "ledger") == 0;
     if (copies_source && argc < 4) {
