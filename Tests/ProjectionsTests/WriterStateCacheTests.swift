@@ -48,6 +48,37 @@ import Testing
         }
     }
 
+    /// The domain's checks read everything recorded, future-dated records included, whether or not the writer's
+    /// cache holds the stream: a goal that starts in 2099 can be revised today from a ledger opened afresh, and once
+    /// closed (with effect in 2099) it cannot.
+    @Test func futureDatedStatesReadTheSameWithTheCacheCold() throws {
+        let test = try TestLedger()
+        defer { test.close() }
+        func later(_ type: String, _ at: String, _ data: JSONValue) -> AppendTransaction {
+            AppendTransaction(streams: [StreamAppend(stream: StreamName("goal/G-2099")!, events: [
+                ProposedEvent(type: type, effectiveAt: time(at), reason: "Testing", data: data)])], actor: actor)
+        }
+        let define = StreamAppend(stream: StreamName("goal/G-2099")!, expectedVersion: .noStream, events: [
+            ProposedEvent(type: "GoalDefined", effectiveAt: time("2099-01-01"), data: [
+                "title": "Later", "level": "objective", "owner": ["organisation": "organisation/ORG", "role": "Director"]])])
+        try test.append(AppendTransaction(streams: [organisation, define], actor: actor), at: time("2024-01-01"))
+
+        // Each step on a ledger opened afresh, so nothing is cached.
+        func appendCold(_ transaction: AppendTransaction) throws {
+            let cold = try Ledger(path: test.path, hook: PlanningProjector(), clock: { time("2024-02-01") })
+            defer { cold.close() }
+            _ = try cold.append(transaction)
+        }
+        try appendCold(later("GoalRevised", "2099-02-01", ["title": "Later, renamed"]))
+        try appendCold(later("GoalClosed", "2099-03-01", ["outcome": "abandoned", "narrative": "Not needed."]))
+        do {
+            try appendCold(later("GoalRevised", "2099-04-01", ["title": "After closing"]))
+            Issue.record("a goal closed with effect in 2099 was revised")
+        } catch let error as LedgerError {
+            #expect(error.code == "invalid_transition")
+        }
+    }
+
     @Test func aCommitByAnotherConnectionIsSeen() throws {
         let test = try TestLedger()
         defer { test.close() }

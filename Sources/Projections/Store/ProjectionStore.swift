@@ -18,11 +18,17 @@ struct ProjectionStore: PlanningStateReader {
             // Valid time only grows along a stream, so the latest state is also the state at any later valid time.
             return cached
         }
-        return try entity(stream, at: TimeSlice(asOf: slice.asOf, validAt: validAt ?? slice.validAt))
+        // A copy of the store's slice, not a new one: a new slice without validAt would mean "in force now", and the
+        // domain's checks read "latest" (a goal defined to start next year can be revised today).
+        var at = slice
+        if let validAt { at.validAt = validAt }
+        return try entity(stream, at: at)
     }
 
     func owner(of stream: StreamName, at: Timestamp) throws -> String? {
-        try owner(of: stream, at: TimeSlice(asOf: slice.asOf, validAt: at))
+        var slice = self.slice
+        slice.validAt = at
+        return try owner(of: stream, at: slice)
     }
 
     // MARK: Entities
