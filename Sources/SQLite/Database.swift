@@ -51,13 +51,17 @@ public final class Database {
                                            walSizeLimitBytes: 128 << 20)
 
         /// For a connection that only reads the existing database at `path`. A file this process may not write,
-        /// with no `-shm` beside it (so no connection has it open in WAL mode), is opened `immutable`: a plain
-        /// read-only connection would create the `-wal` and `-shm` files itself, with the database's read-only mode,
-        /// which then stop its owner writing to it once it is made writable again (and in a directory this process
-        /// may not write, it cannot open the database at all: https://sqlite.org/wal.html#readonly).
+        /// with no `-shm` beside it (so no connection has it open in WAL mode) and no committed frames in a `-wal`,
+        /// is opened `immutable`: a plain read-only connection would create the `-wal` and `-shm` files itself, with
+        /// the database's read-only mode, which then stop its owner writing to it once it is made writable again (and
+        /// in a directory this process may not write, it cannot open the database at all:
+        /// https://sqlite.org/wal.html#readonly). An immutable connection never reads the `-wal`, so a copy taken
+        /// with its `-wal` (commits not yet folded into the file) is opened plainly, to read them.
         public static func reading(_ path: String) -> Options {
             var options = Options(readOnly: true, create: false)
-            options.immutable = access(path, W_OK) != 0 && access(path + "-shm", F_OK) != 0
+            var wal = stat()
+            let walIsEmpty = stat(path + "-wal", &wal) != 0 || wal.st_size == 0
+            options.immutable = access(path, W_OK) != 0 && access(path + "-shm", F_OK) != 0 && walIsEmpty
             return options
         }
     }

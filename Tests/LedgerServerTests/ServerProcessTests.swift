@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Ledger
+import LedgerServer
 import SQLite
 import Testing
 
@@ -345,5 +346,40 @@ final class Acknowledged: @unchecked Sendable {
         // Made writable again, its owner appends to it as before: nothing left behind blocks the writer.
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: ledger)
         #expect(try ServerProcessTests.planledger(["token", "create", "--role", "reader", "--db", ledger]).status == 0)
+    }
+
+    /// A copy taken with its `-wal` (commits not yet folded into the file; the README says to copy both) and
+    /// without `-shm`, write-protected: a reader who may not write it still reads every committed event.
+    @Test(.enabled(if: canDropToAnotherUser))
+    func aWriteProtectedCopyWithItsWriteAheadLogIsReadWhole() throws {
+        let directory = NSTemporaryDirectory() + "planledger-readonly-wal-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o777])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let reader: UInt32? = getuid() == 0 ? 65534 : nil
+        let source = directory + "/source.sqlite"
+        let copy = directory + "/copy.sqlite"
+        #expect(try ServerProcessTests.planledger(["demo", "--db", source]).status == 0)
+        // Open, so the appends below stay in the -wal, as in a server killed before it could fold it.
+        let ledger = try Ledger(path: source, hook: PlanLedgerHook.standard)
+        for reading in 1...5 {
+            _ = try ledger.append(AppendTransaction(streams: [StreamAppend(
+                stream: StreamName("measure/M-MH-SMI")!,
+                events: [ProposedEvent(type: "MeasureReadingRecorded", effectiveAt: Timestamp(parsing: "2023-03-31"),
+                                       data: ["value": JSONValue(3900 + reading), "at": "2023-03-31"])])],
+                actor: Actor(id: "test", role: "planner")))
+        }
+        let checkpoint = try ledger.checkpoint()
+        try FileManager.default.copyItem(atPath: source, toPath: copy)
+        try FileManager.default.copyItem(atPath: source + "-wal", toPath: copy + "-wal")
+        ledger.close()
+        #expect((try FileManager.default.attributesOfItem(atPath: copy + "-wal")[.size] as? Int ?? 0) > 0)
+        for file in [copy, copy + "-wal"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: file)
+        }
+        let verified = try ServerProcessTests.planledger(
+            ["verify", "--db", copy, "--checkpoint", "\(checkpoint.size):\(checkpoint.rootHash.hex)"], as: reader)
+        #expect(verified.status == 0, "\(verified.output) \(verified.errors)")
+        #expect(verified.output.contains("verified \(checkpoint.size) events"), "\(verified.output)")
     }
 }
