@@ -147,6 +147,28 @@ import Testing
                                  token: trustToken).status == 201)
     }
 
+    /// The scope follows the owner in force now, as the views show it: a handover recorded to take effect in 2099
+    /// leaves the stream its current owner's to write until then, and not yet the new owner's.
+    @Test func aHandoverThatTakesEffectLaterLeavesTheStreamWithItsOwnerUntilThen() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        #expect(try test.request("POST", "/v1/transactions", body: goal("G-700")).status == 201)
+        #expect(try test.request("POST", "/v1/transactions", body: measure("M-700", of: "goal/G-700")).status == 201)
+        let handover: JSONValue = ["streams": [["stream": "handover/H-700", "events": [
+            ["type": "HandoverRecorded", "effectiveAt": "2099-01-01", "data": [
+                "from": .string(DemoStory.icb), "to": .string(DemoStory.trust), "instrument": "Agreement",
+                "items": ["measure/M-700"]]]]]]]
+        #expect(try test.request("POST", "/v1/transactions", body: handover).status == 201)
+        #expect(try test.request("GET", "/v1/entities/measure/M-700", as: .reader).json["owner"] == .string(DemoStory.icb))
+
+        #expect(try test.request("POST", "/v1/transactions", as: .contributor, body: reading(on: "measure/M-700")).status == 201)
+        let trustToken = try test.service.tokens.create(
+            role: .contributor, organisations: [DemoStory.trust], actorId: "trust-1", label: nil,
+            grantedBy: Actor(id: "test", role: "system")).secret!
+        let early = try test.request("POST", "/v1/transactions", as: nil, body: reading(on: "measure/M-700"), token: trustToken)
+        #expect(early.status == 403, "\(early.json)")
+    }
+
     /// A stream defined earlier in the same transaction has its owner when the next one is checked: a contributor
     /// may define a goal of its organisation and a measure of that goal together, but not a measure of another
     /// organisation's new goal.

@@ -21,13 +21,15 @@ public struct OrganisationScope: AppendCondition {
         }
     }
 
-    /// The organisation the first event of a stream in a transaction is written for: the stream's owner as recorded
-    /// so far; for a stream it creates, the owner its defining event names (a handover's `from`); for an
-    /// organisation's own stream, that organisation. Nil when the stream has no owner.
+    /// The organisation the first event of a stream in a transaction is written for: the stream's owner in force
+    /// now, as the views show it (a handover recorded to take effect next year leaves the stream with its owner
+    /// until then), or, for a stream that only comes into force later, its owner then; for a stream the
+    /// transaction creates, the owner its defining event names (a handover's `from`); for an organisation's own
+    /// stream, that organisation. Nil when the stream has no owner.
     static func owner(writing first: RecordedEvent, store: ProjectionStore) throws -> String? {
         if first.stream.kind == "organisation" { return first.stream.description }
         if try store.visibleVersion(first.stream.description, at: .latest) != nil {
-            return try store.owner(of: first.stream, at: .latest)
+            return try store.owner(of: first.stream, at: .now) ?? store.owner(of: first.stream, at: .latest)
         }
         if first.type == "HandoverRecorded" { return first.data["from"]?.stringValue }
         return try PlanningDomain.initialOwner(of: first, reader: store)
