@@ -34,6 +34,9 @@ public struct HTTPRequestParser {
     private var buffer: [UInt8] = []
     private var start = 0
     private var pending: (request: HTTPRequest, framing: Framing)?
+    /// The chunked body decoded so far, and how many bytes past `start` its chunks took: decoding goes on from
+    /// there as bytes arrive, instead of from the body's first chunk on every read (quadratic in the chunks).
+    private var chunked: (body: [UInt8], consumed: Int) = ([], 0)
     /// Empty lines skipped before the current request line.
     private var skippedEmptyLines = 0
     /// How many empty lines before a request line are skipped (RFC 9112 §2.2: a client may send an extra CRLF
@@ -258,10 +261,12 @@ public struct HTTPRequestParser {
         }
     }
 
-    /// Decodes a chunked body starting at `start`; nil until it is complete.
-    private func decodeChunked() throws(HTTPParseError) -> ([UInt8], Int)? {
-        var body: [UInt8] = []
-        var index = start
+    /// Decodes the chunked body at `start`, going on from the chunks decoded by earlier calls; nil until the body
+    /// is complete. The framing (chunk lines, extensions, trailers) counts towards no body limit, so it has one of
+    /// its own: a client sending one-byte chunks with long extensions cannot make the server read without end.
+    private mutating func decodeChunked() throws(HTTPParseError) -> ([UInt8], Int)? {
+        var index = start + chunked.consumed
+        let buffer = self.buffer
         /// The line at `position` without its CRLF, and where the next begins; nil until the CRLF has come. A line
         /// longer than `limit` is refused as soon as it is, ended or not: chunk extensions and trailers do not count
         /// towards the body limit, and must not let a client grow the buffer without bound either.
@@ -292,20 +297,32 @@ public struct HTTPRequestParser {
                             else: HTTPParseError(431, "header_too_large", "chunked trailers are too large"))
                     else { return nil }
                     cursor = next
-                    if trailer.isEmpty { return (body, cursor) }
+                    if trailer.isEmpty {
+                        let body = chunked.body
+                        chunked = ([], 0)
+                        return (body, cursor)
+                    }
                 }
             }
-            guard size <= limits.maximumBodyBytes - body.count else {
+            guard size <= limits.maximumBodyBytes - chunked.body.count else {
                 throw HTTPParseError(413, "body_too_large", "the body exceeds \(limits.maximumBodyBytes) bytes")
             }
             guard buffer.count >= afterSize + size + 2 else { return nil }
             guard buffer[afterSize + size] == 0x0D, buffer[afterSize + size + 1] == 0x0A else {
                 throw HTTPParseError(400, "bad_chunk", "chunk data is not followed by CRLF")
             }
-            body.append(contentsOf: buffer[afterSize..<afterSize + size])
+            chunked.body.append(contentsOf: buffer[afterSize..<afterSize + size])
             index = afterSize + size + 2
+            chunked.consumed = index - start
+            guard chunked.consumed - chunked.body.count <= Self.maximumChunkFramingBytes(limits) else {
+                throw HTTPParseError(413, "body_too_large", "the chunked framing of the body is too large")
+            }
         }
     }
+
+    /// How many bytes of chunk lines and CRLFs a chunked body may take besides its data: as many as the data may
+    /// (64 KiB at least), so that framing, which counts towards no other limit, stays bounded.
+    static func maximumChunkFramingBytes(_ limits: Limits) -> Int { max(limits.maximumBodyBytes, 64 * 1024) }
 
     /// The size at the start of a chunk line: `1*HEXDIG` and nothing else, not `Int(_:radix:)`, which also takes a
     /// sign (`+1a1`, `-0`) that a proxy in front may read differently (request smuggling). Then only an extension

@@ -115,6 +115,37 @@ struct HTTPRequestParserTests {
         #expect(error("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\n\r\n")?.code == "bad_chunk")
     }
 
+    /// A chunked body that arrives a few bytes at a time, split anywhere (inside a size line, inside data, between
+    /// chunks, in the trailers), decodes to the same body, and a pipelined request after it comes out next.
+    @Test func aChunkedBodyArrivingInPiecesDecodesTheSame() throws {
+        let bytes = Array(("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "5;ext=1\r\nhello\r\n1\r\n \r\n0a\r\n0123456789\r\n0\r\nX-Trailer: y\r\n\r\n"
+            + "GET /after HTTP/1.1\r\nHost: x\r\n\r\n").utf8)
+        for piece in [1, 2, 3, 7, 64] {
+            var parser = HTTPRequestParser()
+            var requests: [HTTPRequest] = []
+            var offset = 0
+            while offset < bytes.count {
+                parser.append(bytes[offset..<min(offset + piece, bytes.count)])
+                offset += piece
+                while case .request(let request) = try parser.next() { requests.append(request) }
+            }
+            #expect(requests.map(\.path) == ["/x", "/after"], "pieces of \(piece)")
+            #expect(requests.first.map { String(decoding: $0.body, as: UTF8.self) } == "hello 0123456789", "pieces of \(piece)")
+        }
+    }
+
+    /// Chunk framing counts towards no body limit, so it has its own: one-byte chunks with long extensions are
+    /// refused once their framing passes it, long before the body limit is reached.
+    @Test func chunkFramingIsBoundedApartFromTheBody() {
+        let limits = HTTPRequestParser.Limits(maximumBodyBytes: 100_000)
+        let chunk = "1;" + String(repeating: "e", count: 1000) + "\r\nx\r\n"
+        let head = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        // 110 chunks: 110 KB of framing (past its limit, as large as the body's) for a body of 110 bytes.
+        #expect(error(head + String(repeating: chunk, count: 110), limits: limits)?.status == 413)
+        #expect(error(head + String(repeating: chunk, count: 50), limits: limits) == nil, "well within it")
+    }
+
     @Test func chunkSizesWithLeadingZerosOrBlanksBeforeAnExtensionAreRead() throws {
         let chunked = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
         let zeros = try #require(try parse(chunked + String(repeating: "0", count: 40) + "5\r\nhello\r\n0\r\n\r\n").first)
