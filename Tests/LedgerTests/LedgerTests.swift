@@ -218,6 +218,24 @@ import Testing
         #expect(try LedgerVerifier(path: again.path).verify().isValid)
     }
 
+    /// The last reference to a ledger let go inside an append's completion, on the writer's own thread: closing
+    /// it there must not wait for that thread (it waited for itself), and the append is stored.
+    @Test func aLedgerLetGoInsideACompletionDoesNotWaitForItself() throws {
+        defer { directory.remove() }
+        let holder = Mutex<Ledger?>(try openLedger())
+        let released = DispatchSemaphore(value: 0)
+        holder.withLock { ledger in
+            ledger!.submit(transaction("goal/G-1", .any, event())) { _ in
+                holder.withLock { $0 = nil }
+                released.signal()
+            }
+        }
+        #expect(released.wait(timeout: .now() + 5) == .success, "the completion returned")
+        let again = try openLedger()
+        defer { again.close() }
+        #expect(try again.checkpoint().size == 1)
+    }
+
     @Test func recordedAtNeverDecreasesEvenWhenTheClockStepsBack() throws {
         defer { directory.remove() }
         let ledger = try openLedger()

@@ -7,8 +7,8 @@ import Synchronization
 /// order (see `LedgerWriter.append(_:)` for how a failing one is undone). Callers are answered only after the shared
 /// commit is durable.
 final class GroupCommitWriter: @unchecked Sendable {
-    // @unchecked: `writer` is touched only on `thread`, and after it stopped under `condition`; everything else is
-    // guarded by `condition`.
+    // @unchecked: `writer` is touched only on the writer's thread, and after it stopped under `condition`; everything
+    // else is guarded by `condition`.
     typealias Completion = @Sendable (Result<AppendResult, LedgerError>) -> Void
 
     private struct Pending {
@@ -26,7 +26,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let maximumQueued: Int
     private let maximumBatch: Int
     private let onCommit: @Sendable (Checkpoint) -> Void
-    private var thread: Thread?
+    /// The writer's thread, once it runs: `stop()` called on it (a completion letting go of the last reference to
+    /// the ledger) must not wait for itself.
+    private var writerThread: pthread_t?
     /// Commits made and transactions answered, for metrics and to show that commits are shared.
     private let counters = Mutex((commits: 0, transactions: 0))
 
@@ -39,9 +41,10 @@ final class GroupCommitWriter: @unchecked Sendable {
         self.maximumQueued = maximumQueued
         self.maximumBatch = maximumBatch
         self.onCommit = onCommit
-        let thread = Thread { [unowned self] in self.run() }
+        // The thread holds the writer until it ends: the ledger may be let go of while it runs (even by a completion
+        // on this thread), and the loop still has the batch's completions and its own exit to go through.
+        let thread = Thread { [self] in self.run() }
         thread.name = "planledger-writer"
-        self.thread = thread
         thread.start()
     }
 
@@ -75,24 +78,28 @@ final class GroupCommitWriter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         // Only once the thread has finished (it owns the connection until then), and once: two closing threads
-        // must not use the connection at the same time, so the fold runs under the lock.
-        precondition(stopped, "foldWriteAheadLog() before stop()")
+        // must not use the connection at the same time, so the fold runs under the lock. Called on the writer's own
+        // thread (see `stop()`), it has not finished: the WAL stays, and is read back on the next open.
+        guard stopped else { return false }
         guard !folded else { return true }
         folded = true
         writer.database.setBusyTimeout(milliseconds: 0)
         return (try? writer.database.checkpoint(.truncate)) != nil
     }
 
-    /// Finishes every queued append, then stops the thread.
+    /// Finishes every queued append, then stops the thread. Called on the writer's own thread, it does not wait:
+    /// the thread stops once the completions of its current batch return.
     func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
-        while !stopped { condition.wait() }
+        let onWriterThread = writerThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        while !stopped && !onWriterThread { condition.wait() }
         condition.unlock()
     }
 
     private func run() {
+        condition.withLock { writerThread = pthread_self() }
         while true {
             condition.lock()
             while queue.isEmpty && !stopping { condition.wait() }
