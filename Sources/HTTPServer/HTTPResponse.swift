@@ -174,6 +174,7 @@ public final class HTTPStreamWriter: @unchecked Sendable {
     private let server: HTTPServer
     /// False for an HTTP/1.0 client: the bytes go out unframed and the close ends them.
     private let chunked: Bool
+    private var failed = false
 
     init(fd: Int32, writeTimeout: Double, server: HTTPServer, chunked: Bool) {
         self.fd = fd
@@ -194,10 +195,15 @@ public final class HTTPStreamWriter: @unchecked Sendable {
         return send(chunk) && isOpen
     }
 
-    /// Ends the body: the last chunk, or nothing when the close ends it.
+    /// Ends the body: the last chunk, or nothing when the close ends it. Nothing after `fail()`.
     func end() {
-        if chunked { _ = send(Array("0\r\n\r\n".utf8)) }
+        if chunked && !failed { _ = send(Array("0\r\n\r\n".utf8)) }
     }
+
+    /// Marks the response as cut short: the connection closes without the last chunk, so an HTTP/1.1 client sees an
+    /// incomplete body instead of a complete one that is missing its end. (An HTTP/1.0 client, whose body the close
+    /// ends, cannot be told.)
+    public func fail() { failed = true }
 
     /// Whether the client is still connected and the server is not stopping.
     public var isOpen: Bool { !server.isStopping && !SystemCalls.peerClosed(fd) }

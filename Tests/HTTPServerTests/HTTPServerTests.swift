@@ -153,6 +153,29 @@ import Testing
         #expect(try halfClosed.readResponse().text == "still wanted")
     }
 
+    /// A streamed response whose producer fails part-way ends without its last chunk: the client sees the body cut
+    /// short, not complete.
+    @Test func aStreamThatFailsEndsWithoutItsLastChunk() throws {
+        let server = try server { _ in } handler: { request in
+            .stream(headers: [("Content-Type", "text/plain")]) { writer in
+                writer.write(Array("the first part".utf8))
+                if request.path == "/fails" { writer.fail() }
+            }
+        }
+        defer { server.stop() }
+        for (path, completes) in [("/whole", true), ("/fails", false)] {
+            let client = try BlockingHTTPClient(port: server.port)
+            try client.sendRaw("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try client.readStreamHead().status == 200)
+            #expect(try client.readChunk() == Array("the first part".utf8))
+            if completes {
+                #expect(try client.readChunk() == nil, "the last chunk")
+            } else {
+                #expect(throws: (any Error).self, "closed before a last chunk") { _ = try client.readChunk() }
+            }
+        }
+    }
+
     /// A second delivery of a `.later` response is ignored, even when the next request is waiting for its own
     /// `.later` response at the time.
     @Test func aLaterResponseIsDeliveredOnce() throws {

@@ -35,7 +35,7 @@ public final class LedgerImporter {
     }
 
     private static func requireNoTables(in database: Database) throws {
-        let names = try database.map("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name") {
+        let names = try database.map("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name") {
             $0.text(0)
         }
         guard names.isEmpty else {

@@ -21,9 +21,14 @@ extension PlanLedgerService {
         return .stream(headers: [("Content-Type", "application/x-ndjson"),
                                  ("Content-Disposition", "attachment; filename=\"\(name)\"")]) { writer in
             struct ClientGone: Error {}
-            _ = try? exporter.export(chosen, write: { bytes in
-                guard writer.write(bytes) else { throw ClientGone() }
-            })
+            do {
+                try exporter.export(chosen, write: { bytes in
+                    guard writer.write(bytes) else { throw ClientGone() }
+                })
+            } catch {
+                // The headers went out long ago: all that is left to say is that the archive is incomplete.
+                writer.fail()
+            }
         }
     }
 }

@@ -15,8 +15,6 @@ extension PlanLedgerService {
                                  actorId: context.query("actor"), organisation: context.organisation(),
                                  recordedFrom: try context.time("from"), recordedTo: try context.time("to"))
         let events = try ledger.events(after: try context.integer("after", default: 0)!, limit: limit, filter: filter)
-        // Not `full ? JSONValue(position) : nil`: JSONValue takes a nil literal, so that `nil` is typed JSONValue,
-        // becomes `.null`, and the member is written as `"next": null` instead of being left out.
         let next = (events.count == limit ? events.last : nil).map { JSONValue($0.position) }
         return .json(.object(omittingNil: [("events", .array(events.map(\.json))), ("next", next)]))
     }
