@@ -309,15 +309,23 @@ final class Acknowledged: @unchecked Sendable {
 /// projections rebuilt says so. Root may write any file, so as root the commands run as `nobody` through `setpriv`.
 @Suite struct WriteProtectedLedgerTests {
     static let canDropToAnotherUser = getuid() != 0 || FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+    /// Who runs the commands: `nobody` when the tests run as root, else the test's own user.
+    static let reader: UInt32? = getuid() == 0 ? 65534 : nil
+
+    /// A new directory the reader may write, as its own directory would be (SQLite could create its -wal and -shm
+    /// files there); removed by the caller.
+    static func sharedDirectory() throws -> String {
+        let directory = NSTemporaryDirectory() + "planledger-readonly-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o777])
+        return directory
+    }
 
     @Test(.enabled(if: canDropToAnotherUser))
     func aReaderWhoMayNotWriteTheFileReadsItAndLeavesItAsItWas() throws {
-        let directory = NSTemporaryDirectory() + "planledger-readonly-" + UUID().uuidString
-        // Writable by the reader, as its own directory would be: SQLite could create its -wal and -shm files there.
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o777])
+        let directory = try Self.sharedDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let reader: UInt32? = getuid() == 0 ? 65534 : nil
+        let reader = Self.reader
         let ledger = directory + "/ro.sqlite"
         let stale = directory + "/stale.sqlite"
         #expect(try ServerProcessTests.planledger(["demo", "--db", ledger]).status == 0)
@@ -352,11 +360,9 @@ final class Acknowledged: @unchecked Sendable {
     /// without `-shm`, write-protected: a reader who may not write it still reads every committed event.
     @Test(.enabled(if: canDropToAnotherUser))
     func aWriteProtectedCopyWithItsWriteAheadLogIsReadWhole() throws {
-        let directory = NSTemporaryDirectory() + "planledger-readonly-wal-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o777])
+        let directory = try Self.sharedDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let reader: UInt32? = getuid() == 0 ? 65534 : nil
+        let reader = Self.reader
         let source = directory + "/source.sqlite"
         let copy = directory + "/copy.sqlite"
         #expect(try ServerProcessTests.planledger(["demo", "--db", source]).status == 0)
