@@ -31,10 +31,23 @@ public struct TokenRegistry: Sendable {
         }
     }
 
+    /// The longest actor id and label a new token may have, in UTF-8 bytes. The actor id goes into the envelope of
+    /// every event the token records, and the label into the token list: neither may grow without bound. Checked
+    /// here, where tokens are made, not on the event, so that a ledger recorded before the limit still imports.
+    public static let maximumActorIdBytes = 256
+    public static let maximumLabelBytes = 1_024
+
     /// Grants a new token, recorded as an `AccessGranted` event by `grantedBy`.
+    /// - Throws: `LedgerError` `invalid_data` for an actor id or label over its limit.
     public func create(role: Role, organisations: [String], actorId: String, label: String?, grantedBy: Actor,
                        reason: String? = nil) throws -> Token
     {
+        // The label first: an actor id is taken from the label when none is given.
+        for (field, value, limit) in [("label", label ?? "", Self.maximumLabelBytes),
+                                      ("actorId", actorId, Self.maximumActorIdBytes)] where value.utf8.count > limit {
+            throw LedgerError(.invalidInput, code: "invalid_data", "\(field) is longer than \(limit) bytes",
+                              details: ["field": .string(field)])
+        }
         let id = "tok-" + Self.randomHex(8)
         let secret = "plt_" + Self.randomHex(32)
         let data: JSONValue = .object(omittingNil: [

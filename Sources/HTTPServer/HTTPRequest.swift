@@ -89,6 +89,11 @@ public struct HTTPHeaders: Sendable, Sequence {
         fields.filter { Self.sameName($0.name, name) }.map(\.value)
     }
 
+    /// How many fields are named `name` (case-insensitive), without collecting them.
+    public func count(_ name: String) -> Int {
+        fields.reduce(0) { $0 + (Self.sameName($1.name, name) ? 1 : 0) }
+    }
+
     /// Field names compared case-insensitively (they are ASCII tokens), without lowercasing copies: every request
     /// looks several up. Also right for other ASCII-case-insensitive tokens (an auth scheme).
     public static func sameName(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {

@@ -155,6 +155,10 @@ public final class PlanLedgerService: Sendable {
     }
 
     private func authorise(_ request: HTTPRequest, requiring required: Role, generation: Int) throws -> Principal {
+        // One credential: with two, which one a proxy or this server reads first would decide who the caller is.
+        guard request.headers.count("authorization") <= 1 else {
+            throw APIError.badRequest("send one Authorization header", field: "Authorization")
+        }
         guard let secret = request.headers["authorization"].flatMap(Self.bearerToken) else {
             throw APIError.unauthenticated
         }

@@ -93,6 +93,10 @@ import Testing
         #expect(try challenge([("Authorization", "Bearer \(revoked)")]) == #"Bearer error="invalid_token""#)
         let forbidden = try test.client().request("GET", "/v1/tokens", headers: [("Authorization", "Bearer \(test.tokens[.reader]!)")])
         #expect(forbidden.status == 403)
+        // Two credentials are refused, whichever comes first: a proxy might have read the other one.
+        let twice = try test.client().request("GET", "/v1/plan", headers: [
+            ("Authorization", "Bearer \(test.tokens[.admin]!)"), ("Authorization", "Bearer plt_someone-else")])
+        #expect(twice.status == 400 && twice.text.contains("Authorization"), "\(twice.text)")
     }
 
     /// A token's fields of the wrong type are refused naming the field, not replaced by defaults; nothing is stored.
@@ -110,6 +114,9 @@ import Testing
             (["role": 1], "role"),
             (["role": "reader", "lable": "typo"], "lable"),
             (["reader"], "body"),
+            // The actor id goes into every event the token records: bounded, as is the label.
+            (["role": "reader", "actorId": .string(String(repeating: "a", count: 257))], "actorId"),
+            (["role": "reader", "label": .string(String(repeating: "l", count: 1_025))], "label"),
         ]
         for (body, field) in refused {
             let response = try test.request("POST", "/v1/tokens", body: body)
