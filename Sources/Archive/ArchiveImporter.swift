@@ -13,7 +13,7 @@ public struct ArchiveImporter {
     public func importArchive(_ lines: LineReader, into path: String, progress: ((Int, Int) -> Void)? = nil) throws
         -> ArchiveVerifier.Report
     {
-        let before = try SystemCalls.identity(of: path)
+        let before = LedgerFileState(path: path)
         var importer: LedgerImporter?
         do {
             let report = try ArchiveVerifier().verify(lines, onManifest: { manifest in
@@ -28,11 +28,7 @@ public struct ArchiveImporter {
         } catch {
             importer?.abort()
             importer = nil  // closes the target before its files are removed
-            if before == nil {
-                for suffix in ["", "-wal", "-shm"] { SystemCalls.unlink(path + suffix) }
-            } else if let before, before.isRegularFile, before.size == 0 {
-                SystemCalls.truncate(path, to: 0)
-            }
+            before.restore(path)
             throw error
         }
     }

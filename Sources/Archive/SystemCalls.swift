@@ -88,7 +88,6 @@ enum SystemCalls {
 
     static func unlink(_ path: String) { _ = Glibc.unlink(path) }
 
-    static func truncate(_ path: String, to size: Int) { _ = retrying { Glibc.truncate(path, off_t(size)) } }
 
     private static func retrying<T: BinaryInteger>(_ call: () -> T) -> T {
         while true {

@@ -201,9 +201,10 @@ public struct HTTPRequestParser {
         }
         let version = String(versionText.dropFirst(5))
         // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (at most one in 1.0), holding an authority or nothing.
-        let hosts = headers.values("host")
-        guard hosts.count == 1 || (hosts.isEmpty && version == "1.0"),
-            hosts.allSatisfy({ $0.utf8.allSatisfy(Self.isAuthorityCharacter) })
+        // Counted and read in place rather than collected: this runs on every request.
+        let hostCount = headers.count("host")
+        guard hostCount == 1 || (hostCount == 0 && version == "1.0"),
+            headers["host"]?.utf8.allSatisfy(Self.isAuthorityCharacter) ?? true
         else { throw HTTPParseError(400, "bad_host", "an HTTP/1.1 request needs exactly one valid Host header") }
         let request = HTTPRequest(method: method, target: originForm, headers: headers, version: version)
 

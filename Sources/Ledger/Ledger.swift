@@ -76,8 +76,9 @@ public final class Ledger: Sendable {
         self.readers = ReaderPool(path: path)
     }
 
-    /// A ledger let go without `close()` is closed here: its writer's thread refers to the writer unowned and would
-    /// crash on its next wake after the writer was freed, and queued appends would be lost.
+    /// A ledger let go without `close()` is closed here, as `close()` would: queued appends finish, the threads stop
+    /// and the write-ahead log is folded into the file (except when let go on the writer's own thread, in a
+    /// completion: see `GroupCommitWriter.stop()`).
     deinit { close() }
 
     /// Finishes queued appends and stops the writer, then folds the write-ahead log into the database file so that

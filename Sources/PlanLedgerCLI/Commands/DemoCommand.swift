@@ -78,7 +78,7 @@ enum RebuildCommand: Command {
         // again here. Checked read-only instead, so that another program's database is refused rather than given
         // the ledger's tables; an empty file becomes an empty ledger.
         try LedgerAccess.requireExisting(context)
-        if !LedgerAccess.isEmptyOrMissing(context.databasePath) {
+        if !LedgerFileState(path: context.databasePath).admitsNewLedger {
             try Ledger(path: context.databasePath, mode: .readOnly(needsProjections: false)).close()
         }
         let count = try ProjectionRebuilder(path: context.databasePath, hook: LedgerAccess.hook).rebuild { done, total in

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Ledger
 import LedgerServer
@@ -40,7 +37,7 @@ enum LedgerAccess {
             try requireExisting(context)
             mode = .existing
         case .appending:
-            mode = isEmptyOrMissing(path) ? .create : .existing
+            mode = LedgerFileState(path: path).admitsNewLedger ? .create : .existing
         }
         // A rebuild on open can take a while on a large ledger (about 15 s per million events): say why, always,
         // and show progress on a terminal.
@@ -60,18 +57,13 @@ enum LedgerAccess {
     /// emptied again), so that a refused first append to a mistyped path leaves no empty ledger behind.
     static func appending<T>(_ context: CommandContext, clock: @escaping @Sendable () -> Timestamp = Timestamp.now,
                              _ body: (Ledger) throws -> T) throws -> T {
-        let path = context.databasePath
-        let existed = FileManager.default.fileExists(atPath: path)
-        let made = isEmptyOrMissing(path)
+        let before = LedgerFileState(path: context.databasePath)
         let ledger = try open(context, for: .appending, clock: clock)
         do {
             defer { ledger.close() }
             return try body(ledger)
         } catch {
-            if made, ledger.size == 0 {
-                for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-                if existed { truncate(path, 0) } else { try? FileManager.default.removeItem(atPath: path) }
-            }
+            if ledger.size == 0 { before.restore(context.databasePath) }
             throw error
         }
     }
@@ -91,11 +83,6 @@ enum LedgerAccess {
             && FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory)
     }
 
-    /// A new ledger may be made where there is no file, or an empty one (from `touch` or `mktemp`).
-    static func isEmptyOrMissing(_ path: String) -> Bool {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return true }
-        return (attributes[.size] as? NSNumber)?.intValue == 0
-    }
 
     /// The domain and projections every ledger the CLI opens runs on each append.
     static var hook: any LedgerHook { PlanLedgerHook.standard }
