@@ -6,7 +6,8 @@ import Projections
 private let sliceOptions: Set<String> = ["as-of", "valid-at"]
 private let sliceHelp = """
       --as-of TIME      the ledger as recorded at TIME (transaction time)
-      --valid-at TIME   only what was in force at TIME (valid time); with --as-of: what we believed at one about the other
+      --valid-at TIME   only what was in force at TIME (valid time; default now, so records that take effect later
+                        are left out); with --as-of: what we believed at one about the other
       --json            the API's JSON instead of a table
     TIME is a date (2022-06-30, midnight UTC) or an RFC 3339 date-time.
     """
