@@ -147,6 +147,29 @@ struct EnvelopeEncoderTests {
         }
     }
 
+    /// The word-at-a-time test of which strings are copied as they are answers as the byte-by-byte one does, with
+    /// every byte value at every offset of a word and in the tail.
+    @Test func plainBytesAreFoundAsByteByByte() {
+        func plainByteByByte(_ bytes: [UInt8]) -> Bool {
+            bytes.allSatisfy { $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        }
+        var generator = CanonicalJSONRandomTests.Generator(state: 17)
+        var plainCount = 0
+        for length in [1, 7, 8, 9, 16, 21] {
+            for offset in 0..<length {
+                for byte in UInt8.min...UInt8.max {
+                    var bytes = (0..<length).map { _ in UInt8(0x20 + generator.next() % 0x5F) }
+                    bytes = bytes.map { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") ? UInt8(ascii: "a") : $0 }
+                    bytes[offset] = byte
+                    let expected = plainByteByByte(bytes)
+                    if expected { plainCount += 1 }
+                    #expect(bytes.withUnsafeBytes { EnvelopeEncoder.isPlain($0) } == expected, "\(bytes)")
+                }
+            }
+        }
+        #expect(plainCount > 0 && EnvelopeEncoder.isPlain(UnsafeRawBufferPointer(start: nil, count: 0)))
+    }
+
     @Test func stringsFromBytesAreWrittenAsTheirDecodedStrings() {
         let samples: [[UInt8]] = [
             [], Array("plain".utf8), Array("quote\"back\\slash".utf8), [0x00, 0x1F, 0x7F, 0x20], Array("é😀".utf8),

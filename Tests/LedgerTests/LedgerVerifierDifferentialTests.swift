@@ -5,11 +5,20 @@ import Testing
 @testable import Ledger
 
 /// The fast verifier against `ReferenceVerifier` (the verifier as it was) on many edited copies of one ledger:
-/// the same size, root and failure (position, code and message) every time. Edits with the leaf hash recomputed
+/// the same size, root and failure (position, code and message) every time, however the log is divided into
+/// ranges and among workers. Edits with the leaf hash recomputed
 /// reach the checks after the hash (times, versions, Merkle nodes, streams); odd values in odd columns reach the
 /// in-place reading of rows and the ordered reading of the Merkle nodes.
 @Suite struct LedgerVerifierDifferentialTests {
     let directory = TemporaryDirectory()
+
+    /// (log2 of the range size, workers): ranges of 2, 4 and 8 rows put range edges at every kind of row and
+    /// Merkle node; 2^14 is the default, one range for these ledgers.
+    static let configurations = [(1, 3), (2, 2), (3, 1), (3, 2), (14, 2)]
+
+    static func verifiers(_ path: String) -> [(String, LedgerVerifier)] {
+        configurations.map { ("ranges of \(1 << $0.0), \($0.1) workers", LedgerVerifier(path: path, rangeLevel: $0.0, workers: $0.1)) }
+    }
 
     /// 41 events over five streams, with every optional member present somewhere and absent elsewhere, and
     /// strings that need escaping or are not ASCII.
@@ -161,9 +170,12 @@ import Testing
             }
             for expected in checkpoints {
                 let reference = try ReferenceVerifier(path: path).verify(expected: expected)
-                let report = try LedgerVerifier(path: path).verify(expected: expected)
-                #expect(report.failure == reference.failure, "\(name), checkpoint \(expected.map { "\($0.size)" } ?? "none")")
-                #expect(report.size == reference.size && report.rootHash == reference.rootHash, "\(name)")
+                for (configuration, verifier) in Self.verifiers(path) {
+                    let report = try verifier.verify(expected: expected)
+                    #expect(report.failure == reference.failure,
+                            "\(name), checkpoint \(expected.map { "\($0.size)" } ?? "none"), \(configuration)")
+                    #expect(report.size == reference.size && report.rootHash == reference.rootHash, "\(name), \(configuration)")
+                }
                 if let code = reference.failure?.code { codes.insert(code) }
             }
         }
@@ -174,16 +186,20 @@ import Testing
     }
 
     /// The outcome of a verification, thrown errors included, as text to compare.
+    /// An error is described by SQLite's code and message, without the statement it names: the fast verifier
+    /// reads the log in ranges, with other SQL than the reference.
     static func outcome(_ verify: () throws -> LedgerVerifier.Report) -> String {
         do {
             let report = try verify()
             return "size \(report.size), root \(report.rootHash.hex), \(report.failure.map { "\($0.code) \($0)" } ?? "valid")"
+        } catch let error as SQLiteError {
+            return "error: \(error.primaryCode) \(error.message)"
         } catch {
             return "error: \(error)"
         }
     }
 
-    /// Errors while reading: the fast verifier reads ahead (rows for the hashing thread, Merkle nodes one past the
+    /// Errors while reading: the fast verifier reads ahead (later ranges on other workers, Merkle nodes one past the
     /// one asked for), yet throws exactly when the reference throws, and not when the reference stopped first.
     @Test func sameOutcomesWhenReadingFails() throws {
         defer { directory.remove() }
@@ -198,43 +214,53 @@ import Testing
               CASE WHEN level = \(level) AND idx = \(index) THEN json('not json') ELSE hash END AS hash FROM copied;
             """
         }
-        let edits: [(String, String, Bool)] = [
-            ("node unreadable", failingNodes(at: 1, 5), true),
+        let edits: [(String, String, rehashed: [Int], Bool)] = [
+            ("node unreadable", failingNodes(at: 1, 5), [], true),
+            // Row 20 fails its version check (against a row in an earlier range when ranges are short), then
+            // reading a node it completes throws: a single pass throws there too.
+            ("node unreadable at a row failing its version", failingNodes(at: 1, 9)
+                + "UPDATE events SET version = version + 100 WHERE position = 20;", [20], true),
             // Row 11 fails before leaf 11 completes node (1, 5); the scan meets that node while asked for (1, 4).
             ("node unreadable after a failure", failingNodes(at: 1, 5)
-                + #"UPDATE events SET data = '{}' WHERE position = 11;"#, false),
-            ("unreadable node past the end", failingNodes(at: 1, 1000), false),
-            ("unreadable node of a higher level", failingNodes(at: 3, 2), true),
+                + #"UPDATE events SET data = '{}' WHERE position = 11;"#, [], false),
+            ("unreadable node past the end", failingNodes(at: 1, 1000), [], false),
+            ("unreadable node of a higher level", failingNodes(at: 3, 2), [], true),
             ("row unreadable", """
                 ALTER TABLE events RENAME TO copied;
                 CREATE VIEW events AS SELECT position, id, stream, version, type, schema_version, recorded_at,
                   effective_at, actor_id, actor_role, actor_organisation, reason, correlation_id, causation_id,
                   CASE WHEN position = 30 THEN json('not json') ELSE data END AS data, hash FROM copied;
-                """, true),
+                """, [], true),
             ("row unreadable after a failure", """
                 ALTER TABLE events RENAME TO copied;
                 CREATE VIEW events AS SELECT position, id, stream, version, type, schema_version, recorded_at,
                   effective_at, actor_id, actor_role, actor_organisation, reason, correlation_id, causation_id,
                   CASE WHEN position = 30 THEN json('not json') ELSE data END AS data, hash FROM copied;
                 UPDATE copied SET recorded_at = 0 WHERE position = 29;
-                """, false),
-            ("streams table unreadable", "DROP TABLE streams; CREATE VIEW streams AS SELECT json('x') AS stream, 1 AS version;", true),
+                """, [], false),
+            ("streams table unreadable", "DROP TABLE streams; CREATE VIEW streams AS SELECT json('x') AS stream, 1 AS version;", [], true),
             ("streams table unreadable after a failure",
              "DROP TABLE streams; CREATE VIEW streams AS SELECT json('x') AS stream, 1 AS version; DELETE FROM events WHERE position = 41;",
-             false),
+             [], false),
         ]
-        for (index, (name, sql, throwsError)) in edits.enumerated() {
+        for (index, (name, sql, rehashed, throwsError)) in edits.enumerated() {
             let path = try copy(original, "failing-\(index)")
-            try Database(path: path).execute(sql)
+            do {
+                let database = try Database(path: path)
+                try database.execute(sql)
+                try Self.rehash(database, rehashed)
+            }
             let reference = Self.outcome { try ReferenceVerifier(path: path).verify() }
-            let fast = Self.outcome { try LedgerVerifier(path: path).verify() }
-            #expect(fast == reference, "\(name)")
+            for (configuration, verifier) in Self.verifiers(path) {
+                #expect(Self.outcome { try verifier.verify() } == reference, "\(name), \(configuration)")
+            }
             #expect(reference.hasPrefix("error") == throwsError, "\(name): \(reference)")
         }
     }
 
-    /// A ledger of several batches of the reading thread, edited in its later batches and at their edges.
-    @Test func sameReportsAcrossBatches() throws {
+    /// A ledger of several ranges of the default size's shape (256 rows here), edited in later ranges and at their
+    /// edges.
+    @Test func sameReportsAcrossRanges() throws {
         defer { directory.remove() }
         let path = directory.file("long.sqlite")
         let clock = ManualClock()
@@ -247,16 +273,16 @@ import Testing
         }
         ledger.close()
         let size = 1200
-        #expect(RowBatch.capacity * 4 < size)
+        let range = 256
         let edits: [(String, String, [Int])] = [
             ("untouched", "", []),
-            ("data in a later batch", "UPDATE events SET data = '{}' WHERE position = 1000", []),
-            ("first row of a batch", "UPDATE events SET data = '{}' WHERE position = \(RowBatch.capacity + 1)", []),
-            ("last row of a batch", "UPDATE events SET data = '{}' WHERE position = \(2 * RowBatch.capacity)", []),
-            ("rehashed at a batch edge", "UPDATE events SET data = '{}' WHERE position = \(2 * RowBatch.capacity)",
-             [2 * RowBatch.capacity]),
+            ("data in a later range", "UPDATE events SET data = '{}' WHERE position = 1000", []),
+            ("first row of a range", "UPDATE events SET data = '{}' WHERE position = \(range + 1)", []),
+            ("last row of a range", "UPDATE events SET data = '{}' WHERE position = \(2 * range)", []),
+            ("rehashed at a range edge", "UPDATE events SET data = '{}' WHERE position = \(2 * range)",
+             [2 * range]),
             ("time rehashed", "UPDATE events SET recorded_at = 0 WHERE position = 900", [900]),
-            ("missing in a later batch", "DELETE FROM events WHERE position = 1100", []),
+            ("missing in a later range", "DELETE FROM events WHERE position = 1100", []),
             ("deleted last row", "DELETE FROM events WHERE position = \(size)", []),
             ("level 9 node", "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 9 AND idx = 1", []),
             ("stream version", "UPDATE streams SET version = 1 WHERE stream = 'goal/G-3'", []),
@@ -268,13 +294,16 @@ import Testing
                 try database.execute(sql)
                 try Self.rehash(database, rehashed)
             }
-            var steps: [Int] = []
             let reference = Self.outcome { try ReferenceVerifier(path: copied).verify(expected: (1024, MerkleTree.emptyRoot)) }
-            let fast = Self.outcome {
-                try LedgerVerifier(path: copied).verify(expected: (1024, MerkleTree.emptyRoot)) { done, _ in steps.append(done) }
+            for workers in [1, 2, 3] {
+                var steps: [Int] = []
+                let fast = Self.outcome {
+                    try LedgerVerifier(path: copied, rangeLevel: 8, workers: workers)
+                        .verify(expected: (1024, MerkleTree.emptyRoot)) { done, _ in steps.append(done) }
+                }
+                #expect(fast == reference, "\(name), \(workers) workers")
+                #expect(steps.last == Int(fast.split(separator: ",")[0].dropFirst(5)), "\(name): progress ends at the size")
             }
-            #expect(fast == reference, "\(name)")
-            #expect(steps.last == Int(fast.split(separator: ",")[0].dropFirst(5)), "\(name): progress ends at the size")
         }
     }
 
@@ -303,8 +332,11 @@ import Testing
             try target.run("UPDATE ledger_meta SET value = '41' WHERE key = 'size'")
         }
         let reference = try ReferenceVerifier(path: path).verify()
-        let report = try LedgerVerifier(path: path).verify()
         #expect(reference.isValid && reference.size == 41)
-        #expect(report.failure == reference.failure && report.size == reference.size && report.rootHash == reference.rootHash)
+        for (configuration, verifier) in Self.verifiers(path) {
+            let report = try verifier.verify()
+            #expect(report.failure == reference.failure && report.size == reference.size && report.rootHash == reference.rootHash,
+                    "\(configuration)")
+        }
     }
 }

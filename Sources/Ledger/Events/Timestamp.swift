@@ -43,22 +43,37 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 value /= 10
             }
         }
+        // A value in 0..<100 as two digits, from a table: dividing digit by digit was most of this function's time.
+        func putPair(_ value: Int64, at offset: Int) {
+            let pair = Self.digitPairs.utf8Start + 2 * Int(value)
+            bytes[offset] = pair[0]
+            bytes[offset + 1] = pair[1]
+        }
         func mark(_ character: Unicode.Scalar, at offset: Int) { bytes[offset] = UInt8(ascii: character) }
-        put(year, at: 0, width: 4)
+        if (0...9999).contains(year) {
+            putPair(year / 100, at: 0)
+            putPair(year % 100, at: 2)
+        } else {
+            put(year, at: 0, width: 4)  // a stored value no writer makes, laid out as it always was
+        }
         mark("-", at: 4)
-        put(month, at: 5, width: 2)
+        putPair(month, at: 5)
         mark("-", at: 7)
-        put(day, at: 8, width: 2)
+        putPair(day, at: 8)
         mark("T", at: 10)
-        put(msOfDay / 3_600_000, at: 11, width: 2)
+        putPair(msOfDay / 3_600_000, at: 11)
         mark(":", at: 13)
-        put(msOfDay / 60_000 % 60, at: 14, width: 2)
+        putPair(msOfDay / 60_000 % 60, at: 14)
         mark(":", at: 16)
-        put(msOfDay / 1000 % 60, at: 17, width: 2)
+        putPair(msOfDay / 1000 % 60, at: 17)
         mark(".", at: 19)
-        put(msOfDay % 1000, at: 20, width: 3)
+        bytes[20] = UInt8(48 + msOfDay % 1000 / 100)
+        putPair(msOfDay % 100, at: 21)
         mark("Z", at: 23)
     }
+
+    /// "00", "01", … "99".
+    private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
     /// The date part, `YYYY-MM-DD`.
     public var date: String { String(rfc3339.prefix(10)) }

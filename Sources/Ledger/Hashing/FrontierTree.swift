@@ -23,9 +23,20 @@ public struct FrontierTree: Sendable {
     public mutating func append<E: Error>(
         _ leaf: Digest, completed: (_ level: Int, _ index: Int, _ hash: Digest) throws(E) -> Void
     ) throws(E) {
-        var hash = leaf
-        var index = size
-        var level = 0
+        try append(subtree: leaf, level: 0, completed: completed)
+    }
+
+    /// Adds the next 2^`level` leaves at once, given the root of their subtree (a leaf hash for level 0), and
+    /// calls `completed` with each node above it that this completes, lowest first. The size must be a multiple
+    /// of 2^`level`: `verify` folds ranges of leaves on several threads and joins their roots here.
+    public mutating func append<E: Error>(
+        subtree root: Digest, level subtreeLevel: Int,
+        completed: (_ level: Int, _ index: Int, _ hash: Digest) throws(E) -> Void
+    ) throws(E) {
+        precondition(size & (1 << subtreeLevel - 1) == 0, "a subtree must start at a multiple of its size")
+        var hash = root
+        var index = size >> subtreeLevel
+        var level = subtreeLevel
         while index & 1 == 1 {
             hash = MerkleTree.nodeHash(frontier[level]!, hash)
             frontier[level] = nil
@@ -34,7 +45,7 @@ public struct FrontierTree: Sendable {
             try completed(level, index, hash)
         }
         frontier[level] = hash
-        size += 1
+        size += 1 << subtreeLevel
     }
 
     /// Sets the right edge from stored nodes (when reopening a ledger of `size` leaves).

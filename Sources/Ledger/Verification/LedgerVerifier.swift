@@ -1,3 +1,6 @@
+import Foundation
+import SQLite
+
 /// Recomputes the whole ledger from its stored fields and reports the first thing that does not match: a leaf
 /// hash, a missing or extra position, a stream version out of order, a time that went backwards, a Merkle node,
 /// the recorded size, or a published checkpoint. Any edit to the database made behind the ledger's back is found
@@ -21,11 +24,23 @@ public struct LedgerVerifier {
     }
 
     public let path: String
+    /// log2 of the positions in a range that one worker checks at a time (`RangePlan`).
+    let rangeLevel: Int
+    let workers: Int
 
-    public init(path: String) { self.path = path }
+    public init(path: String) {
+        self.init(path: path, rangeLevel: 14, workers: ProcessInfo.processInfo.activeProcessorCount)
+    }
 
-    /// Reads the rows on a second thread (`RowReader`, with its own connection) while this one hashes them: two
-    /// threads, so that SQLite's work and the hashing overlap.
+    init(path: String, rangeLevel: Int, workers: Int) {
+        self.path = path
+        self.rangeLevel = rangeLevel
+        self.workers = min(max(workers, 1), 8)
+    }
+
+    /// Checks ranges of the log on one worker thread per core (`RangeWorkers`), each reading with its own
+    /// connection, and joins their reports here in position order. The report is exactly the one a single pass
+    /// over the log in position order would give: the same first failure (or thrown error), size and root.
     ///
     /// - Parameters:
     ///   - expected: a published checkpoint (size and root) the ledger must extend.
@@ -33,120 +48,157 @@ public struct LedgerVerifier {
     public func verify(expected: (size: Int, rootHash: Digest)? = nil,
                        progress: ((Int, Int) -> Void)? = nil) throws -> Report
     {
-        let reader = RowReader(path: path, countingRows: progress != nil)
-        defer { reader.stop() }
+        let database = try Database(path: path, options: .reading(path))
+        // This transaction's snapshot fixes what is verified: the workers start after it, and read only its rows.
+        return try database.transaction(.deferred) {
+            try verify(database, expected: expected, progress: progress)
+        }
+    }
+
+    private func verify(_ database: Database, expected: (size: Int, rootHash: Digest)?,
+                        progress: ((Int, Int) -> Void)?) throws -> Report
+    {
+        let recordedSize = Int(try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'size'")
+            .flatMap { Int($0) } ?? -1)
+        let total = progress == nil ? 0 : max(recordedSize, Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0))
+        let plan = RangePlan(level: rangeLevel,
+                             lastPosition: try database.scalarInt("SELECT max(position) FROM events").map { Int($0) })
+        let ranges = RangeWorkers(path: path, plan: plan, workers: workers)
+        defer { ranges.stop() }
+
         var tree = FrontierTree()
         var size: Int { tree.size }
         var failure: Failure?
         var expectedRoot: Digest?
-        var end: RowBatch.End?
         var lastRecordedAt: Int64 = .min
-        let streams = StreamVersions()
+        let streams = StreamTable<RangeReport.StreamState>(capacity: 1024)
+        // The nodes above a range's subtree, which complete only when ranges are joined.
+        let nodesAbove = StoredMerkleNodes(database: database)
 
-        func fail(_ position: Int, _ code: String, _ message: String) {
-            if failure == nil { failure = Failure(position: position, code: code, message: message) }
+        func fail(_ found: Failure) {
+            if failure == nil { failure = found }
         }
-        // Every envelope is laid out in this one buffer after the leaf prefix 0x00 and hashed in place.
-        var message = ByteBuffer(capacity: 4096)
-        batches: while failure == nil {
-            let batch = reader.next()
-            defer { reader.recycle(batch) }
-            for index in batch.rows.indices {
-                let row = batch.rows[index]
-                let position = size + 1
-                if let unplaced = row.failure {
-                    failure = unplaced
-                    break batches
-                }
-                let envelope = batch.envelope(index, position: position)
-                message.removeAll()
-                message.append(0)
-                EnvelopeEncoder.write(envelope, to: &message)
-                let computed = MerkleTree.leafHash(prefixedMessage: message.bytes)
-                guard computed == row.storedHash else {
-                    fail(position, "hash_mismatch",
-                         "stored hash \(row.storedHash.hex) does not match the recomputed leaf hash \(computed.hex)")
-                    break batches
-                }
-                if row.recordedAt < lastRecordedAt {
-                    fail(position, "time_regression", "recordedAt goes back in time")
-                }
-                lastRecordedAt = row.recordedAt
-                let name = envelope.column(.stream)
-                let previous = streams.entry(for: name)
-                if row.version != (previous?.version ?? 0) + 1 {
-                    fail(position, "version_gap",
-                         "stream \(String(decoding: name, as: UTF8.self)) jumps from version \(previous?.version ?? 0) to \(row.version)")
-                }
-                if let previous, row.effectiveAt < previous.effectiveAt {
-                    fail(position, "effective_time_regression",
-                         "effectiveAt goes back in time along \(String(decoding: name, as: UTF8.self))")
-                }
-                streams.set(.init(version: row.version, effectiveAt: row.effectiveAt), for: name)
-
-                // Fold the leaf into the tree and compare every completed node with the stored one.
-                var stored = row.nodes.lowerBound
-                try tree.append(computed) { level, index, hash in
-                    guard stored < row.nodes.upperBound else {
-                        // The reading thread could not read this node; the single-threaded verifier threw here too.
-                        guard !row.nodesRead, case .failed(let error) = batch.end else {
-                            preconditionFailure("the reading thread gave fewer nodes than the leaf completes")
-                        }
-                        throw error
-                    }
-                    if batch.nodes[stored] != hash {
-                        // A row edited with its leaf hash recomputed: the stored subtree root no longer matches, which
-                        // places the edit within the subtree's positions (the hash alone cannot say which).
-                        let first = (index << level) + 1
-                        fail(first, "merkle_node_mismatch",
-                             "positions \(first)–\(first + (1 << level) - 1) do not match the stored Merkle tree (level \(level), index \(index)): a record there was altered and its hash recomputed")
-                    }
-                    stored += 1
-                }
-                if let expected, expected.size == size { expectedRoot = tree.root }
-                if size % 10_000 == 0 { progress?(size, reader.recordedAndTotalSize.total) }
-                if failure != nil { break batches }
+        /// Folds the range's first `count` leaves into the tree, comparing the nodes above the range's subtree when
+        /// it is whole (the nodes within it were compared by the worker).
+        func fold(_ report: RangeReport, count: Int) throws {
+            guard count == plan.rangeSize, let root = report.subtreeRoot else {
+                for leaf in report.leaves.prefix(count) { tree.append(leaf) { _, _, _ in } }
+                return
             }
-            if let last = batch.end {
-                end = last
+            try tree.append(subtree: root, level: plan.level) { level, index, hash in
+                if try nodesAbove.hash(level: level, index: index) != hash {
+                    fail(Self.merkleFailure(level: level, index: index))
+                }
+            }
+        }
+
+        for index in 0..<plan.count {
+            let report = ranges.take(index)
+            guard size == report.start else {
+                // A range before ended early: the next row read is this range's first, if it has one.
+                if let found = report.firstPosition {
+                    fail(Failure(position: size + 1, code: "missing_event",
+                                 message: "expected the event at position \(size + 1), found position \(found)"))
+                    break
+                }
+                if case .error(_, let error)? = report.stop { throw error }
+                continue
+            }
+            // The checks that need the rows before the range, each at the row where a single pass would make it.
+            var continuing: (ordinal: Int, stage: RangeReport.Stage, failure: Failure)?
+            func consider(_ ordinal: Int, _ stage: RangeReport.Stage, _ code: String, _ message: String) {
+                if let found = continuing, (found.ordinal, found.stage) <= (ordinal, stage) { return }
+                continuing = (ordinal, stage, Failure(position: report.start + ordinal + 1, code: code, message: message))
+            }
+            if !report.leaves.isEmpty, report.firstRecordedAt < lastRecordedAt {
+                consider(0, .time, "time_regression", "recordedAt goes back in time")
+            }
+            report.streams.forEach { name, span in
+                let previous = streams.index(of: name).map { streams.values[$0] }
+                for (stage, code, message) in Self.streamFailures(name, previous: previous, now: span.first) {
+                    consider(span.firstOrdinal, stage, code, message)
+                }
+            }
+            // The first of those and the worker's own stop, in the order a single pass meets them.
+            var stop: (ordinal: Int, stage: RangeReport.Stage, failure: Failure)? = continuing
+            switch report.stop {
+            case nil: break
+            case .error(let ordinal, let error)?:
+                guard let found = continuing, found.ordinal < ordinal else { throw error }
+            case .failure(let ordinal, let stage, let found)?:
+                if continuing.map({ ($0.ordinal, $0.stage) > (ordinal, stage) }) ?? true { stop = (ordinal, stage, found) }
+            }
+            if let stop {
+                fail(stop.failure)
+                // The failing row's remaining checks still run (a node above the range may fail to read).
+                try fold(report, count: stop.ordinal + (stop.stage.rowFolded ? 1 : 0))
                 break
             }
-        }
-        if failure == nil {
-            switch end {
-            case .failed(let error): throw error
-            case .stopped, nil: preconditionFailure("the reading thread stopped early without saying why")
-            case .finished: break
+            if let expected, expected.size > report.start, expected.size <= report.start + report.leaves.count {
+                var prefix = tree
+                for leaf in report.leaves.prefix(expected.size - report.start) { prefix.append(leaf) { _, _, _ in } }
+                expectedRoot = prefix.root
             }
+            try fold(report, count: report.leaves.count)
+            if !report.leaves.isEmpty { lastRecordedAt = report.lastRecordedAt }
+            report.streams.forEach { name, span in streams.set(name, span.last) }
+            if failure != nil { break }
+            progress?(size, total)
         }
-        let (recordedSize, total) = reader.recordedAndTotalSize
         progress?(size, total)
 
         if failure == nil, size != recordedSize {
-            fail(min(size, recordedSize) + 1, size < recordedSize ? "missing_event" : "unexpected_event",
-                 "the ledger records \(recordedSize) events but \(size) are stored")
+            fail(Failure(position: min(size, recordedSize) + 1, code: size < recordedSize ? "missing_event" : "unexpected_event",
+                         message: "the ledger records \(recordedSize) events but \(size) are stored"))
         }
-        if failure == nil, case .finished(let streamsTable?) = end {
-            let versions = try streamsTable.get()
+        if failure == nil {
+            let versions = try database.map("SELECT stream, version FROM streams") { (stream: $0.text(0), version: $0.int(1)) }
             let eventStreams = streams.byName()
             for (stream, version) in versions where eventStreams[stream]?.version != version {
-                fail(size, "stream_mismatch",
-                     "the streams table has \(stream) at version \(version); the events say \(eventStreams[stream]?.version ?? 0)")
+                fail(Failure(position: size, code: "stream_mismatch",
+                             message: "the streams table has \(stream) at version \(version); the events say \(eventStreams[stream]?.version ?? 0)"))
                 break
             }
             if versions.count != eventStreams.count {
-                fail(size, "stream_mismatch", "the streams table lists \(versions.count) streams; the events have \(eventStreams.count)")
+                fail(Failure(position: size, code: "stream_mismatch",
+                             message: "the streams table lists \(versions.count) streams; the events have \(eventStreams.count)"))
             }
         }
         if failure == nil, let expected {
             if expected.size > size {
-                fail(size + 1, "checkpoint_beyond_ledger",
-                     "the published checkpoint has \(expected.size) events; the ledger has \(size)")
+                fail(Failure(position: size + 1, code: "checkpoint_beyond_ledger",
+                             message: "the published checkpoint has \(expected.size) events; the ledger has \(size)"))
             } else if expectedRoot ?? (expected.size == 0 ? MerkleTree.emptyRoot : nil) != expected.rootHash {
-                fail(expected.size, "checkpoint_mismatch",
-                     "the ledger's first \(expected.size) events do not have the published root \(expected.rootHash.hex)")
+                fail(Failure(position: expected.size, code: "checkpoint_mismatch",
+                             message: "the ledger's first \(expected.size) events do not have the published root \(expected.rootHash.hex)"))
             }
         }
         return Report(size: size, rootHash: tree.root, failure: failure)
+    }
+
+    /// The checks of a stream's next row against its previous one (none before its first), in the order made.
+    static func streamFailures(_ name: UnsafeRawBufferPointer, previous: RangeReport.StreamState?,
+                               now: RangeReport.StreamState) -> [(RangeReport.Stage, String, String)]
+    {
+        var failures: [(RangeReport.Stage, String, String)] = []
+        let expectedVersion = (previous?.version ?? 0) &+ 1
+        if now.version != expectedVersion {
+            failures.append((.version, "version_gap",
+                             "stream \(String(decoding: name, as: UTF8.self)) jumps from version \(previous?.version ?? 0) to \(now.version)"))
+        }
+        if let previous, now.effectiveAt < previous.effectiveAt {
+            failures.append((.effectiveTime, "effective_time_regression",
+                             "effectiveAt goes back in time along \(String(decoding: name, as: UTF8.self))"))
+        }
+        return failures
+    }
+
+    /// A stored node that differs from the recomputed one: a row edited with its leaf hash recomputed. The stored
+    /// subtree root no longer matches, which places the edit within the subtree's positions (the hash alone cannot
+    /// say which).
+    static func merkleFailure(level: Int, index: Int) -> Failure {
+        let first = (index << level) + 1
+        return Failure(position: first, code: "merkle_node_mismatch",
+                       message: "positions \(first)–\(first + (1 << level) - 1) do not match the stored Merkle tree (level \(level), index \(index)): a record there was altered and its hash recomputed")
     }
 }

@@ -3,9 +3,9 @@ import Testing
 
 @testable import Ledger
 
-/// The envelope `verify` lays out from a row's column bytes (copied into a `RowBatch`) is the one the row's event
-/// has, and the one reading the row into a `RecordedEvent` would give, for any stored values.
-@Suite struct RowBatchTests {
+/// The envelope `verify` lays out from a row's column bytes in place (`StatementEnvelope`) is the one the row's
+/// event has, and the one reading the row into a `RecordedEvent` would give, for any stored values.
+@Suite struct StatementEnvelopeTests {
     let directory = TemporaryDirectory()
 
     func database() throws -> Database {
@@ -14,27 +14,22 @@ import Testing
         return database
     }
 
-    /// Each row's envelope laid out from its columns copied into a `RowBatch` (as `verify` does), and (when the
-    /// row decodes) the envelope of its decoded event.
+    /// Each row's envelope laid out from its columns in place (as `verify` does), and (when the row decodes) the
+    /// envelope of its decoded event.
     func envelopes(_ database: Database) throws -> [(copied: [UInt8], decoded: [UInt8]?)] {
-        let batch = RowBatch()
-        var decoded: [[UInt8]?] = []
-        var positions: [Int] = []
+        var envelopes: [(copied: [UInt8], decoded: [UInt8]?)] = []
         try database.forEach("SELECT \(EventRow.columns) FROM events ORDER BY position") { row in
-            batch.append(row)
-            positions.append(row.int(0))
-            decoded.append((try? EventRow.decode(row, parsingData: false)).map { event in
-                row.withBytes(14) { EnvelopeEncoder.encode(event, canonicalData: $0) }
-            })
-        }
-        return batch.rows.indices.map { index in
             var buffer = ByteBuffer(capacity: 16)  // small, so that growing is exercised too
-            EnvelopeEncoder.write(batch.envelope(index, position: positions[index]), to: &buffer)
-            return (buffer.array, decoded[index])
+            EnvelopeEncoder.write(StatementEnvelope(row: row, position: row.int(0)), to: &buffer)
+            let decoded = (try? EventRow.decode(row, parsingData: false)).map { event in
+                row.withBytes(14) { EnvelopeEncoder.encode(event, canonicalData: $0) }
+            }
+            envelopes.append((buffer.array, decoded))
         }
+        return envelopes
     }
 
-    @Test func copiedEnvelopeEqualsTheCanonicalEncodingOfTheEvent() throws {
+    @Test func inPlaceEnvelopeEqualsTheCanonicalEncodingOfTheEvent() throws {
         defer { directory.remove() }
         let database = try database()
         var generator = CanonicalJSONRandomTests.Generator(state: 11)
@@ -68,7 +63,7 @@ import Testing
     }
 
     /// Values no writer of the ledger stores, put there with SQL: the in-place layout still equals the decoded one.
-    @Test func copiedEnvelopeEqualsTheDecodedOneForOddStoredValues() throws {
+    @Test func inPlaceEnvelopeEqualsTheDecodedOneForOddStoredValues() throws {
         defer { directory.remove() }
         let database = try database()
         try database.execute("""
