@@ -166,7 +166,8 @@ public final class PlanLedgerService: Sendable {
             throw APIError.invalidToken
         }
         guard principal.role.satisfies(required) else {
-            throw APIError.forbidden("this route needs the \(required.rawValue) role; the token has \(principal.role.rawValue)")
+            throw APIError.insufficientScope(
+                "this route needs the \(required.rawValue) role; the token has \(principal.role.rawValue)")
         }
         return principal
     }

@@ -187,6 +187,7 @@ import Testing
                                        body: together("G-501", owner: DemoStory.trust, measureKey: "M-501"))
         #expect(foreign.status == 403)
         #expect(foreign.json["error"]?["code"] == "forbidden" && foreign.json["error"]?["index"] == 0)
+        #expect(foreign.headers["www-authenticate"] == #"Bearer error="insufficient_scope""#, "the token's scope, not the request, is at fault")
         #expect(test.ledger.size == size)
     }
 }

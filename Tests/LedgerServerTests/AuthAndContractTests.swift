@@ -74,7 +74,7 @@ import Testing
     }
 
     /// A 401 carries the challenge RFC 9110 §11.6.1 requires: `Bearer`, with `error="invalid_token"` when the token
-    /// sent is unknown or revoked (RFC 6750 §3).
+    /// sent is unknown or revoked (RFC 6750 §3); a 403 for a token lacking the role, `error="insufficient_scope"`.
     @Test func unauthenticatedAnswersChallengeForABearerToken() throws {
         let test = try TestServer(demo: false)
         defer { test.stop() }
@@ -91,8 +91,9 @@ import Testing
         #expect(try test.request("DELETE", "/v1/tokens/\(id)?reason=left").status == 200)
         let revoked = try #require(created.json["token"]?.stringValue)
         #expect(try challenge([("Authorization", "Bearer \(revoked)")]) == #"Bearer error="invalid_token""#)
+        // A valid token without the role: 403 with the scope challenge (RFC 6750 §3.1).
         let forbidden = try test.client().request("GET", "/v1/tokens", headers: [("Authorization", "Bearer \(test.tokens[.reader]!)")])
-        #expect(forbidden.status == 403)
+        #expect(forbidden.status == 403 && forbidden.headers["www-authenticate"] == #"Bearer error="insufficient_scope""#)
         // Two credentials are refused, whichever comes first: a proxy might have read the other one.
         let twice = try test.client().request("GET", "/v1/plan", headers: [
             ("Authorization", "Bearer \(test.tokens[.admin]!)"), ("Authorization", "Bearer plt_someone-else")])

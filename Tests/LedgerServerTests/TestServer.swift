@@ -54,14 +54,14 @@ final class TestServer: @unchecked Sendable {
 
     /// One request on a new connection, as `role` (nil: no token).
     func request(_ method: String, _ target: String, as role: Role? = .admin, body: JSONValue? = nil,
-                 token: String? = nil) throws -> (status: Int, json: JSONValue)
+                 token: String? = nil) throws -> (status: Int, json: JSONValue, headers: HTTPHeaders)
     {
         var headers: [(String, String)] = []
         if let token = token ?? role.flatMap({ tokens[$0] }) { headers.append(("Authorization", "Bearer \(token)")) }
         if body != nil { headers.append(("Content-Type", "application/json")) }
         let response = try client().request(method, target, headers: headers, body: body.map(CanonicalJSON.encode))
         let json = (try? JSONParser.parse(response.body)) ?? .string(response.text)
-        return (response.status, json)
+        return (response.status, json, response.headers)
     }
 
     /// `service.handle` called directly, without a socket, as `role` (nil: no token): shows whether a route answers

@@ -18,7 +18,12 @@ public struct APIError: Error, Sendable {
     public init(_ error: LedgerError) {
         self.status = Self.status(of: error.kind)
         self.body = ["error": error.json]
-        if error.kind == .unavailable { headers = [("Retry-After", "1")] }
+        switch error.kind {
+        case .unavailable: headers = [("Retry-After", "1")]
+        // The ledger refuses only a token's own scope this way: a contributor writing for another organisation.
+        case .forbidden: headers = [Self.insufficientScopeChallenge]
+        default: break
+        }
     }
 
     /// The HTTP status of each kind of ledger error.
@@ -54,6 +59,12 @@ public struct APIError: Error, Sendable {
     static let invalidToken = APIError(status: 401, code: "unauthenticated", "the bearer token is unknown or revoked")
         .with(header: ("WWW-Authenticate", #"Bearer error="invalid_token""#))
     static func forbidden(_ message: String) -> APIError { APIError(status: 403, code: "forbidden", message) }
+    /// A valid token without the role or organisation the request needs (RFC 6750 §3.1 `insufficient_scope`).
+    /// Refusals no token could pass (writing an `access/` stream) are plain `forbidden`.
+    static func insufficientScope(_ message: String) -> APIError {
+        forbidden(message).with(header: insufficientScopeChallenge)
+    }
+    static let insufficientScopeChallenge = ("WWW-Authenticate", #"Bearer error="insufficient_scope""#)
     static func notFound(_ message: String) -> APIError { APIError(status: 404, code: "not_found", message) }
 
     /// The same error with `header` added to its response.
