@@ -110,6 +110,18 @@ import Testing
               actor_id, actor_role, actor_organisation, reason, correlation_id, causation_id, data, hash
             FROM events WHERE position = 41
             """, [42]),
+        // Far beyond the rest: the ranges in between are never read one by one (that would not end).
+        ("row far beyond", """
+            INSERT INTO events SELECT 9223372036854775807, 'far', stream, version + 100, type, schema_version,
+              recorded_at, effective_at, actor_id, actor_role, actor_organisation, reason, correlation_id,
+              causation_id, data, hash FROM events WHERE position = 41
+            """, []),
+        ("gap, then a row far beyond", """
+            INSERT INTO events SELECT 4611686018427387904, 'far', stream, version + 100, type, schema_version,
+              recorded_at, effective_at, actor_id, actor_role, actor_organisation, reason, correlation_id,
+              causation_id, data, hash FROM events WHERE position = 41;
+            DELETE FROM events WHERE position = 41;
+            """, []),
         ("node deleted", "DELETE FROM merkle_nodes WHERE level = 1 AND idx = 3", []),
         ("node zeroed", "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 1", []),
         ("node short", "UPDATE merkle_nodes SET hash = X'01' WHERE level = 1 AND idx = 0", []),

@@ -16,7 +16,8 @@ struct RangePlan: Sendable {
         precondition(level >= 1 && level < 40)
         self.level = level
         self.lastPosition = lastPosition
-        count = lastPosition.map { $0 >= 1 ? ($0 + (1 << level) - 1) >> level : 1 } ?? 0
+        // (last - 1) / size + 1, which cannot overflow for a position near Int.max (an edited row).
+        count = lastPosition.map { $0 >= 1 ? ($0 - 1) >> level + 1 : 1 } ?? 0
     }
 
     /// The rows of range `index`: positions above `after` (none for the first range) up to `through`.
