@@ -300,6 +300,28 @@ import Testing
         #expect(report.failure?.position == 30)
     }
 
+    /// `diff` shows what was handed over, from which organisation to which, after the sections it always had; its
+    /// `--json` is the API's, with the same `transferred` entries.
+    @Test func diffShowsWhatWasHandedOver() throws {
+        defer { cleanUp() }
+        let (text, json) = (directory + "/diff.txt", directory + "/diff.json")
+        let result = try Self.planledger("""
+            "$0" demo --db "$1" >/dev/null && "$0" diff --from 2022-06-30 --to 2022-12-31 --db "$1" > "$2" \
+            && "$0" diff --from 2022-06-30 --to 2022-12-31 --json --db "$1" > "$3"
+            """, [db, text, json])
+        #expect(result.status == 0, "\(result.errors)")
+        let lines = try String(contentsOfFile: text, encoding: .utf8).split(separator: "\n").map(String.init)
+        let start = try #require(lines.firstIndex(of: "transferred:"))
+        #expect(lines.firstIndex(of: "closed:").map { $0 < start } == true, "after the sections diff always had")
+        let moves = lines[(start + 1)...].prefix { $0.hasPrefix("  ") }
+        #expect(moves.count == 13)
+        #expect(moves.contains { $0.hasPrefix("  goal/AMB-1 [active] ") && $0.hasSuffix(
+            " — organisation/QWO-CCG → organisation/QWO (handover/QWO-CCG-TO-QWO)") }, "\(moves)")
+        let served = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: json))))
+        #expect(served["transferred"]?.arrayValue?.count == 13)
+        #expect(served["transferred"]?.arrayValue?.first?["from"] == "organisation/QWO-CCG")
+    }
+
     @Test func ccgSliceVerifiesAgainstTheFullLedgerAndAFullArchiveImportsToTheSameViews() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)
