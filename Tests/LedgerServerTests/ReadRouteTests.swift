@@ -32,6 +32,14 @@ import Testing
 
         let diff = try test.request("GET", "/v1/plan/diff?from=2022-06-30&to=2022-12-31", as: .reader)
         #expect(diff.json["closed"]?.arrayValue?.map { $0["stream"] } == ["decision/GB-2021-022"])
+        // The handover to the ICB on 1 July: each item with the organisation it passed from and to.
+        let transferred = diff.json["transferred"]?.arrayValue ?? []
+        #expect(transferred.map { $0["stream"] } == DemoStory.ccgItems.map(JSONValue.string))
+        #expect(transferred.allSatisfy { $0["from"] == .string(DemoStory.ccg) && $0["to"] == .string(DemoStory.icb) })
+        #expect(transferred.first?["events"]?.arrayValue?.first?["stream"] == "handover/QWO-CCG-TO-QWO")
+        let trustDiff = try test.request("GET", "/v1/plan/diff?from=2022-06-30&to=2022-12-31&organisation=RXX",
+                                         as: .reader)
+        #expect(trustDiff.status == 200 && trustDiff.json["transferred"] == [])
         #expect(try test.request("GET", "/v1/plan/diff?from=2022-06-30", as: .reader).status == 400)
 
         let impact = try test.request("GET", "/v1/impact/assumption/A-CMHN-RATIO", as: .reader)

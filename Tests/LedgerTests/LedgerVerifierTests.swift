@@ -108,6 +108,37 @@ import Testing
         // Leaves 5 and 6 form the first stored subtree that disagrees.
         #expect(failure?.position == 5 && failure?.code == "merkle_node_mismatch")
         #expect(failure?.message.contains("positions 5–6") == true)
+        // At level 1 the stored node may be the edit as well as the record: the message names both.
+        #expect(failure?.message.contains("a record there was altered and its hash recomputed") == true, "\(failure!)")
+        #expect(failure?.message.contains("or this stored node was edited") == true, "\(failure!)")
+    }
+
+    /// Nodes are compared lowest level first, so when the first one that differs is at level 2 or above, every
+    /// node below it matched the records: the node row itself was edited, not a record. The message says so,
+    /// whether the node is compared by the worker folding its range or where ranges are joined.
+    @Test func anEditedNodeAboveLevelOneIsBlamedNotARecord() throws {
+        defer { directory.remove() }
+        let path = try makeLedger()
+        try tamper(path, "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 1")
+        for verifier in [LedgerVerifier(path: path), LedgerVerifier(path: path, rangeLevel: 1, workers: 2)] {
+            let failure = try #require(try verifier.verify().failure)
+            #expect(failure.position == 5 && failure.code == "merkle_node_mismatch")
+            #expect(failure.message.hasPrefix("positions 5–8 do not match the stored Merkle tree (level 2, index 1)"))
+            #expect(failure.message.contains("this stored node was edited or removed"), "\(failure)")
+            #expect(!failure.message.contains("a record there was altered"), "\(failure)")
+        }
+        // A node removed is found the same way, at the first position it covers.
+        let removed = try makeLedger("removed")
+        try tamper(removed, "DELETE FROM merkle_nodes WHERE level = 3 AND idx = 1")
+        let gone = try #require(try failure(removed))
+        #expect(gone.position == 9 && gone.message.contains("(level 3, index 1)"), "\(gone)")
+        #expect(!gone.message.contains("a record there was altered"), "\(gone)")
+
+        // A level-1 node edited on its own: a record or the node, and the message cannot tell which.
+        let level1 = try makeLedger("level1")
+        try tamper(level1, "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 4")
+        let atLevel1 = try #require(try failure(level1))
+        #expect(atLevel1.position == 9 && atLevel1.message.contains("or this stored node was edited"), "\(atLevel1)")
     }
 
     @Test func publishedCheckpointMustMatch() throws {

@@ -74,11 +74,17 @@ struct ReferenceVerifier {
                 let stored = try storedNode.step() ? storedNode.blob(0) : nil
                 storedNode.reset()
                 if stored != node.hash.bytes {
-                    // A row edited with its leaf hash recomputed: the stored subtree root no longer matches, which
-                    // places the edit within the subtree's positions (the hash alone cannot say which).
+                    // The stored subtree root no longer matches, which places the edit within the subtree's
+                    // positions (the hash alone cannot say which). Nodes come lowest level first: at level 1 a row
+                    // edited with its leaf hash recomputed or the node itself; above, every node below matched, so
+                    // the node itself (or everything beneath it rewritten to agree).
                     let first = (node.index << node.level) + 1
+                    let cause = node.level == 1
+                        ? "a record there was altered and its hash recomputed, or this stored node was edited or removed"
+                        : "the nodes below it match the records, so this stored node was edited or removed "
+                            + "(or the records and nodes beneath it were rewritten to agree with each other)"
                     fail(first, "merkle_node_mismatch",
-                         "positions \(first)–\(first + (1 << node.level) - 1) do not match the stored Merkle tree (level \(node.level), index \(node.index)): a record there was altered and its hash recomputed")
+                         "positions \(first)–\(first + (1 << node.level) - 1) do not match the stored Merkle tree (level \(node.level), index \(node.index)): \(cause)")
                 }
             }
             if let expected, expected.size == size { expectedRoot = tree.root }

@@ -300,6 +300,76 @@ import Testing
         #expect(report.failure?.position == 30)
     }
 
+    /// `diff` shows what was handed over, from which organisation to which, after the sections it always had; its
+    /// `--json` is the API's, with the same `transferred` entries.
+    @Test func diffShowsWhatWasHandedOver() throws {
+        defer { cleanUp() }
+        let (text, json) = (directory + "/diff.txt", directory + "/diff.json")
+        let result = try Self.planledger("""
+            "$0" demo --db "$1" >/dev/null && "$0" diff --from 2022-06-30 --to 2022-12-31 --db "$1" > "$2" \
+            && "$0" diff --from 2022-06-30 --to 2022-12-31 --json --db "$1" > "$3"
+            """, [db, text, json])
+        #expect(result.status == 0, "\(result.errors)")
+        let lines = try String(contentsOfFile: text, encoding: .utf8).split(separator: "\n").map(String.init)
+        let start = try #require(lines.firstIndex(of: "transferred:"))
+        #expect(lines.firstIndex(of: "closed:").map { $0 < start } == true, "after the sections diff always had")
+        let moves = lines[(start + 1)...].prefix { $0.hasPrefix("  ") }
+        #expect(moves.count == 13)
+        #expect(moves.contains { $0.hasPrefix("  goal/AMB-1 [active] ") && $0.hasSuffix(
+            " — organisation/QWO-CCG → organisation/QWO (handover/QWO-CCG-TO-QWO)") }, "\(moves)")
+        let served = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: json))))
+        #expect(served["transferred"]?.arrayValue?.count == 13)
+        #expect(served["transferred"]?.arrayValue?.first?["from"] == "organisation/QWO-CCG")
+    }
+
+    /// `checkpoint` prints what the stored rows give. When the size the ledger records for itself disagrees with
+    /// them (an edit behind its back, a damaged file) it warns on standard error, points to `verify`, and exits 1 so
+    /// that a script does not publish it. A healthy ledger's output is as it was, with nothing on standard error.
+    @Test func checkpointWarnsWhenTheRecordedSizeDisagreesWithTheStoredEvents() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let healthy = try checkpoint(of: db)
+        let out = directory + "/checkpoint.out"
+        func checkpointCommand(_ path: String, json: Bool = false) throws
+            -> (status: Int32, errors: String, output: String)
+        {
+            let result = try Self.planledger(#""$0" checkpoint \#(json ? "--json" : "") --db "$1" > "$2""#, [path, out])
+            return (result.status, result.errors, try String(contentsOfFile: out, encoding: .utf8))
+        }
+        let clean = try checkpointCommand(db)
+        #expect(clean.status == 0 && clean.errors.isEmpty, "\(clean.errors)")
+        #expect(clean.output == """
+            size:       \(healthy.size)
+            rootHash:   \(healthy.rootHash.hex)
+            recordedAt: \(healthy.recordedAt.rfc3339)
+            publish as: \(healthy.size):\(healthy.rootHash.hex)
+
+            """)
+        let cleanJSON = try checkpointCommand(db, json: true)
+        #expect(cleanJSON.status == 0 && cleanJSON.errors.isEmpty, "\(cleanJSON.errors)")
+
+        let edits = [
+            ("size-lowered", "UPDATE ledger_meta SET value = '\(healthy.size - 1)' WHERE key = 'size'"),
+            ("size-raised", "UPDATE ledger_meta SET value = '\(healthy.size + 5)' WHERE key = 'size'"),
+            ("size-not-a-number", "UPDATE ledger_meta SET value = 'many' WHERE key = 'size'"),
+            ("size-removed", "DELETE FROM ledger_meta WHERE key = 'size'"),
+            ("last-event-deleted", "DELETE FROM events WHERE position = \(healthy.size)"),
+            ("middle-event-deleted", "DELETE FROM events WHERE position = 3"),
+        ]
+        for (name, sql) in edits {
+            let copy = directory + "/\(name).sqlite"
+            try FileManager.default.copyItem(atPath: db, toPath: copy)
+            try Database(path: copy).execute(sql)
+            for json in [false, true] {
+                let warned = try checkpointCommand(copy, json: json)
+                #expect(warned.status == 1, "\(name)")
+                #expect(warned.errors.contains("planledger verify --db"), "\(name): \(warned.errors)")
+                #expect(warned.output.hasPrefix(json ? "{" : "size:"), "\(name): the rows' checkpoint is still shown")
+            }
+            #expect(run("verify", "--db", copy) == 1, "\(name): and verify names what is wrong")
+        }
+    }
+
     @Test func ccgSliceVerifiesAgainstTheFullLedgerAndAFullArchiveImportsToTheSameViews() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)

@@ -152,6 +152,47 @@ import Testing
         #expect(Set(streams(diff["revised"])) == ["measure/M-RTT-52WK", "measure/M-MH-SMI"])
     }
 
+    /// Archivists read the diff to see what was handed over: every stream whose owner at `to` is not its owner at
+    /// `from`, with both owners and the handover that moved it, whether or not the stream itself changed.
+    @Test func planDiffShowsWhatWasHandedOverAndToWhom() throws {
+        let test = try TestLedger.demo()
+        defer { test.close() }
+        let handover = try #require(try test.ledger.stream(StreamName("handover/QWO-CCG-TO-QWO")!, limit: 1).first)
+        let moved: JSONValue = [["position": JSONValue(handover.position), "stream": "handover/QWO-CCG-TO-QWO",
+                                 "type": "HandoverRecorded", "effectiveAt": "2022-07-01T00:00:00.000Z"]]
+        let diff = try test.model.diff(from: time("2022-06-30"), to: time("2022-12-31"))
+        #expect(streams(diff["transferred"]) == DemoStory.ccgItems)
+        for item in diff["transferred"]?.arrayValue ?? [] {
+            #expect(item["from"] == .string(DemoStory.ccg) && item["to"] == .string(DemoStory.icb), "\(item)")
+            #expect(item["owner"] == .string(DemoStory.icb) && item["events"] == moved, "\(item)")
+        }
+        let goal = diff["transferred"]?.arrayValue?.first { $0["stream"] == "goal/AMB-1" }
+        #expect(goal?["kind"] == "goal" && goal?["status"] == "active" && goal?["title"] != nil)
+        // The other sections are as they were: a handover alone revises nothing.
+        #expect(streams(diff["added"]) == ["decision/ICB-2022-019"])
+        #expect(Set(streams(diff["revised"])) == ["measure/M-RTT-52WK", "measure/M-MH-SMI"])
+
+        // A stream created in the window and handed over in it went from the owner it was created with.
+        let whole = try test.model.diff(from: time("2020-01-01"), to: time("2023-12-31"))
+        #expect(streams(whole["transferred"]) == DemoStory.ccgItems)
+        #expect(whole["transferred"]?.arrayValue?.allSatisfy { $0["from"] == .string(DemoStory.ccg) } == true)
+
+        // Both sides of a handover see it; an organisation that took no part does not.
+        for organisation in [DemoStory.ccg, DemoStory.icb] {
+            let side = try test.model.diff(from: time("2022-06-30"), to: time("2022-12-31"), organisation: organisation)
+            #expect(streams(side["transferred"]) == DemoStory.ccgItems, "\(organisation)")
+        }
+        let trust = try test.model.diff(from: time("2022-06-30"), to: time("2022-12-31"), organisation: DemoStory.trust)
+        #expect(trust["transferred"] == [])
+        // Not yet: `from` is exclusive, and the handover takes effect at midnight on 1 July.
+        #expect(try test.model.diff(from: time("2022-07-01"), to: time("2022-12-31"))["transferred"] == [])
+        #expect(try test.model.diff(from: time("2022-01-01"), to: time("2022-06-30"))["transferred"] == [])
+        // As recorded before the handover was (at 09:00 on 1 July), nothing had been handed over.
+        let before = try test.model.diff(from: time("2022-06-30"), to: time("2022-12-31"),
+                                         asOf: time("2022-07-01T08:00:00Z"))
+        #expect(before["transferred"] == [])
+    }
+
     @Test func entityStateAndListsAtPastTimes() throws {
         let test = try TestLedger.demo()
         defer { test.close() }

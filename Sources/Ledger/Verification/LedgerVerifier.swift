@@ -196,12 +196,22 @@ public struct LedgerVerifier {
         return failures
     }
 
-    /// A stored node that differs from the recomputed one: a row edited with its leaf hash recomputed. The stored
-    /// subtree root no longer matches, which places the edit within the subtree's positions (the hash alone cannot
-    /// say which).
+    /// A stored node that differs from the recomputed one, reported at the first position it covers (the hash alone
+    /// cannot say which of its positions changed).
+    ///
+    /// What the message blames depends on the level. Nodes are compared lowest level first, and a record's stored
+    /// leaf hash was already compared with the one its fields give, so at level 1 either a record was edited with its
+    /// leaf hash recomputed or the node row itself was edited (or removed). Above level 1 the first mismatch has
+    /// children that matched the records, so it is the node row that was edited or removed, not a record (unless the
+    /// records and every node beneath it were rewritten to agree, which this node then catches).
     static func merkleFailure(level: Int, index: Int) -> Failure {
         let first = (index << level) + 1
-        return Failure(position: first, code: "merkle_node_mismatch",
-                       message: "positions \(first)–\(first + (1 << level) - 1) do not match the stored Merkle tree (level \(level), index \(index)): a record there was altered and its hash recomputed")
+        let cause = level == 1
+            ? "a record there was altered and its hash recomputed, or this stored node was edited or removed"
+            : "the nodes below it match the records, so this stored node was edited or removed (or the records and "
+                + "nodes beneath it were rewritten to agree with each other)"
+        let span = "positions \(first)–\(first + (1 << level) - 1) do not match the stored Merkle tree (level \(level), "
+            + "index \(index))"
+        return Failure(position: first, code: "merkle_node_mismatch", message: "\(span): \(cause)")
     }
 }

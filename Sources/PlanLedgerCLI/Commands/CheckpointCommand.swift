@@ -11,6 +11,12 @@ enum CheckpointCommand: Command {
         Publish it (in board minutes, say); later 'planledger verify --checkpoint SIZE:ROOT' or a consistency
         proof shows that the ledger still extends it.
 
+        The checkpoint is read from the stored events and Merkle nodes, not recomputed: 'planledger verify' does that.
+        It first checks that the size the ledger records for itself agrees with the events stored (positions 1 to
+        that size). When it does not (the file was edited behind the ledger's back, or damaged), the checkpoint the
+        stored rows give is still printed, but a warning goes to standard error and the exit status is 1: do not
+        publish it; run 'planledger verify' to find the first bad position.
+
         Options:
           --size N   the checkpoint of the first N events instead of all
           --json     as JSON, exactly as GET /v1/ledger/checkpoint serves it
@@ -21,6 +27,13 @@ enum CheckpointCommand: Command {
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
         let ledger = try LedgerAccess.open(context, for: .readingLog)
         defer { ledger.close() }
+        // Checked first, so the warning is given even when the damage keeps the checkpoint from being read. A healthy
+        // ledger agrees in every snapshot, so appends by a server between the two reads cannot raise it.
+        let disagreement = try ledger.storedSize().disagreement
+        if let disagreement {
+            Terminal.error("warning: \(disagreement): this checkpoint may not be the ledger's; do not publish it, run "
+                           + "'planledger verify --db \(context.databasePath)'")
+        }
         let checkpoint = try ledger.checkpoint(size: try arguments.integer("size"))
         if arguments.flag("json") {
             Terminal.print(PrettyJSON.string(checkpoint.json))
@@ -28,7 +41,7 @@ enum CheckpointCommand: Command {
             Terminal.print("size:       \(checkpoint.size)\nrootHash:   \(checkpoint.rootHash.hex)\nrecordedAt: \(checkpoint.recordedAt.rfc3339)")
             Terminal.print("publish as: \(checkpoint.size):\(checkpoint.rootHash.hex)")
         }
-        return 0
+        return disagreement == nil ? 0 : 1
     }
 }
 

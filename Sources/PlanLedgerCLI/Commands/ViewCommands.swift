@@ -324,12 +324,14 @@ enum MemoryCommand: Command {
 /// `planledger diff`: what changed in the plan between two dates.
 enum DiffCommand: Command {
     static let name = "diff"
-    static let summary = "what changed in the plan between two dates (added, revised, closed)"
+    static let summary = "what changed in the plan between two dates (added, revised, closed, transferred)"
     static let help = """
         Usage: planledger diff --from TIME --to TIME [--organisation KEY] [--as-of TIME] [--json] [--db PATH]
 
         Items added, revised or closed by events effective after --from and up to --to, with the events that did
-        it (as recorded now, or at --as-of).
+        it (as recorded now, or at --as-of); and items transferred: handed over in that window, each with the
+        organisation it passed from and the one it passed to, and the handovers that moved it. With
+        --organisation, the items it owned at either end (for transfers: that it gave or received).
         """
     static let valuedOptions: Set<String> = ["from", "to", "organisation", "as-of"]
     static let flagOptions: Set<String> = ["json"]
@@ -351,6 +353,12 @@ enum DiffCommand: Command {
                     let types = (item["events"]?.arrayValue ?? []).map { string($0["type"]) }.joined(separator: ", ")
                     lines.append("  \(string(item["stream"])) [\(string(item["status"]))] \(string(item["title"])) — \(types)")
                 }
+            }
+            lines.append("transferred:")
+            for item in json["transferred"]?.arrayValue ?? [] {
+                let handovers = (item["events"]?.arrayValue ?? []).map { string($0["stream"]) }.joined(separator: ", ")
+                let move = "\(string(item["from"])) → \(string(item["to"])) (\(handovers))"
+                lines.append("  \(string(item["stream"])) [\(string(item["status"]))] \(string(item["title"])) — \(move)")
             }
             return lines.joined(separator: "\n")
         }

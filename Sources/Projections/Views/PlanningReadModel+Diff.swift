@@ -3,8 +3,14 @@ import Planning
 
 /// What changed in the plan between two valid times (as currently recorded, or as recorded at `asOf`).
 extension PlanningReadModel {
-    /// `{from, to, organisation?, added, revised, closed}`, each entry an entity summary with the events
-    /// (position, type, effectiveAt) that made the change.
+    /// `{from, to, organisation?, asOf?, added, revised, closed, transferred}`, each entry an entity summary with the
+    /// events (position, type, effectiveAt, reason?) that made the change.
+    ///
+    /// `transferred` holds the streams handed over in the window: those a handover effective in it lists whose owner
+    /// at `to` is not their owner at `from` (for a stream created in the window, the owner it was created with). Each
+    /// entry adds `from` and `to` (the organisations) to the summary, and its events are the handovers that moved
+    /// it (with their `stream`). Ownership is a fact of its own, not a change of the stream's state: a stream handed
+    /// over and otherwise untouched is in `transferred` only.
     public func diff(from: Timestamp, to: Timestamp, organisation: String? = nil, asOf: Timestamp? = nil) throws -> JSONValue {
         guard from <= to else {
             throw LedgerError(.invalidInput, code: "invalid_range", "from must not be after to")
@@ -21,7 +27,10 @@ extension PlanningReadModel {
             ) { (stream: StreamName($0.text(0))!, position: $0.int(1)) }
             var order: [StreamName] = []
             var positions: [StreamName: [Int]] = [:]
-            for row in rows where !["organisation", "handover"].contains(row.stream.kind) {
+            var handovers: [Int] = []
+            for row in rows {
+                if row.stream.kind == "handover" { handovers.append(row.position) }
+                guard !["organisation", "handover"].contains(row.stream.kind) else { continue }
                 if positions[row.stream] == nil { order.append(row.stream) }
                 positions[row.stream, default: []].append(row.position)
             }
@@ -55,11 +64,51 @@ extension PlanningReadModel {
                     revised.append(.object(summary))
                 }
             }
+            let transferred = try transfers(by: handovers, store: store, start: start, end: end,
+                                            organisation: organisation)
             return .object(omittingNil: [
                 ("from", .string(from.rfc3339)), ("to", .string(to.rfc3339)),
                 ("organisation", organisation.map(JSONValue.string)), ("asOf", asOf.map { .string($0.rfc3339) }),
                 ("added", .array(added)), ("revised", .array(revised)), ("closed", .array(closed)),
+                ("transferred", .array(transferred)),
             ])
         }
+    }
+
+    /// The diff's `transferred` entries: the items of the handovers at `positions` (effective in the window, in
+    /// position order) whose owner changed between `start` and `end`, in the order the handovers list them.
+    /// Found from the window's handover events (on the valid-time index), not by scanning the ownership table.
+    private func transfers(by positions: [Int], store: ProjectionStore, start: TimeSlice, end: TimeSlice,
+                           organisation: String?) throws -> [JSONValue] {
+        var order: [StreamName] = []
+        var moves: [StreamName: [JSONValue]] = [:]
+        for position in positions {
+            guard let handover = try ledger.events(after: position - 1, limit: 1).first else { continue }
+            let event: JSONValue = .object(omittingNil: [
+                ("position", JSONValue(position)), ("stream", .string(handover.stream.description)),
+                ("type", .string(handover.type)), ("effectiveAt", .string(handover.effectiveAt.rfc3339)),
+                ("reason", handover.reason.map(JSONValue.string)),
+            ])
+            for change in PlanningDomain.ownershipChanges(of: handover) {
+                if moves[change.stream] == nil { order.append(change.stream) }
+                moves[change.stream, default: []].append(event)
+            }
+        }
+        var transferred: [JSONValue] = []
+        for stream in order {
+            // A stream created in the window had no owner at its start: it passed from the one it was created with.
+            guard let after = try store.owner(of: stream, at: end),
+                let before = try store.owner(of: stream, at: start)
+                    ?? store.ownershipHistory(of: stream, at: end).first?.organisation,
+                before != after
+            else { continue }
+            if let organisation, organisation != before, organisation != after { continue }
+            guard var summary = try Self.summary(stream, store: store, slice: end)?.objectValue else { continue }
+            summary["from"] = .string(before)
+            summary["to"] = .string(after)
+            summary["events"] = .array(moves[stream]!)
+            transferred.append(.object(summary))
+        }
+        return transferred
     }
 }
