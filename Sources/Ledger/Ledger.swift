@@ -82,13 +82,19 @@ public final class Ledger: Sendable {
     deinit { close() }
 
     /// Finishes queued appends and stops the writer, then folds the write-ahead log into the database file so that
-    /// the file alone holds every acknowledged event. Later appends fail with `shutting_down`. Writes nothing when
-    /// opened `.readOnly`.
+    /// the file alone holds every acknowledged event, and closes every connection before it returns, the writer's
+    /// last: with nothing else holding the file, SQLite then removes its `-wal` and `-shm`, so a process may exit
+    /// right after. Later appends fail with `shutting_down`; a read still works, on a connection of its own. Writes
+    /// nothing when opened `.readOnly`.
     public func close() {
-        guard let writer, let checkpointer else { return }
+        guard let writer, let checkpointer else {
+            readers.close()
+            return
+        }
         writer.stop()
         checkpointer.stop()
-        writer.foldWriteAheadLog()
+        readers.close()
+        writer.close()
     }
 
     /// Queues `transaction` on the writer, or refuses it at once when there is none.
