@@ -35,6 +35,9 @@ public final class Database {
         /// Opens read-only with `immutable=1` (https://sqlite.org/uri.html#uriimmutable): no locks, no `-wal` or
         /// `-shm` files; only for a file that nothing writes while it is open.
         public var immutable = false
+        /// Opened for writing, leaves the database's journal mode as it is instead of setting WAL: for a connection
+        /// that must not change the file, such as the one `removeWALFilesIfUnused(beside:)` opens.
+        public var keepsJournalMode = false
 
         public init(readOnly: Bool = false, create: Bool = true, cacheSizeKiB: Int? = nil, walAutocheckpointPages: Int? = nil,
                     walSizeLimitBytes: Int? = nil) {
@@ -93,7 +96,7 @@ public final class Database {
         sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
         Database.installRollbackHook(handle, attachmentBox)
         try execute("PRAGMA foreign_keys = ON")
-        if !options.readOnly {
+        if !options.readOnly && !options.keepsJournalMode {
             let mode = try scalarText("PRAGMA journal_mode = WAL")
             guard mode?.lowercased() == "wal" else {
                 throw SQLiteError(extendedCode: SQLITE_ERROR, message: "journal_mode=WAL returned \(mode ?? "nothing")")
