@@ -44,6 +44,7 @@ import Testing
         let before = try fingerprint(path)
         for mode in [Ledger.Mode.create, .existing, .readOnly(needsProjections: true), .readOnly(needsProjections: false)] {
             expectLedgerError("unsupported_format") { try open(path, mode: mode) }
+            #expect(try listing() == ["ledger.sqlite"], "\(mode) leaves no -wal or -shm")
         }
         expectLedgerError("unsupported_format") { try ProjectionRebuilder(path: path, hook: NoHook()).rebuild() }
         #expect(try fingerprint(path) == before)
@@ -59,9 +60,11 @@ import Testing
         try Database(path: foreign).execute("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')")
         #expect(FileManager.default.createFile(atPath: garbage, contents: Data("not a database".utf8)))
         let before = try [empty, foreign, garbage].map(fingerprint)
+        let listed = try listing()
         for file in [missing, empty, foreign, garbage] {
             for mode in [Ledger.Mode.existing, .readOnly(needsProjections: false)] {
                 expectLedgerError("not_a_ledger") { try open(file, mode: mode) }
+                #expect(try listing() == listed, "\(mode) \(file) leaves no -wal or -shm")
             }
         }
         #expect(!FileManager.default.fileExists(atPath: missing))

@@ -274,8 +274,8 @@ import Testing
             }
         }
         #expect(try [empty, foreign].map(fingerprint) == before)
-        #expect(!FileManager.default.fileExists(atPath: missing))
-        #expect(!FileManager.default.fileExists(atPath: directory + "/out.jsonl"))
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(left == ["empty.sqlite", "foreign.sqlite"], "no -wal or -shm, nothing at the missing path, no archive")
         // Nor does a write command take over a database that is not a ledger.
         #expect(run("demo", "--db", foreign) == 3)
         #expect(run("rebuild", "--db", foreign) == 3)
