@@ -13,6 +13,8 @@ public final class Ledger: Sendable {
     private let readers: ReaderPool
     private let checkpointer: WALCheckpointer?
     private let committed: CommittedSize
+    /// Opened `.readOnly` with no `-wal` or `-shm` beside the file: `close()` removes those its reads made.
+    private let removesWALFilesOnClose: Bool
 
     /// How to open the file.
     public enum Mode: Sendable, Equatable {
@@ -23,7 +25,9 @@ public final class Ledger: Sendable {
         case existing
         /// An existing ledger, never written: SQLite read-only connections only, no schema created, no projections
         /// rebuilt, and appends refused. So a write-protected copy can be checked, and a read cannot alter what it
-        /// reads. `needsProjections`: whether the caller reads the projections, which must then be current.
+        /// reads. Nor the directory: the `-wal` and `-shm` files its reads create beside a writable file that had
+        /// none are removed on `close()`, unless another connection has opened the ledger meanwhile.
+        /// `needsProjections`: whether the caller reads the projections, which must then be current.
         case readOnly(needsProjections: Bool)
     }
 
@@ -42,8 +46,11 @@ public final class Ledger: Sendable {
     {
         self.path = path
         if case .readOnly(let needsProjections) = mode {
+            removesWALFilesOnClose = !Database.hasWALFiles(beside: path)
             let database = try LedgerSchema.openExisting(path: path)
             if needsProjections, try !hook.projectionsAreCurrent(database: database) {
+                database.close()
+                if removesWALFilesOnClose { Database.removeWALFilesIfUnused(beside: path) }
                 throw LedgerError(.storage, code: "projections_outdated",
                                   "\(path): its projections were written by an older PlanLedger and must be rebuilt "
                                   + "from the log, which a read-only open cannot do (run 'planledger rebuild' on a "
@@ -58,6 +65,7 @@ public final class Ledger: Sendable {
         // Checked on a read-only connection first: the writer's connection would already switch a foreign database
         // to WAL as it opens.
         if mode == .existing { _ = try LedgerSchema.openExisting(path: path) }
+        removesWALFilesOnClose = false  // the writer's connection, closed last, removes them
         let database = try Database(path: path, options: .writer)
         let projectionsAreCurrent = try database.transaction {
             try LedgerSchema.create(in: database)
@@ -82,13 +90,21 @@ public final class Ledger: Sendable {
     deinit { close() }
 
     /// Finishes queued appends and stops the writer, then folds the write-ahead log into the database file so that
-    /// the file alone holds every acknowledged event. Later appends fail with `shutting_down`. Writes nothing when
-    /// opened `.readOnly`.
+    /// the file alone holds every acknowledged event, and closes every connection before it returns, the writer's
+    /// last: with nothing else holding the file, SQLite then removes its `-wal` and `-shm`, so a process may exit
+    /// right after. Later appends fail with `shutting_down`; a read still works, on a connection of its own. Writes
+    /// nothing when opened `.readOnly`, and removes the `-wal` and `-shm` its reads made (see `Mode.readOnly`).
     public func close() {
-        guard let writer, let checkpointer else { return }
+        guard let writer, let checkpointer else {
+            readers.close()
+            // Read-only connections cannot remove them themselves.
+            if removesWALFilesOnClose { Database.removeWALFilesIfUnused(beside: path) }
+            return
+        }
         writer.stop()
         checkpointer.stop()
-        writer.foldWriteAheadLog()
+        readers.close()
+        writer.close()
     }
 
     /// Queues `transaction` on the writer, or refuses it at once when there is none.

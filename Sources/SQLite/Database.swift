@@ -10,7 +10,8 @@ import Glibc
 /// Opened the way GRDB does it: `sqlite3_open_v2`, extended result codes on, WAL checked, `busy_timeout`,
 /// `synchronous=FULL` so that a committed transaction is durable before `commit()` returns.
 public final class Database {
-    let handle: OpaquePointer
+    /// Nil once `close()` has run.
+    private var openHandle: OpaquePointer?
     public let path: String
     private var statements: [String: Statement] = [:]
     /// Retained here for as long as `handle`, whose rollback hook points at it.
@@ -34,6 +35,9 @@ public final class Database {
         /// Opens read-only with `immutable=1` (https://sqlite.org/uri.html#uriimmutable): no locks, no `-wal` or
         /// `-shm` files; only for a file that nothing writes while it is open.
         public var immutable = false
+        /// Opened for writing, leaves the database's journal mode as it is instead of setting WAL: for a connection
+        /// that must not change the file, such as the one `removeWALFilesIfUnused(beside:)` opens.
+        public var keepsJournalMode = false
 
         public init(readOnly: Bool = false, create: Bool = true, cacheSizeKiB: Int? = nil, walAutocheckpointPages: Int? = nil,
                     walSizeLimitBytes: Int? = nil) {
@@ -86,13 +90,13 @@ public final class Database {
             if let handle { sqlite3_close_v2(handle) }
             throw SQLiteError(extendedCode: code, message: "\(message): \(path)")
         }
-        self.handle = handle
+        self.openHandle = handle
         self.path = path
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
         Database.installRollbackHook(handle, attachmentBox)
         try execute("PRAGMA foreign_keys = ON")
-        if !options.readOnly {
+        if !options.readOnly && !options.keepsJournalMode {
             let mode = try scalarText("PRAGMA journal_mode = WAL")
             guard mode?.lowercased() == "wal" else {
                 throw SQLiteError(extendedCode: SQLITE_ERROR, message: "journal_mode=WAL returned \(mode ?? "nothing")")
@@ -124,9 +128,24 @@ public final class Database {
         return encoded
     }
 
-    deinit {
+    deinit { close() }
+
+    /// The connection. Using it after `close()` is a programming error, which traps here rather than hand SQLite a
+    /// freed connection.
+    var handle: OpaquePointer {
+        guard let openHandle else { preconditionFailure("\(path): connection used after close()") }
+        return openHandle
+    }
+
+    /// Closes the connection now rather than when the object is released, which may be on another thread and later
+    /// (or never, if the process exits first). What SQLite does as the last connection to a WAL database closes
+    /// (folding the WAL into the file and removing the `-wal` and `-shm` files) then happens before this returns.
+    /// The connection must not be used afterwards; a second call does nothing.
+    public func close() {
+        guard let openHandle else { return }
         statements.removeAll()
-        sqlite3_close_v2(handle)
+        sqlite3_close_v2(openHandle)
+        self.openHandle = nil
     }
 
     func error(code: Int32, sql: String?) -> SQLiteError {

@@ -365,6 +365,54 @@ extension ArchiveTests {
         // The empty file is still a fine target for a sound archive.
         #expect(try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: empty).events == 25)
     }
+
+    /// A database with no tables, which an import accepts as its target, is left byte for byte as it was when a
+    /// damaged archive is refused into it: still in its own journal mode (setting the ledger's WAL rewrites the
+    /// header at once), with no `-wal` or `-shm` beside it; so is one already in WAL mode, and another application's
+    /// database in WAL mode, refused for its tables.
+    @Test func aRefusedImportLeavesAnExistingDatabaseByteForByteAsItWas() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        let bytes = try export(ledger)
+        let source = try ledger.checkpoint()
+        ledger.close()
+        var damaged = lines(bytes)
+        damaged[20] = Array(String(decoding: damaged[20], as: UTF8.self).replacingOccurrences(of: "r", with: "R").utf8)
+
+        // As `sqlite3 plain.sqlite 'PRAGMA user_version = 7'` leaves it: one page, with a rollback journal.
+        let plain = directory + "/plain.sqlite"
+        var rollbackJournal = Database.Options()
+        rollbackJournal.keepsJournalMode = true
+        try { try Database(path: plain, options: rollbackJournal).execute("PRAGMA user_version = 7") }()
+        let wal = directory + "/wal.sqlite"
+        try { try Database(path: wal).execute("PRAGMA user_version = 7") }()
+        let clinic = directory + "/clinic.sqlite"
+        try { try Database(path: clinic).execute("CREATE TABLE patients (nhs_number TEXT)") }()
+        let targets = [plain, wal, clinic]
+        let listing = { try FileManager.default.contentsOfDirectory(atPath: directory).sorted() }
+        let names = try listing()
+        let originals = try targets.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+
+        for target in [plain, wal] {
+            #expect(throws: ArchiveError.self) {
+                try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: join(damaged)), into: target)
+            }
+        }
+        #expect(throws: LedgerError.self) {
+            try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: clinic)
+        }
+        for (target, original) in zip(targets, originals) {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == original, "\(target)")
+        }
+        #expect(try listing() == names, "no -wal or -shm")
+
+        // Still a fine target for a sound archive, and then a ledger like any other, in WAL mode.
+        #expect(try ArchiveImporter(hook: NoHook()).importArchive(LineReader(bytes: bytes), into: plain).events == 25)
+        let imported = try Ledger(path: plain, mode: .readOnly(needsProjections: false))
+        #expect(try imported.read { try $0.scalarText("PRAGMA journal_mode") } == "wal")
+        #expect(try imported.checkpoint() == source)
+        imported.close()
+    }
 }
 
 extension JSONValue {

@@ -487,6 +487,26 @@ import Testing
         reopened.close()
     }
 
+    /// `close()` closes every connection of the ledger before it returns, the writer's last, so that SQLite removes
+    /// the `-wal` and `-shm` then, not whenever the writer's thread lets go of its connection as it ends: a CLI
+    /// command's process exits right after closing, and when it got there first the files stayed beside the ledger
+    /// (how `WriteProtectedLedgerTests` once found a `-wal` and `-shm` beside a ledger `demo` had just made).
+    @Test func closingLeavesNoFilesBesideTheLedgerWhileTheObjectLivesOn() throws {
+        defer { directory.remove() }
+        let ledger = try openLedger()
+        for n in 0..<5 { _ = try ledger.append(transaction("goal/G-\(n)", .any, event())) }
+        #expect(try ledger.events().count == 5)  // a reader connection, kept for reuse
+        ledger.close()
+        withExtendedLifetime(ledger) {
+            for suffix in ["-wal", "-shm"] {
+                #expect(!FileManager.default.fileExists(atPath: ledger.path + suffix), "\(suffix)")
+            }
+        }
+        let reopened = try openLedger()
+        #expect(reopened.size == 5)
+        reopened.close()
+    }
+
     @Test func waitForEventsWakesOnCommit() async throws {
         defer { directory.remove() }
         let ledger = try openLedger()

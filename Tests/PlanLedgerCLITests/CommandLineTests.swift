@@ -210,6 +210,25 @@ import Testing
         #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "4")
     }
 
+    /// Reading a writable ledger leaves its directory as it found it: no `-wal` or `-shm` stays beside a ledger that
+    /// had none, from a read-only connection (which makes both and cannot remove them) or from reader connections
+    /// closed after the writer's.
+    @Test func readCommandsLeaveNoFilesBesideALedgerThatHadNone() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let archive = NSTemporaryDirectory() + "planledger-cli-" + UUID().uuidString + ".jsonl"
+        defer { try? FileManager.default.removeItem(atPath: archive) }
+        let before = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(before == ["ledger.sqlite"])
+        for command in [["verify"], ["checkpoint"], ["prove", "inclusion", "--position", "5"], ["get", "--after", "40"],
+                        ["get", "goal/AMB-1", "--events"], ["get", "goal/AMB-1"], ["plan"], ["history", "goal/AMB-1"],
+                        ["decisions"], ["memory", "QWO-CCG"], ["impact", "assumption/A-CMHN-RATIO"], ["token", "list"],
+                        ["export", "--out", archive]] {
+            #expect(PlanLedgerCommand.run(command + ["--db", db]) == 0, "\(command)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == before, "\(command)")
+        }
+    }
+
     @Test func aLedgerOfANewerFormatIsRefusedByEveryCommandAndLeftAsItWas() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)
@@ -255,8 +274,8 @@ import Testing
             }
         }
         #expect(try [empty, foreign].map(fingerprint) == before)
-        #expect(!FileManager.default.fileExists(atPath: missing))
-        #expect(!FileManager.default.fileExists(atPath: directory + "/out.jsonl"))
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(left == ["empty.sqlite", "foreign.sqlite"], "no -wal or -shm, nothing at the missing path, no archive")
         // Nor does a write command take over a database that is not a ledger.
         #expect(run("demo", "--db", foreign) == 3)
         #expect(run("rebuild", "--db", foreign) == 3)

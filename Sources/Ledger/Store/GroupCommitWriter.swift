@@ -22,7 +22,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var queue: [Pending] = []
     private var stopping = false
     private var stopped = false
-    private var folded = false
+    private var closed = false
     private let maximumQueued: Int
     private let maximumBatch: Int
     private let onCommit: @Sendable (Checkpoint) -> Void
@@ -68,23 +68,30 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// After `stop`: folds the write-ahead log into the database file and empties it, so that the file alone (a
-    /// copy taken after the ledger closed, say) holds every acknowledged event. SQLite does this by itself when the
-    /// last connection to the file closes, but a process may keep read connections open until it exits. Only if no
-    /// reader anywhere still needs the WAL, without waiting for one: the checkpoint holds the file's write lock, so
-    /// waiting would stall another process's appends (and a CLI command closing beside a busy server). When it
-    /// cannot, the WAL stays and SQLite reads it back on the next open, so nothing is lost either way.
-    @discardableResult
-    func foldWriteAheadLog() -> Bool {
+    /// copy taken after the ledger closed, say) holds every acknowledged event, then closes the connection.
+    ///
+    /// The fold: SQLite does it by itself when the last connection to the file closes, but another process (a
+    /// server beside a CLI command) may keep connections open. Only if no reader anywhere still needs the WAL,
+    /// without waiting for one: the checkpoint holds the file's write lock, so waiting would stall another process's
+    /// appends (and a CLI command closing beside a busy server). When it cannot, the WAL stays and SQLite reads it
+    /// back on the next open, so nothing is lost either way.
+    ///
+    /// The close: here, on the caller's thread, not when the last reference goes, which the writer's thread holds
+    /// until it has ended, so possibly after a CLI command's process has exited. Closed last (after the readers and
+    /// the checkpointer), the writer's connection is the one that removes the `-wal` and `-shm` files when nothing
+    /// else has the file open; left to the thread, they stayed beside a ledger whenever the process won the race.
+    func close() {
         condition.lock()
         defer { condition.unlock() }
         // Only once the thread has finished (it owns the connection until then), and once: two closing threads
-        // must not use the connection at the same time, so the fold runs under the lock. Called on the writer's own
-        // thread (see `stop()`), it has not finished: the WAL stays, and is read back on the next open.
-        guard stopped else { return false }
-        guard !folded else { return true }
-        folded = true
+        // must not use the connection at the same time, so this runs under the lock. Called on the writer's own
+        // thread (see `stop()`), it has not finished: the WAL stays, is read back on the next open, and the
+        // connection closes as the thread lets go of the writer.
+        guard stopped, !closed else { return }
+        closed = true
         writer.database.setBusyTimeout(milliseconds: 0)
-        return (try? writer.database.checkpoint(.truncate)) != nil
+        try? writer.database.checkpoint(.truncate)
+        writer.database.close()
     }
 
     /// Finishes every queued append, then stops the thread. Called on the writer's own thread, it does not wait:

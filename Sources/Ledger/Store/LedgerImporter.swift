@@ -12,16 +12,33 @@ public final class LedgerImporter {
     private var finished = false
 
     /// Opens `path` (creating it if needed) and starts the import transaction, in which the ledger's tables are
-    /// created too: a refused import leaves no trace of them.
+    /// created too: a refused import leaves no trace of them, and an existing database (one with no tables) is left
+    /// byte for byte as it was, with no `-wal` or `-shm` beside it.
     /// - Throws: `LedgerError` `target_not_empty` when the target already holds any table (a ledger, or another
     ///   application's data, which an import must neither join nor change).
     public init(path: String, hook: any LedgerHook) throws {
         // Looked at read-only first: opening for writing would switch an existing database to WAL, a change to a
-        // file the import is about to refuse.
+        // file the import is about to refuse. Reading one already in WAL mode makes a -wal and -shm; refusing, those
+        // go again.
         if FileManager.default.fileExists(atPath: path) {
-            try Self.requireNoTables(in: Database(path: path, options: .init(readOnly: true, create: false)))
+            let hadWALFiles = Database.hasWALFiles(beside: path)
+            let existing = try Database(path: path, options: .init(readOnly: true, create: false))
+            do {
+                try Self.requireNoTables(in: existing)
+            } catch {
+                existing.close()
+                if !hadWALFiles { Database.removeWALFilesIfUnused(beside: path) }
+                throw error
+            }
         }
-        let database = try Database(path: path, options: .writer)
+        // The import runs in the file's own journal mode, and the ledger's WAL is set once it has committed: setting
+        // it rewrites the database header at once, outside any transaction, so a later refusal (a damaged archive)
+        // would have left a table-less database it was refused into switched to WAL. In a rollback journal (a new
+        // file's, or a table-less database's unless it was set to WAL), rolling back restores every page it changed
+        // and the file's size.
+        var options = Database.Options.writer
+        options.keepsJournalMode = true
+        let database = try Database(path: path, options: options)
         try database.execute("BEGIN IMMEDIATE")
         do {
             try Self.requireNoTables(in: database)  // again, under the write lock
@@ -93,6 +110,9 @@ public final class LedgerImporter {
         }
         try writer.database.execute("COMMIT")
         finished = true
+        // Committed, the ledger is one like any other. Should this fail, the next writer to open it sets WAL as it
+        // opens, so the import stands either way.
+        _ = try? writer.database.scalarText("PRAGMA journal_mode = WAL")
     }
 
     /// Rolls everything back.

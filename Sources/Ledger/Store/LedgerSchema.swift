@@ -60,21 +60,31 @@ enum LedgerSchema {
     static let tables: Set<String> = ["ledger_meta", "events", "streams", "merkle_nodes"]
 
     /// Opens `path` on a read-only connection and checks that it holds a ledger this build can read, writing
-    /// nothing: not creating a missing file, and not adding tables to an empty or foreign database.
+    /// nothing: not creating a missing file, and not adding tables to an empty or foreign database. Refusing, it
+    /// leaves no `-wal` or `-shm` that reading a file in WAL mode made beside it.
     /// - Throws: `LedgerError` `not_a_ledger` or `unsupported_format`.
     static func openExisting(path: String) throws -> Database {
         func notALedger(_ why: String) -> LedgerError {
             LedgerError(.storage, code: "not_a_ledger", "\(path) is not a PlanLedger ledger: \(why)")
         }
         guard FileManager.default.fileExists(atPath: path) else { throw notALedger("there is no such file") }
+        let hadWALFiles = Database.hasWALFiles(beside: path)
         do {
             let database = try Database(path: path, options: .reading(path))
-            let present = Set(try database.map("SELECT name FROM sqlite_schema WHERE type = 'table'") { $0.text(0) })
-            guard present.isSuperset(of: tables) else {
-                throw notALedger(present.isEmpty ? "it holds no tables" : "it lacks the ledger's tables")
+            do {
+                let present = Set(try database.map("SELECT name FROM sqlite_schema WHERE type = 'table'") {
+                    $0.text(0)
+                })
+                guard present.isSuperset(of: tables) else {
+                    throw notALedger(present.isEmpty ? "it holds no tables" : "it lacks the ledger's tables")
+                }
+                try checkFormat(in: database)
+                return database
+            } catch {
+                database.close()
+                if !hadWALFiles { Database.removeWALFilesIfUnused(beside: path) }
+                throw error
             }
-            try checkFormat(in: database)
-            return database
         } catch let error as SQLiteError where error.primaryCode == 26 {  // SQLITE_NOTADB
             throw notALedger("it is not an SQLite database")
         }

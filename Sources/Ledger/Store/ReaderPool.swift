@@ -9,6 +9,8 @@ final class ReaderPool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [Database] = []
     private let maximumIdle: Int
+    /// Set by `close()`: connections are no longer kept for reuse.
+    private var closed = false
 
     init(path: String, maximumIdle: Int = 16) {
         self.path = path
@@ -22,9 +24,22 @@ final class ReaderPool: @unchecked Sendable {
         let database = try reused ?? Database(path: path, options: .reading(path))
         defer {
             lock.lock()
-            if idle.count < maximumIdle { idle.append(database) }
+            let kept = !closed && idle.count < maximumIdle
+            if kept { idle.append(database) }
             lock.unlock()
+            if !kept { database.close() }
         }
         return try database.transaction(.deferred) { try body(database) }
+    }
+
+    /// Closes the idle connections now, and each one still reading as its read ends. A read after this still works,
+    /// on a connection of its own that is closed when it ends.
+    func close() {
+        lock.lock()
+        let connections = idle
+        idle = []
+        closed = true
+        lock.unlock()
+        for database in connections { database.close() }
     }
 }

@@ -67,7 +67,7 @@ final class WALCheckpointer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Stops the thread (after a checkpoint in progress finishes).
+    /// Stops the thread (after a checkpoint in progress finishes) and closes its connection.
     func stop() {
         condition.lock()
         stopping = true
@@ -90,6 +90,9 @@ final class WALCheckpointer: @unchecked Sendable {
             condition.lock()
             while !requested && !stopping { condition.wait() }
             if stopping {
+                // Closed before `stop()` returns rather than as the thread unwinds, which may be after the process
+                // has exited: the ledger's writer must be the last to close for SQLite to remove the -wal and -shm.
+                database?.close()
                 stopped = true
                 condition.broadcast()
                 condition.unlock()

@@ -20,8 +20,10 @@ enum VerifyCommand: Command {
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
         let expected = try LedgerAccess.checkpoint(arguments)
-        // Checks that the file holds a ledger of a format this build reads, without writing to it.
-        try LedgerAccess.open(context, for: .readingLog).close()
+        // Checks that the file holds a ledger of a format this build reads, without writing to it; closed once the
+        // verifier's own connections are, so that it removes the -wal and -shm reading made beside a ledger with none.
+        let ledger = try LedgerAccess.open(context, for: .readingLog)
+        defer { ledger.close() }
         let report = try LedgerVerifier(path: context.databasePath).verify(expected: expected) { done, total in
             Terminal.progress("verifying", done, total)
         }
