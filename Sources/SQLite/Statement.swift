@@ -101,6 +101,15 @@ public final class Statement {
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
+    /// The bytes of a text or blob column without copying them, as `withBytes` gives them. SQLite keeps them valid
+    /// until the statement steps, resets or is finalized, or this column is read as another type (reading other
+    /// columns leaves them alone): for a caller that uses one column several times while it looks at a row.
+    public func unsafeBytes(_ column: Int) -> UnsafeRawBufferPointer {
+        let count = Int(sqlite3_column_bytes(handle, Int32(column)))
+        let pointer = sqlite3_column_blob(handle, Int32(column))
+        return UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count)
+    }
+
     /// Calls `body` with the bytes of a text or blob column without copying them; valid only inside `body`.
     public func withBytes<R>(_ column: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let count = Int(sqlite3_column_bytes(handle, Int32(column)))

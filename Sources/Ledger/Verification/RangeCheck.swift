@@ -144,12 +144,12 @@ final class RangeChecker {
                  "expected the event at position \(position), found position \(found)")
             return first
         }
-        guard row.withBytes(2, { StreamName.isValid(utf8: $0) }) else {
+        let envelope = StatementEnvelope(row: row, position: position)
+        guard StreamName.isValid(utf8: envelope.stream) else {
             let error = EventRow.corruptRecord(position: position, "invalid stream name")
             fail(.place, position, error.code, error.message)
             return first
         }
-        let envelope = StatementEnvelope(row: row, position: position)
         message.removeAll()
         message.append(0)
         EnvelopeEncoder.write(envelope, to: &message)
@@ -170,16 +170,15 @@ final class RangeChecker {
         }
         report.lastRecordedAt = recordedAt
         let now = RangeReport.StreamState(version: envelope.version, effectiveAt: envelope.effectiveAtMilliseconds)
-        row.withBytes(2) { name in
-            guard let entry = report.streams.index(of: name) else {
-                return report.streams.insert(name, .init(firstOrdinal: ordinal, first: now, last: now))
-            }
+        if let entry = report.streams.index(of: envelope.stream) {
             var span = report.streams.values[entry]
-            for (stage, code, message) in LedgerVerifier.streamFailures(name, previous: span.last, now: now) {
+            for (stage, code, message) in LedgerVerifier.streamFailures(envelope.stream, previous: span.last, now: now) {
                 fail(stage, position, code, message)
             }
             span.last = now
             report.streams.update(entry, to: span)
+        } else {
+            report.streams.insert(envelope.stream, .init(firstOrdinal: ordinal, first: now, last: now))
         }
 
         // Fold the leaf into the range's subtree and compare every completed node with the stored one.
@@ -202,7 +201,8 @@ final class RangeChecker {
 struct StatementEnvelope: EnvelopeFields {
     let row: Statement
     let position: Int
-    // Read once: the checks after the hash use them too.
+    // Read once: the checks after the hash use them too. The stream's bytes stay valid until the row steps.
+    let stream: UnsafeRawBufferPointer
     let version: Int
     let schemaVersion: Int
     let recordedAtMilliseconds: Int64
@@ -211,6 +211,7 @@ struct StatementEnvelope: EnvelopeFields {
     init(row: Statement, position: Int) {
         self.row = row
         self.position = position
+        stream = row.unsafeBytes(2)
         version = row.int(3)
         schemaVersion = row.int(5)
         recordedAtMilliseconds = row.int64(6)
@@ -221,6 +222,7 @@ struct StatementEnvelope: EnvelopeFields {
         !(field.isOptional && row.isNull(EventRow.column(of: field)))
     }
     func write(_ field: EnvelopeTextField, to out: inout ByteBuffer) {
+        if field == .stream { return EnvelopeEncoder.writeString(utf8: stream, to: &out) }
         row.withBytes(EventRow.column(of: field)) { EnvelopeEncoder.writeString(utf8: $0, to: &out) }
     }
     func writeData(to out: inout ByteBuffer) { row.withBytes(EventRow.dataColumn) { out.append($0) } }
