@@ -52,7 +52,13 @@ import Testing
         gate.open(1)
         #expect(eventually { log.withLock { $0.started.count } == 3 })
         #expect(runner.load == .init(running: 2, waiting: 3))
-        gate.open(5)
+        // One slot at a time, so that each waiting job starts (and logs its start) before the next can: with two
+        // slots freed together, two jobs taken in order may log their starts the other way round.
+        for started in 4...6 {
+            gate.open(1)
+            #expect(eventually { log.withLock { $0.started.count } == started })
+        }
+        gate.open(2)
         #expect(eventually { log.withLock { $0.finished } == 6 })
         #expect(eventually { runner.load == .init(running: 0, waiting: 0) })
         let (started, _, mostRunning, _) = log.withLock { $0 }
