@@ -208,6 +208,7 @@ public final class PlanLedgerService: Sendable {
     public func stop() {
         slowRoutes.stop()
         commitRoutes.stop()
+        changes.close()
     }
 
     /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, blanks around the token

@@ -26,6 +26,8 @@ public final class CommitWatch: @unchecked Sendable {
     private var opened = 0
     private let maximumProbes: Int
     private let counter = Atomic<Int>(0)
+    /// Set by `close()`: probes are closed as they are checked in instead of kept.
+    private var closed = false
 
     private final class Probe {
         let database: Database
@@ -90,8 +92,29 @@ public final class CommitWatch: @unchecked Sendable {
 
     private func checkIn(_ probe: Probe) {
         available.lock()
+        if closed {
+            opened -= 1
+            available.signal()
+            available.unlock()
+            probe.database.close()
+            return
+        }
         idle.append(probe)
         available.signal()
         available.unlock()
+    }
+
+    /// Closes the idle probes now, and each one in use as it is checked in. A read-only connection still open when
+    /// the ledger's writer closes keeps SQLite from removing the `-wal` and `-shm` files, which a stopped server
+    /// should not leave behind. A generation asked for afterwards still works, on a probe opened for the call.
+    public func close() {
+        available.lock()
+        let probes = idle
+        idle = []
+        opened -= probes.count
+        closed = true
+        available.broadcast()
+        available.unlock()
+        for probe in probes { probe.database.close() }
     }
 }
