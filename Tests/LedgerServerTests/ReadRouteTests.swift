@@ -53,6 +53,25 @@ import Testing
     /// Views that may fold or scan much of the ledger (a plan over a million events takes seconds) run on a thread
     /// of their own and answer later, so the other connections of their event loop do not wait; point reads and
     /// proofs answer at once, on the loop.
+    /// A filter naming an organisation the ledger has never recorded is 404, and a name that is not an
+    /// organisation's 400, not an empty answer an auditor would take for "it owns nothing". One recorded later than
+    /// the slice asked for still answers, empty: that is the answer then.
+    @Test func anUnknownOrganisationFilterIsNotFound() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        for target in ["/v1/plan?organisation=QWX", "/v1/entities/goal?organisation=QWX",
+                       "/v1/plan/diff?from=2022-06-30&to=2022-12-31&organisation=QWX"] {
+            let response = try test.request("GET", target, as: .reader)
+            #expect(response.status == 404 && response.json["error"]?["code"] == "not_found", "\(target): \(response.json)")
+            #expect(response.json["error"]?["message"]?.stringValue?.contains("organisation/QWX") == true)
+        }
+        let malformed = try test.request("GET", "/v1/plan?organisation=goal/AMB-1", as: .reader)
+        #expect(malformed.status == 400, "\(malformed.json)")
+        let before = try test.request("GET", "/v1/plan?organisation=QWO&asOf=2000-01-01", as: .reader)
+        #expect(before.status == 200 && before.json["goals"] == [], "\(before.json)")
+        #expect(try test.request("GET", "/v1/plan?organisation=QWO", as: .reader).json["goals"]?.arrayValue?.isEmpty == false)
+    }
+
     @Test func viewsThatMayTakeLongAnswerLaterAndPointReadsAtOnce() throws {
         let test = try TestServer()
         defer { test.stop() }

@@ -18,6 +18,7 @@ extension PlanningReadModel {
         let end = TimeSlice(asOf: asOf, validAt: to)
         let start = TimeSlice(asOf: asOf, validAt: from)
         return try read(end) { store in
+            try Self.checkOrganisation(organisation, store: store)
             let rows = try store.database.map(
                 """
                 SELECT stream, position, version FROM entity_versions

@@ -19,6 +19,7 @@ extension PlanningReadModel {
                          at slice: TimeSlice = .now) throws -> JSONValue
     {
         try read(slice) { store in
+            try Self.checkOrganisation(organisation, store: store)
             let streams = try organisation.map { try store.owned(by: $0, at: slice).filter { $0.kind == kind } }
                 ?? store.streams(ofKind: kind, at: slice)
             var entities: [JSONValue] = []

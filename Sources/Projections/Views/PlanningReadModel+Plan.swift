@@ -8,6 +8,7 @@ extension PlanningReadModel {
     /// parent it does not own; without, every goal without a parent.
     public func plan(organisation: String? = nil, at slice: TimeSlice = .now) throws -> JSONValue {
         try read(slice) { store in
+            try Self.checkOrganisation(organisation, store: store)
             let goals = try organisation.map { try store.owned(by: $0, at: slice).filter { $0.kind == "goal" } }
                 ?? store.streams(ofKind: "goal", at: slice)
             let included = Set(goals)

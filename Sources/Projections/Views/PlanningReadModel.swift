@@ -25,6 +25,22 @@ public struct PlanningReadModel: Sendable {
         }.map { Timestamp(millisecondsSinceEpoch: $0) }
     }
 
+    /// Checks the organisation a view is filtered by: a name that is not an organisation's stream is refused, and
+    /// one the ledger has never recorded (at any time) is not found. Read as an organisation that owns nothing, a
+    /// mistyped key gave an empty plan, which an auditor would take for "this organisation has no plan". One that
+    /// is recorded but did not yet exist at the slice still gives an empty answer: that is the answer then.
+    static func checkOrganisation(_ organisation: String?, store: ProjectionStore) throws {
+        guard let organisation else { return }
+        guard let stream = StreamName(organisation), stream.kind == "organisation" else {
+            throw LedgerError(.invalidInput, code: "invalid_request", "\(organisation) is not an organisation's name",
+                              details: ["field": "organisation"])
+        }
+        guard try store.visibleVersion(stream.description, at: .latest) != nil else {
+            throw LedgerError(.notFound, code: "not_found", "\(stream) is not in the ledger",
+                              details: ["stream": .string(stream.description)])
+        }
+    }
+
     static func notFound(_ stream: StreamName, _ slice: TimeSlice) -> LedgerError {
         var message = "\(stream) does not exist"
         if slice.asOf != nil || slice.validAt != nil { message += " at the requested time" }
