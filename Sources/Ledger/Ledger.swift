@@ -13,8 +13,8 @@ public final class Ledger: Sendable {
     private let readers: ReaderPool
     private let checkpointer: WALCheckpointer?
     private let committed: CommittedSize
-    /// Opened `.readOnly` with no `-wal` or `-shm` beside the file: `close()` removes those its reads made.
-    private let removesWALFilesOnClose: Bool
+    /// Opened `.readOnly`: `close()` removes the `-wal` and `-shm` its reads made beside a file that had none.
+    private let walFiles: WALFilesBeside?
 
     /// How to open the file.
     public enum Mode: Sendable, Equatable {
@@ -46,11 +46,12 @@ public final class Ledger: Sendable {
     {
         self.path = path
         if case .readOnly(let needsProjections) = mode {
-            removesWALFilesOnClose = !Database.hasWALFiles(beside: path)
+            let walFiles = WALFilesBeside(path)
+            self.walFiles = walFiles
             let database = try LedgerSchema.openExisting(path: path)
             if needsProjections, try !hook.projectionsAreCurrent(database: database) {
                 database.close()
-                if removesWALFilesOnClose { Database.removeWALFilesIfUnused(beside: path) }
+                walFiles.removeThoseMadeSince()
                 throw LedgerError(.storage, code: "projections_outdated",
                                   "\(path): its projections were written by an older PlanLedger and must be rebuilt "
                                   + "from the log, which a read-only open cannot do (run 'planledger rebuild' on a "
@@ -65,7 +66,7 @@ public final class Ledger: Sendable {
         // Checked on a read-only connection first: the writer's connection would already switch a foreign database
         // to WAL as it opens.
         if mode == .existing { _ = try LedgerSchema.openExisting(path: path) }
-        removesWALFilesOnClose = false  // the writer's connection, closed last, removes them
+        walFiles = nil  // the writer's connection, closed last, removes them
         let database = try Database(path: path, options: .writer)
         let projectionsAreCurrent = try database.transaction {
             try LedgerSchema.create(in: database)
@@ -98,7 +99,7 @@ public final class Ledger: Sendable {
         guard let writer, let checkpointer else {
             readers.close()
             // Read-only connections cannot remove them themselves.
-            if removesWALFilesOnClose { Database.removeWALFilesIfUnused(beside: path) }
+            walFiles?.removeThoseMadeSince()
             return
         }
         writer.stop()

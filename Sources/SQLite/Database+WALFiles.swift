@@ -29,3 +29,22 @@ extension Database {
         database.close()
     }
 }
+
+/// Whether the `-wal` and `-shm` files were beside a database when a read-only use of it began, so that when the
+/// use ends (or is refused) the files its reads made are removed, and those that were already there are left.
+public struct WALFilesBeside: Sendable {
+    public let path: String
+    public let existedAtStart: Bool
+
+    /// Notes, before the first connection opens, whether the files are there.
+    public init(_ path: String) {
+        self.path = path
+        existedAtStart = Database.hasWALFiles(beside: path)
+    }
+
+    /// After every connection of the use has closed: removes the files, unless they were there at the start or
+    /// another connection (in any process) has the database open.
+    public func removeThoseMadeSince() {
+        if !existedAtStart { Database.removeWALFilesIfUnused(beside: path) }
+    }
+}

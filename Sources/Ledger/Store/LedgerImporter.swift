@@ -21,13 +21,13 @@ public final class LedgerImporter {
         // file the import is about to refuse. Reading one already in WAL mode makes a -wal and -shm; refusing, those
         // go again.
         if FileManager.default.fileExists(atPath: path) {
-            let hadWALFiles = Database.hasWALFiles(beside: path)
+            let walFiles = WALFilesBeside(path)
             let existing = try Database(path: path, options: .init(readOnly: true, create: false))
             do {
                 try Self.requireNoTables(in: existing)
             } catch {
                 existing.close()
-                if !hadWALFiles { Database.removeWALFilesIfUnused(beside: path) }
+                walFiles.removeThoseMadeSince()
                 throw error
             }
         }

@@ -68,7 +68,7 @@ enum LedgerSchema {
             LedgerError(.storage, code: "not_a_ledger", "\(path) is not a PlanLedger ledger: \(why)")
         }
         guard FileManager.default.fileExists(atPath: path) else { throw notALedger("there is no such file") }
-        let hadWALFiles = Database.hasWALFiles(beside: path)
+        let walFiles = WALFilesBeside(path)
         do {
             let database = try Database(path: path, options: .reading(path))
             do {
@@ -82,7 +82,7 @@ enum LedgerSchema {
                 return database
             } catch {
                 database.close()
-                if !hadWALFiles { Database.removeWALFilesIfUnused(beside: path) }
+                walFiles.removeThoseMadeSince()
                 throw error
             }
         } catch let error as SQLiteError where error.primaryCode == 26 {  // SQLITE_NOTADB
