@@ -26,6 +26,11 @@ public struct FrontierTree: Sendable {
         try append(subtree: leaf, level: 0, completed: completed)
     }
 
+    /// Adds leaves whose completed nodes nobody compares or stores (the root of a prefix, say).
+    public mutating func append(contentsOf leaves: some Sequence<Digest>) {
+        for leaf in leaves { append(subtree: leaf, level: 0) { _, _, _ in } }
+    }
+
     /// Adds the next 2^`level` leaves at once, given the root of their subtree (a leaf hash for level 0), and
     /// calls `completed` with each node above it that this completes, lowest first. The size must be a multiple
     /// of 2^`level`: `verify` folds ranges of leaves on several threads and joins their roots here.

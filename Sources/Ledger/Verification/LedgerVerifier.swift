@@ -82,8 +82,7 @@ public struct LedgerVerifier {
         /// it is whole (the nodes within it were compared by the worker).
         func fold(_ report: RangeReport, count: Int) throws {
             guard count == plan.rangeSize, let root = report.subtreeRoot else {
-                for leaf in report.leaves.prefix(count) { tree.append(leaf) { _, _, _ in } }
-                return
+                return tree.append(contentsOf: report.leaves.prefix(count))
             }
             try tree.append(subtree: root, level: plan.level) { level, index, hash in
                 if try nodesAbove.hash(level: level, index: index) != hash {
@@ -97,7 +96,8 @@ public struct LedgerVerifier {
             guard size == report.start else {
                 // The range before ended early: the next row a single pass reads is the first after it, wherever it
                 // is. Looked up here rather than range by range: an edited row far beyond the others would leave
-                // billions of empty ranges in between.
+                // billions of empty ranges in between. Every column is selected, so that an unreadable row throws
+                // here as a single pass would.
                 let next = try database.first(
                     "SELECT \(EventRow.columns) FROM events WHERE position > ?1 ORDER BY position LIMIT 1",
                     [.integer(Int64(size))]) { $0.int(0) }
@@ -139,7 +139,7 @@ public struct LedgerVerifier {
             }
             if let expected, expected.size > report.start, expected.size <= report.start + report.leaves.count {
                 var prefix = tree
-                for leaf in report.leaves.prefix(expected.size - report.start) { prefix.append(leaf) { _, _, _ in } }
+                prefix.append(contentsOf: report.leaves.prefix(expected.size - report.start))
                 expectedRoot = prefix.root
             }
             try fold(report, count: report.leaves.count)

@@ -62,8 +62,6 @@ struct RangeReport: @unchecked Sendable {
 
     /// Leaf index of the range's first position.
     let start: Int
-    /// The position of the first row read, whatever it is.
-    var firstPosition: Int?
     /// The leaf hash of each row folded, in order.
     var leaves: [Digest] = []
     /// The root of the range's subtree, once it holds `rangeSize` leaves.
@@ -116,7 +114,6 @@ final class RangeChecker {
             defer { rows.reset() }
             var tree = FrontierTree()
             while try rows.step() {
-                if ordinal == 0 { report.firstPosition = rows.int(0) }
                 if let failure = try check(rows, ordinal: ordinal, tree: &tree, into: &report) {
                     report.stop = .failure(ordinal: ordinal, stage: failure.stage, failure.failure)
                     break
