@@ -154,7 +154,7 @@ enum PlanCommand: Command {
         needs-review flag when anything it rests on was invalidated, revoked or withdrawn.
 
         Options:
-          --organisation KEY   e.g. QWO or organisation/QWO
+          --organisation KEY   e.g. QWO or organisation/QWO; one the ledger has never recorded is an error
         \(sliceHelp)
         """
     static let valuedOptions = sliceOptions.union(["organisation"])
@@ -331,7 +331,8 @@ enum DiffCommand: Command {
         Items added, revised or closed by events effective after --from and up to --to, with the events that did
         it (as recorded now, or at --as-of); and items transferred: handed over in that window, each with the
         organisation it passed from and the one it passed to, and the handovers that moved it. With
-        --organisation, the items it owned at either end (for transfers: that it gave or received).
+        --organisation, the items it owned at either end (for transfers: that it gave or received); one the
+        ledger has never recorded is an error.
         """
     static let valuedOptions: Set<String> = ["from", "to", "organisation", "as-of"]
     static let flagOptions: Set<String> = ["json"]
