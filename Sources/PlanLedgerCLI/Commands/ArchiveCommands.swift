@@ -47,13 +47,8 @@ enum ExportCommand: Command {
             options.summary = slice.summary
         }
         // Opened after the ledger, so its -wal and -shm exist and are recognised whatever name --out gives them.
-        let destination: ArchiveDestination
-        do throws(ArchiveFileError) {
-            destination = try ArchiveDestination(
-                path: out, protecting: ["", "-wal", "-shm", "-journal"].map { context.databasePath + $0 })
-        } catch {
-            throw error.kind == .destination ? CLIError.usage(error.message) : CLIError.io(error.message)
-        }
+        let destination = try ArchiveDestination(
+            path: out, protecting: ["", "-wal", "-shm", "-journal"].map { context.databasePath + $0 })
         let manifest: ArchiveManifest
         do {
             manifest = try ArchiveExporter(ledger: ledger).export(options, write: destination.write) { done, total in
@@ -63,6 +58,7 @@ enum ExportCommand: Command {
         } catch {
             // Nothing of a failed export is left: the new file goes, and --out keeps what it had.
             destination.discard()
+            // Once writing has begun, even the destination's check again before the rename is an I/O failure.
             if let error = error as? ArchiveFileError { throw CLIError.io(error.message) }
             throw error
         }
@@ -120,9 +116,6 @@ enum VerifyArchiveCommand: Command {
         } catch let error as ArchiveError {
             Terminal.print("REFUSED \(path): \(error)")
             return 1
-        } catch let error as ArchiveFileError {
-            // The file could not be read: nothing is known about the archive, so this is no verdict on it.
-            throw CLIError.io(error.message)
         }
     }
 }
@@ -156,9 +149,6 @@ enum ImportCommand: Command {
         } catch let error as ArchiveError {
             Terminal.print("REFUSED \(path): \(error)")
             return 1
-        } catch let error as ArchiveFileError {
-            // The file could not be read: nothing is known about the archive, so this is no verdict on it.
-            throw CLIError.io(error.message)
         }
     }
 

@@ -1,3 +1,4 @@
+import Archive
 import Ledger
 
 /// A failure the CLI reports on standard error, with its exit code.
@@ -21,6 +22,9 @@ struct CLIError: Error, CustomStringConvertible {
         case let error as LedgerError:
             let code: Int32 = error.kind == .storage ? 3 : 1
             return CLIError(message: error.description, exitCode: code)
+        // An archive file that could not be read or written says nothing about the archive: an I/O error, or a
+        // usage error for a destination refused before anything was written (a directory, the ledger's own file).
+        case let error as ArchiveFileError: return error.kind == .destination ? .usage(error.message) : .io(error.message)
         default: return CLIError(message: "\(error)", exitCode: 3)
         }
     }
