@@ -6,11 +6,10 @@ import Glibc
 /// `ArchiveFileError` naming the path, so a full disk or a `ulimit -f` limit is an error to report, never a trap.
 enum SystemCalls {
     /// What `stat(2)` says about a path (following symbolic links), or nil when nothing is there.
-    struct FileIdentity: Equatable {
+    struct FileIdentity {
         let device: UInt64
         let inode: UInt64
         let mode: UInt32
-        let size: Int
 
         var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
         var isRegularFile: Bool { mode & S_IFMT == S_IFREG }
@@ -24,8 +23,7 @@ enum SystemCalls {
             if errno == ENOENT || errno == ENOTDIR { return nil }
             throw .system("inspect", path, errno: errno)
         }
-        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), mode: UInt32(info.st_mode),
-                            size: Int(info.st_size))
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), mode: UInt32(info.st_mode))
     }
 
     /// Opens an existing file for reading; a directory is refused here (reading one fails with `EISDIR` later).

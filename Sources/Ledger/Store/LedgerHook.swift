@@ -88,9 +88,8 @@ public struct RoutingHook: LedgerHook {
         for (index, record) in records.enumerated() {
             do {
                 try hook(for: record).apply([record], database: database)
-            } catch var error as LedgerError {
-                error.details["index"] = JSONValue(index)
-                throw error
+            } catch let error as LedgerError {
+                throw error.at(eventIndex: index)
             }
         }
     }

@@ -31,7 +31,7 @@ final class LedgerWriter {
 
     /// Reads the tail from the database: after opening, and before the first write after a failed commit.
     private func reloadTail() throws {
-        let size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
+        let size = try EventRow.lastPosition(in: database)
         let last = try database.scalarInt("SELECT recorded_at FROM events WHERE position = ?1", [.integer(Int64(size))])
         let nodes = DatabaseNodeSource(database: database)
         tail = Tail(lastRecordedAt: Timestamp(millisecondsSinceEpoch: last ?? 0),
@@ -172,9 +172,8 @@ final class LedgerWriter {
                     try condition.check(record, database: database)
                 }
                 try hook.apply([record], database: database)
-            } catch var error as LedgerError {
-                error.details["index"] = JSONValue(index)
-                throw error
+            } catch let error as LedgerError {
+                throw error.at(eventIndex: index)
             }
         }
     }
