@@ -42,7 +42,7 @@ public struct ArchiveExporter: Sendable {
                 size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events WHERE recorded_at <= ?1",
                                                   [.integer(asOf.millisecondsSinceEpoch)]) ?? 0)
             } else {
-                size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
+                size = try EventRow.lastPosition(in: database)
             }
             let source = try Ledger.checkpoint(size: size, in: database)
             let included: (String) -> Bool = { stream in options.streams?.contains(stream) ?? true }

@@ -57,7 +57,7 @@ public final class Ledger: Sendable {
                                   + "from the log, which a read-only open cannot do (run 'planledger rebuild' on a "
                                   + "writable copy)")
             }
-            committed = CommittedSize(Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0))
+            committed = CommittedSize(try EventRow.lastPosition(in: database))
             writer = nil
             checkpointer = nil
             readers = ReaderPool(path: path)
@@ -215,12 +215,17 @@ public final class Ledger: Sendable {
     // MARK: Verification
 
     /// The checkpoint of the first `size` events (default: all).
+    /// The largest position stored in the file, whoever committed it (`size` counts this process's commits).
+    public func storedLastPosition() throws -> Int {
+        try read { database in try EventRow.lastPosition(in: database) }
+    }
+
     public func checkpoint(size: Int? = nil) throws -> Checkpoint {
         try read { database in try Self.checkpoint(size: size, in: database) }
     }
 
     public static func checkpoint(size: Int?, in database: Database) throws -> Checkpoint {
-        let current = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
+        let current = try EventRow.lastPosition(in: database)
         let size = size ?? current
         guard size >= 0, size <= current else {
             throw LedgerError(.notFound, code: "size_out_of_range", "the ledger has \(current) events; asked for \(size)")

@@ -37,6 +37,11 @@ public enum EventRow {
 
     static let dataColumn = 14
 
+    /// The largest position stored (0 for none): the ledger's size, as its rows have it.
+    public static func lastPosition(in database: Database) throws -> Int {
+        Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
+    }
+
     /// The stored leaf hash as `decode` reads it: 32 zero bytes stand for a value of any other length.
     static func storedHash(_ row: Statement) -> Digest {
         row.withBytes(15) { Digest(bytes: $0) } ?? Digest(unchecked: [UInt8](repeating: 0, count: 32))

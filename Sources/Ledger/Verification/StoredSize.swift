@@ -24,7 +24,7 @@ public struct StoredSize: Sendable, Equatable {
     public init(in database: Database) throws {
         recorded = try database.scalarText("SELECT value FROM ledger_meta WHERE key = 'size'").flatMap { Int($0) }
         rows = Int(try database.scalarInt("SELECT COUNT(*) FROM events") ?? 0)
-        lastPosition = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events") ?? 0)
+        lastPosition = try EventRow.lastPosition(in: database)
     }
 
     /// Whether the recorded size is the number of events stored, at positions 1 to that number.

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// `Ledger.size` counts what this process's writer committed: another process's commits (a `planledger append`
 /// beside the server) reach it only when the server next commits itself. So when `CommitWatch` says something was
-/// committed since the last look, the size is read from the file (the ledger's checkpoint); otherwise it is answered
+/// committed since the last look, the size is read from the file (its largest position); otherwise it is answered
 /// from memory, and a health check polled every second costs one `PRAGMA data_version` while the ledger is idle.
 final class CommittedLedgerSize: Sendable {
     private let ledger: Ledger
@@ -23,7 +23,7 @@ final class CommittedLedgerSize: Sendable {
         // Seen before the read, as the caches do: the size read is at least as new as this generation.
         let generation = try changes.generation()
         if let seen = seen.withLock({ $0 }), seen.generation == generation { return max(seen.size, ledger.size) }
-        let size = max(try ledger.checkpoint().size, ledger.size)
+        let size = max(try ledger.storedLastPosition(), ledger.size)
         seen.withLock { seen in
             if (seen?.generation ?? Int.min) <= generation { seen = (generation, size) }
         }
