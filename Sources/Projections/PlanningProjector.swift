@@ -21,6 +21,7 @@ public struct PlanningProjector: LedgerHook {
         database.dropAttachments()
         try ProjectionSchema.drop(in: database)
         try ProjectionSchema.createTables(in: database)
+        try ProjectionSchema.createLogIndexes(in: database)
         try ProjectionSchema.recordLayout(in: database)
         database.attachment(LatestStateCache.self).startWithEmptyProjections()
     }
@@ -35,15 +36,22 @@ public struct PlanningProjector: LedgerHook {
 
     /// Rebuild's path: the latest state of each stream is kept in memory across pages instead of being read back.
     public func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws {
-        let store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
-        for record in records { try Self.project(record, store: store) }
+        var store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
+        // Through the buffer, so that each event is read in place rather than copied out of the slice.
+        try records.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                store.folding = FoldPoint(events[index])
+                try Self.project(events[index], store: store)
+            }
+        }
     }
 
     public func apply(_ records: [RecordedEvent], database: Database) throws {
         // Latest states stay cached on the writer's connection from one transaction to the next; the connection
         // drops the cache whenever a transaction is refused or rolled back, or another process commits.
-        let store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
+        var store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
         for (index, record) in records.enumerated() {
+            store.folding = FoldPoint(record)
             do {
                 try PlanningDomain.decide(record, reader: store)
             } catch {
@@ -64,15 +72,12 @@ public struct PlanningProjector: LedgerHook {
         let position = SQLiteValue.integer(Int64(record.position))
         let recordedAt = SQLiteValue.integer(record.recordedAt.millisecondsSinceEpoch)
         let effectiveAt = SQLiteValue.integer(record.effectiveAt.millisecondsSinceEpoch)
-        let versionRow: [SQLiteValue] = [.text(record.stream.description), .integer(Int64(record.version)), position,
-                                          recordedAt, effectiveAt]
         if ProjectionSchema.carriesSnapshot(version: record.version) {
-            try database.run(insertVersion, versionRow + [
+            try database.run(insertSnapshot, [
+                .text(record.stream.description), .integer(Int64(record.version)), position, recordedAt, effectiveAt,
                 .text(record.stream.kind), .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch),
                 .text(CanonicalJSON.string(state.fields)),
             ])
-        } else {
-            try database.run(insertVersion, versionRow)
         }
         var owners: [(StreamName, String)] = []
         if isNew, let owner = try PlanningDomain.initialOwner(of: record, reader: store) {
@@ -97,8 +102,7 @@ public struct PlanningProjector: LedgerHook {
     }
 }
 
-/// A version's row; the snapshot columns (?6–?9) are left unbound, so NULL, on versions that carry none.
-private let insertVersion = """
+private let insertSnapshot = """
     INSERT INTO entity_versions (stream, version, position, recorded_at, effective_at, kind, status, created_at, fields)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
     """

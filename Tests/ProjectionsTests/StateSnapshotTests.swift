@@ -103,10 +103,13 @@ import Testing
         let (test, _) = try longLedger(readings: 20)
         let current = try test.model.entity(measure, at: .now)
         test.ledger.close()
-        // As a ledger written before layouts were recorded would look: no layout mark, and rows this version
-        // would misread (here: none at all).
+        // As a ledger written before layouts were recorded would look: no layout mark, rows this version would
+        // misread (here: none at all), and none of the indexes on the log that layout 5 added.
         let database = try Database(path: test.path)
-        try database.execute("DELETE FROM projection_meta; DELETE FROM entity_versions")
+        try database.execute("""
+            DELETE FROM projection_meta; DELETE FROM entity_versions; DROP INDEX events_by_stream_recorded;
+            DROP INDEX events_by_stream_effective; DROP INDEX events_by_effective
+            """)
         let reopened = try Ledger(path: test.path, hook: PlanningProjector())
         defer {
             reopened.close()
@@ -114,5 +117,7 @@ import Testing
         }
         #expect(try PlanningReadModel(ledger: reopened).entity(measure, at: .now) == current)
         #expect(try database.scalarText("SELECT value FROM projection_meta WHERE key = 'layout'") == ProjectionSchema.layout)
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+                                       + "('events_by_stream_recorded', 'events_by_stream_effective', 'events_by_effective')") == 3)
     }
 }

@@ -79,6 +79,36 @@ import Testing
         }
     }
 
+    /// The log holds a whole transaction before its events are folded. With the cache cold, a stream's state is read
+    /// from the log's indexes, which must stop before the event being folded: a goal revised and then closed in one
+    /// transaction is revised while still open, and a measure read twice in one transaction counts two readings.
+    @Test func eventsLaterInTheSameTransactionAreNotReadAsTheLatestState() throws {
+        let test = try TestLedger()
+        defer { test.close() }
+        let measure = measure(of: "G1")
+        try test.append(AppendTransaction(streams: [organisation, goal("G1"), measure], actor: actor), at: time("2024-01-01"))
+        func appendCold(_ streams: [StreamAppend]) throws {
+            let cold = try Ledger(path: test.path, hook: PlanningProjector(), clock: { time("2024-02-01") })
+            defer { cold.close() }
+            _ = try cold.append(AppendTransaction(streams: streams, actor: actor))
+        }
+        try appendCold([
+            StreamAppend(stream: StreamName("goal/G1")!, expectedVersion: .exact(1), events: [
+                ProposedEvent(type: "GoalRevised", reason: "Testing", data: ["title": "Renamed"]),
+                ProposedEvent(type: "GoalClosed", data: ["outcome": "achieved", "narrative": "Done."]),
+            ]),
+            StreamAppend(stream: measure.stream, expectedVersion: .exact(1), events: ["2024-01-10", "2024-01-20"].map {
+                ProposedEvent(type: "MeasureReadingRecorded", data: ["value": 5, "at": .string($0)])
+            }),
+        ])
+        let reopened = try Ledger(path: test.path, hook: PlanningProjector())
+        defer { reopened.close() }
+        let model = PlanningReadModel(ledger: reopened)
+        let goal = try model.entity(StreamName("goal/G1")!, at: .now)
+        #expect(goal["version"] == 3 && goal["status"] == "closed" && goal["state"]?["title"] == "Renamed")
+        #expect(try model.entity(measure.stream, at: .now)["state"]?["readingCount"] == 2)
+    }
+
     @Test func aCommitByAnotherConnectionIsSeen() throws {
         let test = try TestLedger()
         defer { test.close() }

@@ -3,23 +3,25 @@ import SQLite
 
 /// The read-model tables, kept in the ledger's SQLite file and written in the same transaction as each append.
 ///
-/// All three are bitemporal: every row carries the `recorded_at` (transaction time) and `effective_at` (valid time)
-/// of the event that produced it, and the indexes let a query at any (asOf, validAt) seek straight to its rows.
+/// All of them are bitemporal: every row carries the `recorded_at` (transaction time) and `effective_at` (valid
+/// time) of the event that produced it, and the indexes let a query at any (asOf, validAt) seek straight to its rows.
 ///
-/// `entity_versions` has one narrow row per stream version (its times and position: what the prefix reads seek on)
-/// but the entity's state (kind, status, creation time, fields) only every `snapshotInterval` versions. A read of any other version starts
-/// from the nearest snapshot at or below it and folds the log's events after it (`ProjectionStore.entity`). A full
-/// state on every row made the table twice the size of the log and was most of what an append wrote.
+/// Which version of a stream a slice sees is a fact of the log alone (a version's two times), so it is read from the
+/// log through indexes this projection adds to `events` (`logIndexes`), kept up to date by every append like the
+/// log's own and never rebuilt. `entity_versions` holds only the entity's state (kind, status, creation time,
+/// fields) every `snapshotInterval` versions; a read of any other version starts from the nearest snapshot at or
+/// below it and folds the log's events after it (`ProjectionStore.state`). A row for every version made the table and
+/// its two time indexes most of what a rebuild wrote (1.2M rows and three B-trees for 1.2M events) while repeating
+/// the log's own columns.
 ///
 /// Its key is (stream, recorded_at, version). Recorded time never decreases along the log, so along a stream this is
-/// version order too, and the key itself serves the asOf seek: one B-tree fewer to update on every append than a
-/// (stream, version) key with a recorded-time index beside it.
+/// version order too, and the key itself serves the seek for the nearest snapshot at or below a version.
 enum ProjectionSchema {
     static let tables = ["entity_versions", "ownership", "links", "projection_meta"]
 
     /// The layout of these tables, kept in `projection_meta`. Projections written under another layout (or before
     /// layouts were recorded) are rebuilt from the log when the ledger opens.
-    static let layout = "4"
+    static let layout = "5"
 
     /// Versions 1, 1 + N, 1 + 2N, … carry the full state; a read folds at most N - 1 events after one.
     static let snapshotInterval = 16
@@ -32,6 +34,7 @@ enum ProjectionSchema {
             "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'entity_versions'") == 1
         try createTables(in: database)
         try createIndexes(in: database)
+        try createLogIndexes(in: database)
         if !existed { try recordLayout(in: database) }
     }
 
@@ -55,15 +58,30 @@ enum ProjectionSchema {
     }
 
     /// The secondary indexes, apart from the tables so that a rebuild can fill the tables first and build each index
-    /// once at the end (a sort), which is several times faster than updating five B-trees row by row.
+    /// once at the end (a sort), which is faster than updating the B-trees row by row.
     static func createIndexes(in database: Database) throws {
         try database.execute(
             """
-            CREATE INDEX IF NOT EXISTS entity_versions_by_effective ON entity_versions (stream, effective_at, version);
             CREATE INDEX IF NOT EXISTS entity_versions_by_kind ON entity_versions (kind, stream) WHERE version = 1;
-            CREATE INDEX IF NOT EXISTS entity_versions_changes ON entity_versions (effective_at, stream);
             CREATE INDEX IF NOT EXISTS ownership_by_organisation ON ownership (organisation, stream);
             CREATE INDEX IF NOT EXISTS links_by_source ON links (source, relation, effective_at);
+            """)
+    }
+
+    /// Indexes on the log that the views seek on: the version of a stream visible at a recorded time and at a valid
+    /// time (each covering the other time, so one seek answers), and the changes taking effect in a window. Along a
+    /// stream both times only grow with the version (the ledger refuses an event effective before its stream's
+    /// last), so the versions visible at (asOf, validAt) are a prefix, found by these seeks.
+    ///
+    /// They index immutable columns of the log, so appends keep them like the log's own indexes and a rebuild, which
+    /// recreates what is derived from the log's meaning, leaves them alone. Made on first open of a ledger written
+    /// before they existed (one index build over the log).
+    static func createLogIndexes(in database: Database) throws {
+        try database.execute(
+            """
+            CREATE INDEX IF NOT EXISTS events_by_stream_recorded ON events (stream, recorded_at, version, effective_at);
+            CREATE INDEX IF NOT EXISTS events_by_stream_effective ON events (stream, effective_at, version, recorded_at);
+            CREATE INDEX IF NOT EXISTS events_by_effective ON events (effective_at, stream, recorded_at);
             """)
     }
 
@@ -77,11 +95,11 @@ enum ProjectionSchema {
                 version INTEGER NOT NULL,
                 position INTEGER NOT NULL,
                 effective_at INTEGER NOT NULL,
-                -- The snapshot (the state after this version) when carriesSnapshot(version), else all four NULL.
-                kind TEXT,
-                status TEXT,
-                created_at INTEGER,
-                fields TEXT,
+                -- The state after this version; rows only for versions where carriesSnapshot(version).
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                fields TEXT NOT NULL,
                 PRIMARY KEY (stream, recorded_at, version)
             ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS ownership (
@@ -108,7 +126,13 @@ enum ProjectionSchema {
             """)
     }
 
+    /// Drops the tables (not the log's indexes). Without zeroing their pages: Debian's SQLite is built with
+    /// `secure_delete` on, which wrote every freed page of a large projection into the WAL (most of a rebuild's
+    /// drop), and these pages hold nothing that is not in the log.
     static func drop(in database: Database) throws {
+        let secureDelete = try database.scalarInt("PRAGMA secure_delete") ?? 0
+        try database.execute("PRAGMA secure_delete = 0")
+        defer { try? database.execute("PRAGMA secure_delete = \(secureDelete)") }
         for table in tables { try database.execute("DROP TABLE IF EXISTS \(table)") }
     }
 }

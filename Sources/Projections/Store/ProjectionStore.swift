@@ -10,6 +10,10 @@ struct ProjectionStore: PlanningStateReader {
     var slice: TimeSlice = .latest
     /// Latest states already folded on this connection (the writer's and rebuild's; views read at a slice).
     var cache: LatestStateCache? = nil
+    /// The event being folded, while the projections are updated (appends, rebuild). The log already holds it and
+    /// whatever follows it (the rest of its transaction; in a rebuild, the whole log), so reads of the log see only
+    /// the events before it: exactly what the projection tables have been given so far.
+    var folding: FoldPoint? = nil
 
     // MARK: PlanningStateReader
 
@@ -66,21 +70,32 @@ struct ProjectionStore: PlanningStateReader {
         return state
     }
 
-    /// The newest version visible at `slice`, with its recorded time: one seek on the table's key for asOf, one on
-    /// the valid-time index for validAt (whose entries carry the key's recorded_at), and the smaller wins.
+    /// The newest version visible at `slice`, with its recorded time, from the log's indexes. Along a stream both
+    /// times only grow with the version, so one seek finds the newest version recorded by asOf; if that one is not
+    /// yet in force at validAt, every version in force then is older, and a second seek on the valid-time index
+    /// finds the newest of them.
     func visibleVersion(_ stream: String, at slice: TimeSlice) throws -> (version: Int, recordedAt: Int64)? {
-        let byRecorded = try database.first(
+        var recordedBound = slice.recordedBound
+        var positionBound = Int64.max
+        if let folding {
+            recordedBound = min(recordedBound, folding.recordedAt)
+            positionBound = Int64(folding.position)
+        }
+        guard let recorded = try database.first(
             """
-            SELECT version, recorded_at FROM entity_versions WHERE stream = ?1 AND recorded_at <= ?2
-            ORDER BY recorded_at DESC, version DESC LIMIT 1
-            """, [.text(stream), .integer(slice.recordedBound)]) { (version: $0.int(0), recordedAt: $0.int64(1)) }
-        let byEffective = try database.first(
+            SELECT version, recorded_at, effective_at FROM events INDEXED BY events_by_stream_recorded
+            WHERE stream = ?1 AND recorded_at <= ?2 AND position < ?3 ORDER BY recorded_at DESC, version DESC LIMIT 1
+            """, [.text(stream), .integer(recordedBound), .integer(positionBound)], {
+                (version: $0.int(0), recordedAt: $0.int64(1), effectiveAt: $0.int64(2))
+            }) else { return nil }
+        let effectiveBound = slice.effectiveBound
+        if recorded.effectiveAt <= effectiveBound { return (recorded.version, recorded.recordedAt) }
+        // Older than `recorded`, so recorded by asOf and (in a fold) before the event being folded.
+        return try database.first(
             """
-            SELECT version, recorded_at FROM entity_versions WHERE stream = ?1 AND effective_at <= ?2
-            ORDER BY effective_at DESC, version DESC LIMIT 1
-            """, [.text(stream), .integer(slice.effectiveBound)]) { (version: $0.int(0), recordedAt: $0.int64(1)) }
-        guard let byRecorded, let byEffective else { return nil }
-        return byRecorded.version <= byEffective.version ? byRecorded : byEffective
+            SELECT version, recorded_at FROM events INDEXED BY events_by_stream_effective
+            WHERE stream = ?1 AND effective_at <= ?2 ORDER BY effective_at DESC, version DESC LIMIT 1
+            """, [.text(stream), .integer(effectiveBound)]) { (version: $0.int(0), recordedAt: $0.int64(1)) }
     }
 
     /// The latest version of `stream` regardless of time, taken out of the cache (for the evolve step, which
@@ -177,6 +192,18 @@ struct ProjectionStore: PlanningStateReader {
 
     /// Relations where a later link replaces the earlier one rather than adding to it.
     static let singleValuedRelations: Set<String> = ["parent"]
+}
+
+/// Where in the log an event being folded stands (see `ProjectionStore.folding`); two numbers, not the event, which
+/// would be copied (a dozen references retained and released) for every event of a rebuild.
+struct FoldPoint {
+    let position: Int
+    let recordedAt: Int64
+
+    init(_ record: borrowing RecordedEvent) {
+        position = record.position
+        recordedAt = record.recordedAt.millisecondsSinceEpoch
+    }
 }
 
 /// The latest state of recently used streams, attached to the writer's (or rebuild's) connection so that the domain

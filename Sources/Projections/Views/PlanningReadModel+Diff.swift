@@ -21,7 +21,7 @@ extension PlanningReadModel {
             try Self.checkOrganisation(organisation, store: store)
             let rows = try store.database.map(
                 """
-                SELECT stream, position, version FROM entity_versions
+                SELECT stream, position FROM events INDEXED BY events_by_effective
                 WHERE effective_at > ?1 AND effective_at <= ?2 AND recorded_at <= ?3 ORDER BY position
                 """,
                 [.integer(from.millisecondsSinceEpoch), .integer(to.millisecondsSinceEpoch), .integer(end.recordedBound)]

@@ -20,7 +20,7 @@ public struct PlanningReadModel: Sendable {
     /// then, every view "now" keeps its answer unless something is committed. One seek on the valid-time index.
     public func nextChange(after time: Timestamp) throws -> Timestamp? {
         try ledger.read { database in
-            try database.scalarInt("SELECT MIN(effective_at) FROM entity_versions WHERE effective_at > ?1",
+            try database.scalarInt("SELECT MIN(effective_at) FROM events INDEXED BY events_by_effective WHERE effective_at > ?1",
                                    [.integer(time.millisecondsSinceEpoch)])
         }.map { Timestamp(millisecondsSinceEpoch: $0) }
     }
