@@ -81,7 +81,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses an RFC 3339 date-time (any offset, converted to UTC; fractions beyond milliseconds are truncated) or a
     /// bare date `YYYY-MM-DD`, which means midnight UTC. Years 0001–9999.
     public init?(parsing text: String) {
-        let bytes = Array(text.utf8)
+        // Read in place: evolve parses reading times for every reading a rebuild folds, and copying the bytes out
+        // into an array was an allocation each.
+        var text = text
+        guard let milliseconds = text.withUTF8(Self.milliseconds(parsing:)) else { return nil }
+        self.millisecondsSinceEpoch = milliseconds
+    }
+
+    private static func milliseconds(parsing bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         func number(_ range: Range<Int>) -> Int64? {
             guard range.upperBound <= bytes.count else { return nil }
             var value: Int64 = 0
@@ -93,13 +100,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
             let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-            year >= 1, (1...12).contains(month), day >= 1, day <= Self.daysInMonth(year: year, month: month)
+            year >= 1, (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month)
         else { return nil }
-        var milliseconds = Self.days(fromCivil: year, month, day) * 86_400_000
-        if bytes.count == 10 {
-            self.millisecondsSinceEpoch = milliseconds
-            return
-        }
+        var milliseconds = days(fromCivil: year, month, day) * 86_400_000
+        if bytes.count == 10 { return milliseconds }
         guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"),
             bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
@@ -132,7 +136,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         default:
             return nil
         }
-        self.millisecondsSinceEpoch = milliseconds
+        return milliseconds
     }
 
     private static func isLeap(_ year: Int64) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }

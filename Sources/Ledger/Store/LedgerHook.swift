@@ -67,14 +67,20 @@ public struct RoutingHook: LedgerHook {
 
     /// The fallback, then the routes in key order; worked out once, since the writer asks for schema versions per event.
     private let all: [any LedgerHook]
+    private let routedKinds: [String]
 
     public init(routes: [String: any LedgerHook], fallback: any LedgerHook) {
         self.routes = routes
         self.fallback = fallback
-        all = [fallback] + routes.keys.sorted().map { routes[$0]! }
+        routedKinds = routes.keys.sorted()
+        all = [fallback] + routedKinds.map { routes[$0]! }
     }
 
     private func hook(for record: RecordedEvent) -> any LedgerHook { routes[record.stream.kind] ?? fallback }
+
+    /// `kind` if it has a route of its own, else nil (the fallback's). A scan of the few routed kinds: cheaper than
+    /// hashing the kind of every event a rebuild routes.
+    private func routedKind(_ kind: String) -> String? { routedKinds.first { $0 == kind } }
 
     public func prepare(database: Database) throws { for hook in all { try hook.prepare(database: database) } }
 
@@ -111,15 +117,23 @@ public struct RoutingHook: LedgerHook {
     }
 
     public func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws {
-        // Consecutive records for the same hook go together, in order.
-        func route(_ record: RecordedEvent) -> String? { routes[record.stream.kind] == nil ? nil : record.stream.kind }
-        var start = records.startIndex
-        while start < records.endIndex {
-            let key = route(records[start])
-            var end = start + 1
-            while end < records.endIndex, route(records[end]) == key { end += 1 }
-            try (key.flatMap { routes[$0] } ?? fallback).project(records[start..<end], database: database)
-            start = end
+        // Consecutive records for the same hook go together, in order. The kinds are read in place through the
+        // buffer: a rebuild routes every event, and copying each out of the slice retained a dozen references.
+        let runs = records.withUnsafeBufferPointer { events in
+            var runs: [(range: Range<Int>, kind: String?)] = []
+            for index in events.indices {
+                let kind = routedKind(events[index].stream.kind)
+                if let last = runs.last, last.kind == kind {
+                    runs[runs.count - 1].range = last.range.lowerBound..<(index + 1)
+                } else {
+                    runs.append((index..<(index + 1), kind))
+                }
+            }
+            return runs
+        }
+        for run in runs {
+            let slice = records[(records.startIndex + run.range.lowerBound)..<(records.startIndex + run.range.upperBound)]
+            try (run.kind.flatMap { routes[$0] } ?? fallback).project(slice, database: database)
         }
     }
 }

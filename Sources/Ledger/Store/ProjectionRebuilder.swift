@@ -36,6 +36,7 @@ public struct ProjectionRebuilder {
             while let page = try pages.take() {
                 try hook.project(page[...], database: database)
                 done += page.count
+                pages.giveBack(page)
                 progress?(done, total)
             }
             guard done == total else {
@@ -62,8 +63,9 @@ private enum PageReader {
                         let page = try database.map(
                             "SELECT \(EventRow.columns) FROM events WHERE position > ?1 ORDER BY position LIMIT ?2",
                             [.integer(Int64(after)), .integer(Int64(pageSize))]) { row throws in try EventRow.decode(row) }
-                        guard let last = page.last, pages.put(page) else { break }
-                        after = last.position
+                        guard let last = page.last?.position, pages.put(page) else { break }
+                        after = last
+                        _ = pages.collectReturned()  // released here, off the projecting thread
                     }
                 }
                 pages.close()
