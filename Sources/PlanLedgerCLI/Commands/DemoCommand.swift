@@ -65,8 +65,10 @@ enum RebuildCommand: Command {
     static let help = """
         Usage: planledger rebuild [--db PATH]
 
-        Drops the read models (entity versions, ownership, links, tokens) and refolds them from the log in position
-        order, in one transaction, with the code appends use. Stop the server first. Shows progress on a terminal.
+        Drops the read models (entity snapshots, ownership, links, tokens) and refolds them from the log in
+        position order, in one transaction, with the code appends use. The indexes the views keep on the log (a
+        stream's versions by time) index the log's own columns and stay. Stop the server first. Shows progress on
+        a terminal.
         Any command that opens a ledger for writing (or for a view, when it may write the file) whose read models
         were written by an older version of planledger rebuilds them the same way first, saying so on standard
         error. Read models of a newer version are refused by every other command; this one recreates them for
