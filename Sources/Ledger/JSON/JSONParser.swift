@@ -24,20 +24,23 @@ public struct JSONParser {
     }
 
     public func parse(_ bytes: some Collection<UInt8>) throws(Error) -> JSONValue {
-        let array = Array(bytes)
-        let result: Result<JSONValue, Error> = array.withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer, maximumDepth: maximumDepth)
-            do throws(Error) {
-                reader.skipWhitespace()
-                let value = try reader.value(depth: 0)
-                reader.skipWhitespace()
-                guard reader.index == buffer.count else { throw reader.error("unexpected data after the JSON value") }
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
+        // In place when the bytes are contiguous (a column read from SQLite, an array): copying them first was an
+        // allocation per event for every reader of the log.
+        if let result = bytes.withContiguousStorageIfAvailable({ parse(buffer: $0) }) { return try result.get() }
+        return try Array(bytes).withUnsafeBufferPointer { parse(buffer: $0) }.get()
+    }
+
+    private func parse(buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, Error> {
+        var reader = Reader(bytes: buffer, maximumDepth: maximumDepth)
+        do throws(Error) {
+            reader.skipWhitespace()
+            let value = try reader.value(depth: 0)
+            reader.skipWhitespace()
+            guard reader.index == buffer.count else { throw reader.error("unexpected data after the JSON value") }
+            return .success(value)
+        } catch {
+            return .failure(error)
         }
-        return try result.get()
     }
 }
 
@@ -162,6 +165,7 @@ private struct Reader {
         } else if digits(&self) == 0 {
             throw error("expected a digit")
         }
+        let integerEnd = index
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
             guard digits(&self) > 0 else { throw error("expected a digit after '.'") }
@@ -172,6 +176,9 @@ private struct Reader {
                 index += 1
             }
             guard digits(&self) > 0 else { throw error("expected a digit in the exponent") }
+        }
+        if integerEnd == index, let value = Self.smallInteger(UnsafeBufferPointer(rebasing: bytes[start..<index])) {
+            return value
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
@@ -263,10 +270,33 @@ private struct Reader {
         return code
     }
 
+    /// An integer of at most 15 digits (optionally negative), which a double holds exactly: the same value
+    /// `Double(String)` gives, without making the string. Nil for anything else.
+    static func smallInteger(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        let negative = text.first == UInt8(ascii: "-")
+        let digits = negative ? text.count - 1 : text.count
+        guard digits > 0, digits <= 15 else { return nil }
+        var value: Int64 = 0
+        for byte in text[(negative ? 1 : 0)...] {
+            guard (0x30...0x39).contains(byte) else { return nil }
+            value = value * 10 + Int64(byte - 0x30)
+        }
+        return negative ? -Double(value) : Double(value)  // "-0" is -0.0, as Double("-0") is
+    }
+
     func validated(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParser.Error) -> String {
+        // ASCII is valid UTF-8 as it stands, and most names and values are ASCII. `String(validating:)` is a
+        // generic call the compiler does not specialise here: its runtime type lookups were 6% of reading the log.
+        if Self.isASCII(buffer) { return String(decoding: buffer, as: UTF8.self) }
         guard let string = String(validating: buffer, as: UTF8.self) else {
             throw JSONParser.Error(offset: offset, reason: "invalid UTF-8 in string")
         }
         return string
+    }
+
+    static func isASCII(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt8 = 0
+        for byte in buffer { high |= byte }
+        return high < 0x80
     }
 }
