@@ -1,4 +1,5 @@
 import HTTPServer
+import Ledger
 import Testing
 
 @testable import LedgerServer
@@ -24,6 +25,18 @@ import Testing
         cache.store(Self.response("two"), for: "/b", generation: 7)
         #expect(Self.body(cache.response(for: "/b", generation: 7)) == "two")
         #expect(cache.response(for: "/a", generation: 5) == nil && cache.response(for: "/a", generation: 7) == nil)
+    }
+
+    /// An answer that expires (a view "now" with a future-dated record) is replaced by a newer answer of its own
+    /// generation, but a late answer from an older generation, computed before the last commit, leaves it alone.
+    @Test func aLateAnswerFromAnOlderGenerationLeavesAnEntryThatExpiresInPlace() {
+        let cache = ResponseCache()
+        let later = Timestamp(millisecondsSinceEpoch: Timestamp.now().millisecondsSinceEpoch + 3_600_000)
+        cache.store(Self.response("current"), for: "/plan", generation: 8, expiresAt: later)
+        cache.store(Self.response("stale"), for: "/plan", generation: 7, expiresAt: later)
+        #expect(Self.body(cache.response(for: "/plan", generation: 8)) == "current")
+        cache.store(Self.response("newer"), for: "/plan", generation: 8, expiresAt: later)
+        #expect(Self.body(cache.response(for: "/plan", generation: 8)) == "newer")
     }
 
     @Test func staysWithinItsBounds() {

@@ -51,11 +51,13 @@ final class ResponseCache: @unchecked Sendable {
         if generation > state.generation {
             state = State(generation: generation)
         }
+        // An answer from an older generation changes nothing: it must not even replace an entry that expires.
+        guard generation == state.generation else { return }
         if let expired = state.responses[key], expired.expiresAt != nil {
             state.responses[key] = nil
             if case .bytes(let old) = expired.response.body { state.bytes -= old.count + key.utf8.count }
         }
-        guard generation == state.generation, state.responses[key] == nil, state.responses.count < maximumEntries,
+        guard state.responses[key] == nil, state.responses.count < maximumEntries,
             state.bytes + body.count + key.utf8.count <= maximumBytes
         else { return }
         state.responses[key] = (response, expiresAt)
