@@ -1,4 +1,5 @@
 import Ledger
+import Planning
 import SQLite
 
 /// The read-model tables, kept in the ledger's SQLite file and written in the same transaction as each append.
@@ -43,6 +44,10 @@ enum ProjectionSchema {
     /// - Throws: `LedgerError` `unsupported_layout` for projections from a newer version: rebuilding them on open
     ///   would silently downgrade them under that version's feet. `planledger rebuild`, asked for, still does.
     static func isCurrent(in database: Database) throws -> Bool {
+        // The views read through the log's indexes by name: a file without one (dropped by hand) is not current, so
+        // a read-only open says to rebuild rather than failing every view, and a writable one makes them again.
+        let logIndexes = try database.scalarInt(
+            "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN (\(logIndexNames.map { "'\($0)'" }.joined(separator: ", ")))")
         let recorded = try database.scalarText("SELECT value FROM projection_meta WHERE key = 'layout'")
         if let recorded, let found = Int(recorded), let known = Int(layout), found > known {
             throw LedgerError(.storage, code: "unsupported_layout",
@@ -50,7 +55,7 @@ enum ProjectionSchema {
                               + "this one knows layouts up to \(known). Use a newer planledger, or 'planledger "
                               + "rebuild' to recreate them for this one")
         }
-        return recorded == layout
+        return recorded == layout && logIndexes == Int64(logIndexNames.count)
     }
 
     static func recordLayout(in database: Database) throws {
@@ -76,6 +81,14 @@ enum ProjectionSchema {
     /// They index immutable columns of the log, so appends keep them like the log's own indexes and a rebuild, which
     /// recreates what is derived from the log's meaning, leaves them alone. Made on first open of a ledger written
     /// before they existed (one index build over the log).
+    static let logIndexNames = ["events_by_stream_recorded", "events_by_stream_effective", "events_by_effective"]
+
+    /// SQL that is true for a row of `events` whose stream is of a planning kind: the log also holds streams other
+    /// hooks fold (`access/`), which this projection has no state for. Evaluated on the log's indexes, which hold
+    /// `stream`.
+    static let plannedStream = "substr(stream, 1, instr(stream, '/') - 1) IN ("
+        + EventCatalog.kinds.map { "'\($0)'" }.joined(separator: ", ") + ")"
+
     static func createLogIndexes(in database: Database) throws {
         try database.execute(
             """

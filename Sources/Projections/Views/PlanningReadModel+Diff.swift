@@ -22,7 +22,8 @@ extension PlanningReadModel {
             let rows = try store.database.map(
                 """
                 SELECT stream, position FROM events INDEXED BY events_by_effective
-                WHERE effective_at > ?1 AND effective_at <= ?2 AND recorded_at <= ?3 ORDER BY position
+                WHERE effective_at > ?1 AND effective_at <= ?2 AND recorded_at <= ?3 AND \(ProjectionSchema.plannedStream)
+                ORDER BY position
                 """,
                 [.integer(from.millisecondsSinceEpoch), .integer(to.millisecondsSinceEpoch), .integer(end.recordedBound)]
             ) { (stream: StreamName($0.text(0))!, position: $0.int(1)) }

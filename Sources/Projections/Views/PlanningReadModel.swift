@@ -16,12 +16,16 @@ public struct PlanningReadModel: Sendable {
         try ledger.read { database in try body(ProjectionStore(database: database, slice: slice)) }
     }
 
-    /// The first valid time after `time` at which something recorded takes effect (nil: nothing does): until
-    /// then, every view "now" keeps its answer unless something is committed. One seek on the valid-time index.
+    /// The first valid time after `time` at which something recorded in the plan takes effect (nil: nothing does):
+    /// until then, every view "now" keeps its answer unless something is committed. One seek on the log's valid-time
+    /// index, past any events of streams other hooks fold.
     public func nextChange(after time: Timestamp) throws -> Timestamp? {
         try ledger.read { database in
-            try database.scalarInt("SELECT MIN(effective_at) FROM events INDEXED BY events_by_effective WHERE effective_at > ?1",
-                                   [.integer(time.millisecondsSinceEpoch)])
+            try database.scalarInt(
+                """
+                SELECT effective_at FROM events INDEXED BY events_by_effective
+                WHERE effective_at > ?1 AND \(ProjectionSchema.plannedStream) ORDER BY effective_at LIMIT 1
+                """, [.integer(time.millisecondsSinceEpoch)])
         }.map { Timestamp(millisecondsSinceEpoch: $0) }
     }
 
