@@ -37,11 +37,13 @@ public struct PlanningProjector: LedgerHook {
     /// Rebuild's path: the latest state of each stream is kept in memory across pages instead of being read back.
     public func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws {
         var store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
-        // Through the buffer, so that each event is read in place rather than copied out of the slice.
+        // Through pointers, so that each event is read in place: a buffer's subscript copies the event out (a dozen
+        // references retained and released).
         try records.withUnsafeBufferPointer { events in
-            for index in events.indices {
-                store.folding = FoldPoint(events[index])
-                try Self.project(events[index], store: store)
+            guard let first = events.baseAddress else { return }
+            for event in first..<(first + events.count) {
+                store.folding = FoldPoint(event.pointee)
+                try Self.project(event.pointee, store: store)
             }
         }
     }

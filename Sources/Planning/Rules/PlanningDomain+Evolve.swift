@@ -19,6 +19,14 @@ extension PlanningDomain {
         func merge() { for (key, value) in data { fields[key] = value } }
 
         switch event.type {
+        case "MeasureReadingRecorded":  // first: most of a large ledger, and a string switch tests cases in order
+            // The state keeps the latest reading (by its `at`) and a count, not the series: a measure read monthly
+            // for years would otherwise copy a growing list into every version. The series is the stream's events.
+            fields["readingCount"] = JSONValue((fields["readingCount"]?.intValue ?? 0) + 1)
+            if let latest = fields["latestReading"], let at = Self.time(data["at"]), let latestAt = Self.time(latest["at"]), at < latestAt {
+                break
+            }
+            fields["latestReading"] = event.data
         case "OrganisationRegistered", "GoalDefined", "MeasureDefined", "EvidenceRecorded", "DecisionProposed":
             fields = data
             next.status = event.type == "DecisionProposed" ? EntityStatus.proposed : EntityStatus.active
@@ -41,14 +49,6 @@ extension PlanningDomain {
             fields["closure"] = .object(data.merging(["at": at]) { $1 })
             next.status = EntityStatus.closed
         case "MeasureTargetSet": fields["target"] = event.data
-        case "MeasureReadingRecorded":
-            // The state keeps the latest reading (by its `at`) and a count, not the series: a measure read monthly
-            // for years would otherwise copy a growing list into every version. The series is the stream's events.
-            fields["readingCount"] = JSONValue((fields["readingCount"]?.intValue ?? 0) + 1)
-            if let latest = fields["latestReading"], let at = Self.time(data["at"]), let latestAt = Self.time(latest["at"]), at < latestAt {
-                break
-            }
-            fields["latestReading"] = event.data
         case "MeasureReadingCorrected":
             fields["correctionCount"] = JSONValue((fields["correctionCount"]?.intValue ?? 0) + 1)
             if var latest = fields["latestReading"]?.objectValue, Self.time(latest["at"]) == Self.time(data["at"]) {

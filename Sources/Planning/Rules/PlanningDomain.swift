@@ -59,31 +59,38 @@ public enum PlanningDomain {
         return streams(event.data["items"]).map { ($0, to) }
     }
 
-    /// Every link the event makes (see `Reference`).
+    /// Every link the event makes (see `Reference`). Built straight into the result: most events (readings) make
+    /// none, and a rebuild asks for every event's.
     public static func references(of event: RecordedEvent) -> [Reference] {
         let data = event.data
-        var links: [(JSONValue?, String)] = []
+        var references: [Reference] = []
+        func link(_ value: JSONValue?, _ relation: String) {
+            guard let value else { return }
+            for target in streams(value) { references.append(Reference(from: event.stream, to: target, relation: relation)) }
+        }
         switch event.type {
-        case "OrganisationRegistered": links = [(data["parent"], "parent")]
-        case "OrganisationDissolved": links = [(data["successor"], "successor")]
-        case "GoalDefined", "GoalRealigned": links = [(data["parent"], "parent")]
-        case "GoalContributionAgreed": links = [(data["organisation"], "contributor")]
-        case "GoalClosed": links = [(data["mergedInto"], "mergedInto")]
-        case "MeasureDefined": links = [(data["goal"], "measures")]
         case "MeasureReadingRecorded", "AssumptionChallenged", "AssumptionValidated", "AssumptionInvalidated":
-            links = [(data["evidence"], "evidence")]
-        case "AssumptionRecorded", "AssumptionRevised": links = [(data["supports"], "supports")]
+            link(data["evidence"], "evidence")
+        case "OrganisationRegistered": link(data["parent"], "parent")
+        case "OrganisationDissolved": link(data["successor"], "successor")
+        case "GoalDefined", "GoalRealigned": link(data["parent"], "parent")
+        case "GoalContributionAgreed": link(data["organisation"], "contributor")
+        case "GoalClosed": link(data["mergedInto"], "mergedInto")
+        case "MeasureDefined": link(data["goal"], "measures")
+        case "AssumptionRecorded", "AssumptionRevised": link(data["supports"], "supports")
         case "DecisionTaken":
-            links = [(data["reliesOn"]?["assumptions"], "reliesOn"), (data["reliesOn"]?["evidence"], "reliesOn"),
-                     (data["affects"], "affects")]
-        case "DecisionSuperseded": links = [(data["by"], "supersededBy")]
-        case "EvidenceLinked": links = [(data["to"], "linkedTo")]
-        case "HandoverRecorded": links = [(data["items"], "handsOver"), (data["from"], "from"), (data["to"], "to")]
+            link(data["reliesOn"]?["assumptions"], "reliesOn")
+            link(data["reliesOn"]?["evidence"], "reliesOn")
+            link(data["affects"], "affects")
+        case "DecisionSuperseded": link(data["by"], "supersededBy")
+        case "EvidenceLinked": link(data["to"], "linkedTo")
+        case "HandoverRecorded":
+            link(data["items"], "handsOver")
+            link(data["from"], "from")
+            link(data["to"], "to")
         default: break
         }
-        return links.flatMap { value, relation in
-            streams(value).map { Reference(from: event.stream, to: $0, relation: relation) }
-        }
+        return references
     }
 
     /// The stream names in a string or an array of strings.
