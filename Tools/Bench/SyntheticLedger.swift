@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 import Ledger
 
 /// Writes a large synthetic planning ledger through the real append path (validation, domain rules, hashing,
@@ -10,7 +11,7 @@ enum SyntheticLedger {
     /// Appends `events` events (rounded to whole batches) and returns the seconds the appends took.
     static func generate(ledger: Ledger, events: Int, batch: Int, progress: (Int) -> Void) throws -> Double {
         let actor = Actor(id: "synthetic", role: "generator")
-        var random = SplitMix(seed: 2022)
+        var random = SeededRandom(seed: 2022)
         let start = DispatchTime.now()
         let base = Timestamp(parsing: "2020-01-01")!.millisecondsSinceEpoch
         if ledger.size == 0 {
@@ -93,18 +94,6 @@ enum SyntheticLedger {
         inFlight.drain()
         if let error = failure.value { throw GenerationError(message: error) }
         return Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

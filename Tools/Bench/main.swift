@@ -58,7 +58,7 @@ do {
         let streams = Array(Set(events.map(\.stream))).sorted().filter { $0.kind == "measure" }
         let first = events[100].effectiveAt.millisecondsSinceEpoch, last = events.last!.effectiveAt.millisecondsSinceEpoch
         let firstRecorded = events[100].recordedAt.millisecondsSinceEpoch, lastRecorded = events.last!.recordedAt.millisecondsSinceEpoch
-        var random = SplitMix(seed: 6)
+        var random = SeededRandom(seed: 6)
         let count = number("count", 20_000)
         func measure(_ slice: () -> TimeSlice) throws -> [Double] {
             var latencies: [Double] = []
