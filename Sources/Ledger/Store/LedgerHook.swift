@@ -76,7 +76,10 @@ public struct RoutingHook: LedgerHook {
         all = [fallback] + routedKinds.map { routes[$0]! }
     }
 
-    private func hook(for record: RecordedEvent) -> any LedgerHook { routes[record.stream.kind] ?? fallback }
+    private func hook(for record: RecordedEvent) -> any LedgerHook { hook(routedKind(record.stream.kind)) }
+
+    /// The hook for a kind `routedKind` gave: its route's, or the fallback for nil.
+    private func hook(_ routedKind: String?) -> any LedgerHook { routedKind.flatMap { routes[$0] } ?? fallback }
 
     /// `kind` if it has a route of its own, else nil (the fallback's). A scan of the few routed kinds: cheaper than
     /// hashing the kind of every event a rebuild routes.
@@ -133,7 +136,7 @@ public struct RoutingHook: LedgerHook {
         }
         for run in runs {
             let slice = records[(records.startIndex + run.range.lowerBound)..<(records.startIndex + run.range.upperBound)]
-            try (run.kind.flatMap { routes[$0] } ?? fallback).project(slice, database: database)
+            try hook(run.kind).project(slice, database: database)
         }
     }
 }

@@ -47,7 +47,7 @@ enum ProjectionSchema {
         // The views read through the log's indexes by name: a file without one (dropped by hand) is not current, so
         // a read-only open says to rebuild rather than failing every view, and a writable one makes them again.
         let logIndexes = try database.scalarInt(
-            "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN (\(logIndexNames.map { "'\($0)'" }.joined(separator: ", ")))")
+            "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN \(sqlList(logIndexNames))")
         let recorded = try database.scalarText("SELECT value FROM projection_meta WHERE key = 'layout'")
         if let recorded, let found = Int(recorded), let known = Int(layout), found > known {
             throw LedgerError(.storage, code: "unsupported_layout",
@@ -86,8 +86,12 @@ enum ProjectionSchema {
     /// SQL that is true for a row of `events` whose stream is of a planning kind: the log also holds streams other
     /// hooks fold (`access/`), which this projection has no state for. Evaluated on the log's indexes, which hold
     /// `stream`.
-    static let plannedStream = "substr(stream, 1, instr(stream, '/') - 1) IN ("
-        + EventCatalog.kinds.map { "'\($0)'" }.joined(separator: ", ") + ")"
+    static let plannedStream = "substr(stream, 1, instr(stream, '/') - 1) IN \(sqlList(EventCatalog.kinds))"
+
+    /// `('a', 'b')`: a list of this module's own names (never input) as SQL string literals.
+    private static func sqlList(_ names: [String]) -> String {
+        "(" + names.map { "'\($0)'" }.joined(separator: ", ") + ")"
+    }
 
     static func createLogIndexes(in database: Database) throws {
         try database.execute(
