@@ -214,12 +214,12 @@ public final class Ledger: Sendable {
 
     // MARK: Verification
 
-    /// The checkpoint of the first `size` events (default: all).
     /// The largest position stored in the file, whoever committed it (`size` counts this process's commits).
     public func storedLastPosition() throws -> Int {
         try read { database in try EventRow.lastPosition(in: database) }
     }
 
+    /// The checkpoint of the first `size` events (default: all).
     public func checkpoint(size: Int? = nil) throws -> Checkpoint {
         try read { database in try Self.checkpoint(size: size, in: database) }
     }

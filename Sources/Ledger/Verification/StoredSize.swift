@@ -5,19 +5,13 @@ import SQLite
 /// was edited behind the ledger's back or damaged, and what is read from it (a checkpoint, say) may not be the
 /// ledger's. A quick check for commands that trust the stored tree, short of `verify`, which finds the first bad
 /// position.
-public struct StoredSize: Sendable, Equatable {
+public struct StoredSize: Sendable {
     /// The size `ledger_meta` records; nil when it records none, or not a number.
     public let recorded: Int?
     /// The rows of `events`.
     public let rows: Int
     /// The highest position stored; 0 when there are none.
     public let lastPosition: Int
-
-    public init(recorded: Int?, rows: Int, lastPosition: Int) {
-        self.recorded = recorded
-        self.rows = rows
-        self.lastPosition = lastPosition
-    }
 
     /// Reads the three in one snapshot of `database`. Counting the rows scans an index of the log: cheap beside a
     /// verify, though not a seek.
