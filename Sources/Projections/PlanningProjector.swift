@@ -31,20 +31,16 @@ public struct PlanningProjector: LedgerHook {
     }
 
     public func project(_ record: RecordedEvent, database: Database) throws {
-        try project([record][...], database: database)
+        var records = [record]
+        try EventRun.with(&records) { try project($0, database: database) }
     }
 
     /// Rebuild's path: the latest state of each stream is kept in memory across pages instead of being read back.
-    public func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws {
+    public func project(_ records: EventRun, database: Database) throws {
         var store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
-        // Through pointers, so that each event is read in place: a buffer's subscript copies the event out (a dozen
-        // references retained and released).
-        try records.withUnsafeBufferPointer { events in
-            guard let first = events.baseAddress else { return }
-            for event in first..<(first + events.count) {
-                store.folding = FoldPoint(event.pointee)
-                try Self.project(event.pointee, store: store)
-            }
+        try records.forEach { event in
+            store.folding = FoldPoint(event)
+            try Self.project(event, store: store)
         }
     }
 
@@ -67,10 +63,7 @@ public struct PlanningProjector: LedgerHook {
     /// by the same code.
     static func project(_ record: RecordedEvent, store: ProjectionStore) throws {
         let database = store.database
-        let previous = try store.takeLatest(record.stream)
-        let isNew = previous == nil
-        let state = PlanningDomain.evolve(previous, record)
-        store.cache?.remember(state)
+        let (state, isNew) = try store.evolveLatest(record)
         let position = SQLiteValue.integer(Int64(record.position))
         let recordedAt = SQLiteValue.integer(record.recordedAt.millisecondsSinceEpoch)
         let effectiveAt = SQLiteValue.integer(record.effectiveAt.millisecondsSinceEpoch)

@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import Planning
+import SQLite
 import Testing
 
 @testable import Projections
@@ -143,23 +144,35 @@ import Testing
     }
 
     /// After a reset the cache answers "no state" for a stream it lacks without reading; that is only true until it
-    /// first overflows and forgets streams, and a cache made any other way must read.
-    @Test func theCacheKnowsEveryStreamOnlyFromAResetUntilItOverflows() {
-        func state(_ index: Int) -> EntityState {
-            EntityState(stream: StreamName("goal/G-\(index)")!, version: 1, status: "active", createdAt: time("2024-01-01"),
-                        updatedAt: time("2024-01-01"), fields: [:])
+    /// first overflows and forgets streams, and a cache made any other way must read. Reads are seen here because
+    /// they fail: the store's database has no tables.
+    @Test func theCacheKnowsEveryStreamOnlyFromAResetUntilItOverflows() throws {
+        func event(_ index: Int, version: Int = 1) -> RecordedEvent {
+            RecordedEvent(position: index + 1, id: "id-\(index)", stream: StreamName("goal/G-\(index)")!, version: version,
+                          type: version == 1 ? "GoalDefined" : "GoalRevised", schemaVersion: 1,
+                          recordedAt: time("2024-01-01"), effectiveAt: time("2024-01-01"), actor: actor, reason: nil,
+                          correlationId: nil, causationId: nil, data: ["title": "Goal"], hash: MerkleTree.emptyRoot)
         }
+        let directory = NSTemporaryDirectory() + "planledger-cache-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = try Database(path: directory + "/empty.sqlite")
+        defer { database.close() }
+        let store = ProjectionStore(database: database)
         let cache = LatestStateCache()
         #expect(!cache.holdsEveryStream)
+        #expect(throws: SQLiteError.self) { try cache.evolve(event(1), readingMissesFrom: store) }
         cache.startWithEmptyProjections()
         #expect(cache.holdsEveryStream)
-        for index in 0..<LatestStateCache.capacity { cache.remember(state(index)) }
+        for index in 0..<LatestStateCache.capacity {
+            #expect(try cache.evolve(event(index), readingMissesFrom: store).isNew)
+        }
         #expect(cache.holdsEveryStream)
-        #expect(cache.take(StreamName("goal/G-7")!)?.version == 1)
-        #expect(cache.take(StreamName("goal/G-7")!) == nil)
-        cache.remember(state(7))
-        cache.remember(state(LatestStateCache.capacity))  // one stream too many: the cache starts again empty
+        let again = try cache.evolve(event(7, version: 2), readingMissesFrom: store)
+        #expect(!again.isNew && again.state.version == 2 && again.state.createdAt == time("2024-01-01"))
+        // One stream too many: the cache starts again empty, and from then on must read what it lacks.
+        #expect(throws: SQLiteError.self) { try cache.evolve(event(LatestStateCache.capacity), readingMissesFrom: store) }
         #expect(!cache.holdsEveryStream)
-        #expect(cache.take(StreamName("goal/G-1")!) == nil)
+        #expect(throws: SQLiteError.self) { try cache.evolve(event(7, version: 3), readingMissesFrom: store) }
     }
 }

@@ -35,13 +35,13 @@ public protocol LedgerHook: Sendable {
     func project(_ record: RecordedEvent, database: Database) throws
 
     /// Folds a run of already-accepted records, in order (`rebuild` calls this with pages of the log; a hook may
-    /// keep state between the records of one call). A slice, so that a router can hand on part of a page uncopied.
-    func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws
+    /// keep state between the records of one call). An `EventRun`, so that each record is read in place.
+    func project(_ records: EventRun, database: Database) throws
 }
 
 extension LedgerHook {
-    public func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws {
-        for record in records { try project(record, database: database) }
+    public func project(_ records: EventRun, database: Database) throws {
+        try records.forEach { try project($0, database: database) }
     }
 
     public func finishRebuild(database: Database) throws {}
@@ -119,24 +119,19 @@ public struct RoutingHook: LedgerHook {
         try hook(for: record).project(record, database: database)
     }
 
-    public func project(_ records: ArraySlice<RecordedEvent>, database: Database) throws {
-        // Consecutive records for the same hook go together, in order. The kinds are read in place through the
-        // buffer: a rebuild routes every event, and copying each out of the slice retained a dozen references.
-        let runs = records.withUnsafeBufferPointer { events in
-            var runs: [(range: Range<Int>, kind: String?)] = []
-            for index in events.indices {
-                let kind = routedKind(events[index].stream.kind)
-                if let last = runs.last, last.kind == kind {
-                    runs[runs.count - 1].range = last.range.lowerBound..<(index + 1)
-                } else {
-                    runs.append((index..<(index + 1), kind))
-                }
+    public func project(_ records: EventRun, database: Database) throws {
+        // Consecutive records for the same hook go together, in order.
+        var runs: [(offsets: Range<Int>, kind: String?)] = []
+        for offset in 0..<records.count {
+            let kind = routedKind(records.stream(at: offset).kind)
+            if let last = runs.last, last.kind == kind {
+                runs[runs.count - 1].offsets = last.offsets.lowerBound..<(offset + 1)
+            } else {
+                runs.append((offset..<(offset + 1), kind))
             }
-            return runs
         }
         for run in runs {
-            let slice = records[(records.startIndex + run.range.lowerBound)..<(records.startIndex + run.range.upperBound)]
-            try hook(run.kind).project(slice, database: database)
+            try hook(run.kind).project(records[run.offsets], database: database)
         }
     }
 }

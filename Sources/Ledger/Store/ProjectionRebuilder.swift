@@ -33,8 +33,8 @@ public struct ProjectionRebuilder {
             let pages = PageReader.start(path: path, pageSize: pageSize)
             defer { pages.stop() }
             var done = 0
-            while let page = try pages.take() {
-                try hook.project(page[...], database: database)
+            while var page = try pages.take() {
+                try EventRun.with(&page) { try hook.project($0, database: database) }
                 done += page.count
                 pages.giveBack(page)
                 progress?(done, total)

@@ -98,16 +98,13 @@ struct ProjectionStore: PlanningStateReader {
             """, [.text(stream), .integer(effectiveBound)]) { (version: $0.int(0), recordedAt: $0.int64(1)) }
     }
 
-    /// The latest version of `stream` regardless of time, taken out of the cache (for the evolve step, which
-    /// changes it in place and puts the result back with `remember`: a copy left in the cache would make every
-    /// change of its fields copy them first).
-    func takeLatest(_ stream: StreamName) throws -> EntityState? {
-        if let cache {
-            if let cached = cache.take(stream) { return cached }
-            // After a reset the cache has seen every stream the tables hold, so a stream it lacks has no state yet.
-            if cache.holdsEveryStream { return nil }
-        }
-        return try entity(stream, at: .latest)
+    /// Folds `record` into the latest state of its stream (regardless of time), nil when the stream has none yet,
+    /// and returns the new state. Through the cache when there is one: in place, with one lookup, the state moved out
+    /// of the cache for `evolve` so that changing its fields does not copy them first.
+    func evolveLatest(_ record: borrowing RecordedEvent) throws -> (state: EntityState, isNew: Bool) {
+        if let cache { return try cache.evolve(record, readingMissesFrom: self) }
+        let previous = try entity(record.stream, at: .latest)
+        return (PlanningDomain.evolve(previous, record), previous == nil)
     }
 
     /// Streams of `kind` that exist at `slice`, in name order.
@@ -225,14 +222,28 @@ final class LatestStateCache: ConnectionAttachment {
         holdsEveryStream = true
     }
 
-    func remember(_ state: EntityState) {
-        if states.count >= Self.capacity, states[state.stream] == nil {
+    /// Replaces the state of `record`'s stream with the state after `record`, in one lookup. A state the cache lacks
+    /// is read from `store`, unless the cache holds every stream (then the stream has none yet).
+    func evolve(_ record: borrowing RecordedEvent, readingMissesFrom store: ProjectionStore) throws
+        -> (state: EntityState, isNew: Bool)
+    {
+        if states.count >= Self.capacity, states[record.stream] == nil {
             states.removeAll(keepingCapacity: true)
             holdsEveryStream = false
         }
-        states[state.stream] = state
+        // In place (the dictionary's `_modify`). Everything the closure-free helper needs is passed to it: a closure
+        // would capture the event by copy. `store` reads the tables, never this cache.
+        return try Self.evolve(&states[record.stream], record, readingMissesFrom: holdsEveryStream ? nil : store)
     }
 
-    /// Removes and returns the stream's state; the caller puts the next one back with `remember`.
-    func take(_ stream: StreamName) -> EntityState? { states.removeValue(forKey: stream) }
+    private static func evolve(_ slot: inout EntityState?, _ record: borrowing RecordedEvent,
+                               readingMissesFrom store: ProjectionStore?) throws -> (state: EntityState, isNew: Bool)
+    {
+        var previous = slot.take()
+        if previous == nil, let store { previous = try store.entity(record.stream, at: .latest) }
+        let isNew = previous == nil
+        let next = PlanningDomain.evolve(consume previous, record)
+        slot = next
+        return (next, isNew)
+    }
 }
