@@ -72,7 +72,7 @@ public struct ArchiveExporter: Sendable {
                                  [.integer(Int64(size))]) { row in
                 guard included(row.text(2)) else { return }
                 let event = try EventRow.decode(row)
-                var line: [String: JSONValue] = ["event": event.json]
+                var line: JSONObject = ["event": event.json]
                 if !manifest.slice.isFull {
                     line["proof"] = JSONValue(try nodes.inclusionPath(leafIndex: event.position - 1, size: size).map(\.hex))
                 }

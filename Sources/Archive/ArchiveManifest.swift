@@ -53,8 +53,8 @@ public struct ArchiveManifest: Sendable, Equatable {
             ("format", .string(Self.format)), ("formatVersion", JSONValue(Self.formatVersion)),
             ("createdAt", .string(createdAt.rfc3339)), ("createdBy", createdBy.json), ("source", source.json),
             ("slice", slice), ("asOf", asOf.map { .string($0.rfc3339) }),
-            ("counts", ["events": JSONValue(eventCount), "byType": .object(countsByType.mapValues { JSONValue($0) })]),
-            ("schemaVersions", .object(schemaVersions.mapValues { .array($0.map { JSONValue($0) }) })),
+            ("counts", ["events": JSONValue(eventCount), "byType": .object(JSONObject(countsByType.mapValues { JSONValue($0) }))]),
+            ("schemaVersions", .object(JSONObject(schemaVersions.mapValues { JSONValue.array($0.map { JSONValue($0) }) }))),
             ("summary", summary),
         ])]
     }

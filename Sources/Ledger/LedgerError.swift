@@ -21,9 +21,9 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public let kind: Kind
     public let code: String
     public let message: String
-    public var details: [String: JSONValue]
+    public var details: JSONObject
 
-    public init(_ kind: Kind, code: String, _ message: String, details: [String: JSONValue] = [:]) {
+    public init(_ kind: Kind, code: String, _ message: String, details: JSONObject = [:]) {
         self.kind = kind
         self.code = code
         self.message = message

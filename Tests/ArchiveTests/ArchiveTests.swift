@@ -44,7 +44,7 @@ import Testing
     /// Seals an altered archive again the way a forger would: the manifest's counts and schema versions (and for a
     /// full archive its source size, root and time) recomputed from the event lines, and a new trailer, so that
     /// only the check under test stands between the forgery and a verdict of VERIFIED.
-    func reseal(_ lines: [[UInt8]], manifest edit: (inout [String: JSONValue]) -> Void = { _ in }) throws -> [UInt8] {
+    func reseal(_ lines: [[UInt8]], manifest edit: (inout JSONObject) -> Void = { _ in }) throws -> [UInt8] {
         let events = try lines.dropFirst().filter { try !$0.isEmpty && JSONParser.parse($0)["event"] != nil }
         var manifest = try JSONParser.parse(lines[0])["manifest"]!.objectValue!
         var byType: [String: Int] = [:]
@@ -58,8 +58,8 @@ import Testing
             tree.append(event.hash)
             last = event
         }
-        manifest["counts"] = ["events": JSONValue(events.count), "byType": .object(byType.mapValues { JSONValue($0) })]
-        manifest["schemaVersions"] = .object(versions.mapValues { .array($0.sorted().map { JSONValue($0) }) })
+        manifest["counts"] = ["events": JSONValue(events.count), "byType": .object(JSONObject(byType.mapValues { JSONValue($0) }))]
+        manifest["schemaVersions"] = .object(JSONObject(versions.mapValues { JSONValue.array($0.sorted().map { JSONValue($0) }) }))
         if manifest["slice"]?["kind"] == "full", let last {
             manifest["source"] = ["size": JSONValue(events.count), "rootHash": .string(tree.root.hex),
                                   "recordedAt": .string(last.recordedAt.rfc3339)]

@@ -9,7 +9,7 @@ import Testing
 /// `POST /v1/transactions` over real HTTP: stored, conflicting, idempotent, refused — and nothing stored when refused.
 @Suite struct AppendRouteTests {
     func goal(_ key: String, expected: JSONValue = "noStream", id: String? = nil, owner: String = DemoStory.icb) -> JSONValue {
-        var event: [String: JSONValue] = ["type": "GoalDefined", "effectiveAt": "2023-02-01",
+        var event: JSONObject = ["type": "GoalDefined", "effectiveAt": "2023-02-01",
                                           "data": ["title": "New goal", "level": "objective", "parent": "goal/AMB-1",
                                                    "owner": ["organisation": .string(owner), "role": "Director"]]]
         if let id { event["id"] = .string(id) }

@@ -126,7 +126,7 @@ enum RandomLedger {
                 events = [event("OrganisationRegistered", ["name": .string("Org \(counter)"), "kind": "icb"])]
             case 1, 2:
                 stream = "goal/G-\(counter)"
-                var data: [String: JSONValue] = ["title": .string("Goal \(counter)"), "level": "objective", "owner": owner]
+                var data: JSONObject = ["title": .string("Goal \(counter)"), "level": "objective", "owner": owner]
                 if let parent = random.pick(goals), random.chance(70) { data["parent"] = .string(parent) }
                 events = [event("GoalDefined", .object(data))]
             case 3:

@@ -38,7 +38,8 @@ public enum CanonicalJSON {
             output.append(UInt8(ascii: "]"))
         case .object(let members):
             output.append(UInt8(ascii: "{"))
-            for (offset, member) in sortedMembers(members).enumerated() {
+            // A `JSONObject` keeps its members in JCS order.
+            for (offset, member) in members.enumerated() {
                 if offset > 0 { output.append(UInt8(ascii: ",")) }
                 writeString(member.key, to: &output)
                 output.append(UInt8(ascii: ":"))
@@ -46,17 +47,6 @@ public enum CanonicalJSON {
             }
             output.append(UInt8(ascii: "}"))
         }
-    }
-
-    /// Members in JCS order: by their names' UTF-16 code units. That is the order of the names' UTF-8 bytes unless a
-    /// name holds a character above U+FFFF (a 4-byte UTF-8 sequence, a surrogate pair in UTF-16), so the names are
-    /// scanned once and UTF-16 is compared only when one has such a character.
-    static func sortedMembers(_ members: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
-        let pairs = Array(members)
-        if pairs.contains(where: { $0.key.utf8.contains { $0 >= 0xF0 } }) {
-            return pairs.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
-        }
-        return pairs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     }
 
     public static func writeString(_ string: String, to output: inout [UInt8]) {

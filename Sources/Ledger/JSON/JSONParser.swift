@@ -92,36 +92,66 @@ private struct Reader {
     mutating func object(depth: Int) throws(JSONParser.Error) -> JSONValue {
         guard depth <= maximumDepth else { throw error("nesting deeper than \(maximumDepth)") }
         index += 1
-        var members: [String: JSONValue] = [:]
+        // Canonical input (all the log holds) has its names in order: then each name need only follow the one
+        // before, and the members go into the object as they are. `keyOffsets` is kept from the first name out of
+        // order, to sort the members and name a repeated one where it stands.
+        var members: [JSONObject.Element] = []
+        var keyOffsets: [Int]? = nil
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object(JSONObject())
         }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
             let keyOffset = index
             let key = try string()
+            if keyOffsets == nil, let last = members.last {
+                let order = JSONObject.compare(last.key, key)
+                if order == 0 { throw duplicate(key, at: keyOffset) }
+                if order > 0 { keyOffsets = Array(repeating: 0, count: members.count) }
+            }
+            keyOffsets?.append(keyOffset)
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            let member = try value(depth: depth)
-            guard members.updateValue(member, forKey: key) == nil else {
-                throw JSONParser.Error(offset: keyOffset, reason: "duplicate member name \"\(key)\"")
-            }
+            members.append((key, try value(depth: depth)))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input in object") }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
             } else if bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return .object(members)
+                guard let keyOffsets else { return .object(JSONObject(sortedUniqueMembers: members)) }
+                return .object(try sorted(members, keyOffsets: keyOffsets))
             } else {
                 throw error("expected ',' or '}'")
             }
         }
+    }
+
+    /// Members that came out of order, sorted; a repeated name is reported at its second occurrence, the first
+    /// place in the text where a name repeats one before it. (Only offsets from the first name out of order are
+    /// real, and every name before it is smaller than the one before that name, so none of them is repeated among
+    /// themselves.)
+    func sorted(_ members: [JSONObject.Element], keyOffsets: [Int]) throws(JSONParser.Error) -> JSONObject {
+        let order = members.indices.sorted {
+            let names = JSONObject.compare(members[$0].key, members[$1].key)
+            return names != 0 ? names < 0 : $0 < $1
+        }
+        var repeated: Int? = nil
+        for (earlier, later) in zip(order, order.dropFirst())
+        where JSONObject.compare(members[earlier].key, members[later].key) == 0 {
+            repeated = min(repeated ?? .max, later)
+        }
+        if let repeated { throw duplicate(members[repeated].key, at: keyOffsets[repeated]) }
+        return JSONObject(sortedUniqueMembers: order.map { members[$0] })
+    }
+
+    func duplicate(_ key: String, at offset: Int) -> JSONParser.Error {
+        JSONParser.Error(offset: offset, reason: "duplicate member name \"\(key)\"")
     }
 
     mutating func array(depth: Int) throws(JSONParser.Error) -> JSONValue {

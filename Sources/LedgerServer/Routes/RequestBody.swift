@@ -3,7 +3,7 @@ import Ledger
 /// A JSON object request body, read member by member. A member of the wrong type is refused with 400 naming it, never
 /// read as absent: a client that sent `"label": 5` made a mistake, and storing the defaults would hide it.
 struct RequestBody {
-    let members: [String: JSONValue]
+    let members: JSONObject
 
     /// - Parameter fields: the members the route knows; any other is refused, so a misspelt field is not ignored.
     /// - Throws: `APIError` 400 when `value` is not an object or has a member not in `fields`.

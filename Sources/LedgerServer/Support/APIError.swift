@@ -7,7 +7,7 @@ public struct APIError: Error, Sendable {
     public let body: JSONValue
     public var headers: [(String, String)] = []
 
-    public init(status: Int, code: String, _ message: String, details: [String: JSONValue] = [:]) {
+    public init(status: Int, code: String, _ message: String, details: JSONObject = [:]) {
         var error = details
         error["code"] = .string(code)
         error["message"] = .string(message)

@@ -144,7 +144,7 @@ struct Rules<Reader: PlanningStateReader> {
         }
     }
 
-    private func rule(_ code: String, _ message: String, field: String? = nil, details: [String: JSONValue] = [:])
+    private func rule(_ code: String, _ message: String, field: String? = nil, details: JSONObject = [:])
         -> LedgerError
     {
         var details = details

@@ -18,8 +18,8 @@ public enum JSONSchemaWriter {
         return .object(schema)
     }
 
-    static func objectSchema(_ fields: [Field]) -> [String: JSONValue] {
-        var properties: [String: JSONValue] = [:]
+    static func objectSchema(_ fields: [Field]) -> JSONObject {
+        var properties: JSONObject = [:]
         for field in fields {
             guard case .object(var property) = typeSchema(field.type) else { continue }
             property["description"] = .string(field.description)

@@ -1,0 +1,155 @@
+/// A JSON object's members, kept in canonical order: sorted by name as RFC 8785 (JCS) sorts them, by the names'
+/// UTF-16 code units. Names are unique.
+///
+/// Why not a `Dictionary`: objects in the ledger are small (a handful of members), and read far more often than
+/// changed. A sorted array is one allocation instead of a hash table, finds a member with a few byte comparisons
+/// instead of hashing its name, and is already in the order canonical JSON writes (no sort per encoding). Data read
+/// back from the log was stored canonical, so the parser builds its objects without sorting.
+public struct JSONObject: Sendable, Hashable {
+    public typealias Element = (key: String, value: JSONValue)
+
+    fileprivate struct Member: Sendable, Hashable {
+        var key: String
+        var value: JSONValue
+    }
+
+    private var members: [Member]
+
+    public init() { members = [] }
+
+    /// From members in any order; on a repeated name the later value wins.
+    public init<S: Sequence>(_ elements: S) where S.Element == Element {
+        // One sort (stable by position among equal names), not an insertion per member.
+        let sorted = elements.enumerated().sorted {
+            let order = Self.compare($0.element.key, $1.element.key)
+            return order != 0 ? order < 0 : $0.offset < $1.offset
+        }
+        members = []
+        members.reserveCapacity(sorted.count)
+        for (_, (key, value)) in sorted {
+            if let last = members.last, Self.compare(last.key, key) == 0 {
+                members[members.count - 1].value = value
+            } else {
+                members.append(Member(key: key, value: value))
+            }
+        }
+    }
+
+    /// From members already sorted (strictly ascending, so also unique): the parser's path for canonical input.
+    init(sortedUniqueMembers elements: [Element]) {
+        members = elements.map { Member(key: $0.key, value: $0.value) }
+    }
+
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
+    public var keys: [String] { members.map(\.key) }
+    public var values: [JSONValue] { members.map(\.value) }
+
+    public subscript(key: String) -> JSONValue? {
+        get {
+            let (index, found) = position(of: key)
+            return found ? members[index].value : nil
+        }
+        set {
+            let (index, found) = position(of: key)
+            switch (found, newValue) {
+            case (true, let value?): members[index].value = value
+            case (true, nil): members.remove(at: index)
+            case (false, let value?): members.insert(Member(key: key, value: value), at: index)
+            case (false, nil): break
+            }
+        }
+    }
+
+    @discardableResult
+    public mutating func removeValue(forKey key: String) -> JSONValue? {
+        let (index, found) = position(of: key)
+        return found ? members.remove(at: index).value : nil
+    }
+
+    /// `self` with `other`'s members added; where both have a name, `combine` picks the value.
+    public func merging(_ other: JSONObject, uniquingKeysWith combine: (JSONValue, JSONValue) -> JSONValue) -> JSONObject {
+        var result = self
+        for (key, value) in other { result[key] = result[key].map { combine($0, value) } ?? value }
+        return result
+    }
+
+    public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> JSONObject {
+        var result = JSONObject()
+        result.members = try members.filter { try isIncluded(($0.key, $0.value)) }
+        return result
+    }
+
+    public func mapValues(_ transform: (JSONValue) throws -> JSONValue) rethrows -> JSONObject {
+        var result = self
+        for index in result.members.indices { result.members[index].value = try transform(result.members[index].value) }
+        return result
+    }
+
+    /// The members whose value `transform` maps to a non-nil one, as a dictionary.
+    public func compactMapValues<T>(_ transform: (JSONValue) throws -> T?) rethrows -> [String: T] {
+        var result: [String: T] = [:]
+        for member in members { if let value = try transform(member.value) { result[member.key] = value } }
+        return result
+    }
+
+    /// Where `key` is, or would be inserted, by binary search.
+    private func position(of key: String) -> (index: Int, found: Bool) {
+        var low = 0
+        var high = members.count
+        while low < high {
+            let middle = (low + high) / 2
+            let order = Self.compare(members[middle].key, key)
+            if order == 0 { return (middle, true) }
+            if order < 0 { low = middle + 1 } else { high = middle }
+        }
+        return (low, false)
+    }
+
+    /// Negative, zero or positive as `a` sorts before, with or after `b` in JCS order (UTF-16 code units).
+    ///
+    /// UTF-8 bytes sort as code points do, and UTF-16 differs from code point order in one place only: characters
+    /// above U+FFFF (4-byte UTF-8, lead bytes F0–F4; surrogate pairs in UTF-16) sort before U+E000–U+FFFF (lead bytes
+    /// EE–EF) in UTF-16 and after them in code points. At the first byte where two names differ both are at the start
+    /// of a character (the bytes before are equal), so that pair of lead bytes is the only case to turn round.
+    public static func compare(_ a: String, _ b: String) -> Int {
+        // In place: native and small strings have contiguous UTF-8 (only bridged ones, not on Linux, need a copy).
+        let inPlace = a.utf8.withContiguousStorageIfAvailable { a in
+            b.utf8.withContiguousStorageIfAvailable { b in compare(utf8: a, b) }
+        }
+        return (inPlace ?? nil) ?? compare(utf8: Array(a.utf8), Array(b.utf8))
+    }
+
+    private static func compare<Bytes: RandomAccessCollection<UInt8>>(utf8 a: Bytes, _ b: Bytes) -> Int
+    where Bytes.Index == Int
+    {
+        let common = Swift.min(a.count, b.count)
+        var index = 0
+        while index < common, a[a.startIndex + index] == b[b.startIndex + index] { index += 1 }
+        guard index < common else { return a.count - b.count }
+        let (x, y) = (a[a.startIndex + index], b[b.startIndex + index])
+        if x >= 0xF0, y == 0xEE || y == 0xEF { return -1 }
+        if y >= 0xF0, x == 0xEE || x == 0xEF { return 1 }
+        return Int(x) - Int(y)
+    }
+}
+
+extension JSONObject: Sequence {
+    public struct Iterator: IteratorProtocol {
+        fileprivate var base: IndexingIterator<[Member]>
+        public mutating func next() -> Element? { base.next().map { ($0.key, $0.value) } }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(base: members.makeIterator()) }
+    public var underestimatedCount: Int { members.count }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        members = []
+        for (key, value) in elements {
+            precondition(self[key] == nil, "duplicate member name \(key) in a JSON object literal")
+            self[key] = value
+        }
+    }
+}
