@@ -37,17 +37,19 @@ public struct PlanningProjector: LedgerHook {
 
     /// Rebuild's path: the latest state of each stream is kept in memory across pages instead of being read back.
     public func project(_ records: EventRun, database: Database) throws {
-        var store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
+        let cache = database.attachment(LatestStateCache.self)
+        var store = ProjectionStore(database: database, cache: cache)
         try records.forEach { event in
             store.folding = FoldPoint(event)
-            try Self.project(event, store: store)
+            try Self.project(event, store: store, cache: cache)
         }
     }
 
     public func apply(_ records: [RecordedEvent], database: Database) throws {
         // Latest states stay cached on the writer's connection from one transaction to the next; the connection
         // drops the cache whenever a transaction is refused or rolled back, or another process commits.
-        var store = ProjectionStore(database: database, cache: database.attachment(LatestStateCache.self))
+        let cache = database.attachment(LatestStateCache.self)
+        var store = ProjectionStore(database: database, cache: cache)
         for (index, record) in records.enumerated() {
             store.folding = FoldPoint(record)
             do {
@@ -55,15 +57,15 @@ public struct PlanningProjector: LedgerHook {
             } catch {
                 throw error.at(eventIndex: index, field: error.details["field"]?.stringValue)
             }
-            try Self.project(record, store: store)
+            try Self.project(record, store: store, cache: cache)
         }
     }
 
     /// Folds one event into the tables. Also the step of `rebuild`, so incremental and rebuilt projections are made
     /// by the same code.
-    static func project(_ record: RecordedEvent, store: ProjectionStore) throws {
+    static func project(_ record: RecordedEvent, store: ProjectionStore, cache: LatestStateCache) throws {
         let database = store.database
-        let (state, isNew) = try store.evolveLatest(record)
+        let (state, isNew) = try cache.evolve(record, readingMissesFrom: store)
         let position = SQLiteValue.integer(Int64(record.position))
         let recordedAt = SQLiteValue.integer(record.recordedAt.millisecondsSinceEpoch)
         let effectiveAt = SQLiteValue.integer(record.effectiveAt.millisecondsSinceEpoch)

@@ -19,19 +19,25 @@ public struct JSONObject: Sendable, Hashable {
 
     /// From members in any order; on a repeated name the later value wins.
     public init<S: Sequence>(_ elements: S) where S.Element == Element {
-        // One sort (stable by position among equal names), not an insertion per member.
-        let sorted = elements.enumerated().sorted {
-            let order = Self.compare($0.element.key, $1.element.key)
-            return order != 0 ? order < 0 : $0.offset < $1.offset
-        }
+        let elements = Array(elements)
         members = []
-        members.reserveCapacity(sorted.count)
-        for (_, (key, value)) in sorted {
+        members.reserveCapacity(elements.count)
+        for index in Self.order(of: elements) {
+            let (key, value) = elements[index]
             if let last = members.last, Self.compare(last.key, key) == 0 {
                 members[members.count - 1].value = value
             } else {
                 members.append(Member(key: key, value: value))
             }
+        }
+    }
+
+    /// The positions of `elements` in JCS order of their names, and by position among equal names: one sort, not an
+    /// insertion per member. Also the parser's, for members that came out of order.
+    static func order(of elements: [Element]) -> [Int] {
+        elements.indices.sorted {
+            let names = compare(elements[$0].key, elements[$1].key)
+            return names != 0 ? names < 0 : $0 < $1
         }
     }
 
@@ -43,7 +49,6 @@ public struct JSONObject: Sendable, Hashable {
     public var count: Int { members.count }
     public var isEmpty: Bool { members.isEmpty }
     public var keys: [String] { members.map(\.key) }
-    public var values: [JSONValue] { members.map(\.value) }
 
     public subscript(key: String) -> JSONValue? {
         get {
@@ -71,18 +76,6 @@ public struct JSONObject: Sendable, Hashable {
     public func merging(_ other: JSONObject, uniquingKeysWith combine: (JSONValue, JSONValue) -> JSONValue) -> JSONObject {
         var result = self
         for (key, value) in other { result[key] = result[key].map { combine($0, value) } ?? value }
-        return result
-    }
-
-    public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> JSONObject {
-        var result = JSONObject()
-        result.members = try members.filter { try isIncluded(($0.key, $0.value)) }
-        return result
-    }
-
-    public func mapValues(_ transform: (JSONValue) throws -> JSONValue) rethrows -> JSONObject {
-        var result = self
-        for index in result.members.indices { result.members[index].value = try transform(result.members[index].value) }
         return result
     }
 
@@ -146,10 +139,7 @@ extension JSONObject: Sequence {
 
 extension JSONObject: ExpressibleByDictionaryLiteral {
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        members = []
-        for (key, value) in elements {
-            precondition(self[key] == nil, "duplicate member name \(key) in a JSON object literal")
-            self[key] = value
-        }
+        self.init(elements.lazy.map { (key: $0.0, value: $0.1) })
+        precondition(count == elements.count, "a JSON object literal repeats a member name")
     }
 }

@@ -137,10 +137,7 @@ private struct Reader {
     /// real, and every name before it is smaller than the one before that name, so none of them is repeated among
     /// themselves.)
     func sorted(_ members: [JSONObject.Element], keyOffsets: [Int]) throws(JSONParser.Error) -> JSONObject {
-        let order = members.indices.sorted {
-            let names = JSONObject.compare(members[$0].key, members[$1].key)
-            return names != 0 ? names < 0 : $0 < $1
-        }
+        let order = JSONObject.order(of: members)
         var repeated: Int? = nil
         for (earlier, later) in zip(order, order.dropFirst())
         where JSONObject.compare(members[earlier].key, members[later].key) == 0 {

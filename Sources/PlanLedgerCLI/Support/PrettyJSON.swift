@@ -22,11 +22,11 @@ enum PrettyJSON {
             output += closing + "]"
         case .object(let members) where !members.isEmpty:
             output += "{\n"
-            let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
-            for (offset, key) in keys.enumerated() {
-                output += pad + CanonicalJSON.string(.string(key)) + ": "
-                write(members[key]!, indent: indent + 1, to: &output)
-                output += offset < keys.count - 1 ? ",\n" : "\n"
+            // In the object's own order, which is canonical JSON's.
+            for (offset, member) in members.enumerated() {
+                output += pad + CanonicalJSON.string(.string(member.key)) + ": "
+                write(member.value, indent: indent + 1, to: &output)
+                output += offset < members.count - 1 ? ",\n" : "\n"
             }
             output += closing + "}"
         default:

@@ -98,15 +98,6 @@ struct ProjectionStore: PlanningStateReader {
             """, [.text(stream), .integer(effectiveBound)]) { (version: $0.int(0), recordedAt: $0.int64(1)) }
     }
 
-    /// Folds `record` into the latest state of its stream (regardless of time), nil when the stream has none yet,
-    /// and returns the new state. Through the cache when there is one: in place, with one lookup, the state moved out
-    /// of the cache for `evolve` so that changing its fields does not copy them first.
-    func evolveLatest(_ record: borrowing RecordedEvent) throws -> (state: EntityState, isNew: Bool) {
-        if let cache { return try cache.evolve(record, readingMissesFrom: self) }
-        let previous = try entity(record.stream, at: .latest)
-        return (PlanningDomain.evolve(previous, record), previous == nil)
-    }
-
     /// Streams of `kind` that exist at `slice`, in name order.
     func streams(ofKind kind: String, at slice: TimeSlice) throws -> [StreamName] {
         try database.map(
@@ -222,8 +213,10 @@ final class LatestStateCache: ConnectionAttachment {
         holdsEveryStream = true
     }
 
-    /// Replaces the state of `record`'s stream with the state after `record`, in one lookup. A state the cache lacks
-    /// is read from `store`, unless the cache holds every stream (then the stream has none yet).
+    /// Replaces the latest state of `record`'s stream (regardless of time) with the state after `record`, and returns
+    /// it: in place, with one lookup, the state moved out of the cache for `evolve` so that changing its fields does
+    /// not copy them first. A state the cache lacks is read from `store`, unless the cache holds every stream (then
+    /// the stream has none yet).
     func evolve(_ record: borrowing RecordedEvent, readingMissesFrom store: ProjectionStore) throws
         -> (state: EntityState, isNew: Bool)
     {
