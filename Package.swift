@@ -43,10 +43,10 @@ let package = Package(
         ),
 
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Harness"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning"]),
-        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Planning", "Ledger"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Planning", "Ledger", "Harness"]),
         .testTarget(name: "AccessTests", dependencies: ["Access"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "ReliabilityTests", dependencies: ["Harness", "LedgerServer", "HTTPServer", "Planning", "Ledger"]),

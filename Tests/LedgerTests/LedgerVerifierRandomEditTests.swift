@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 import SQLite
 import Testing
 
@@ -18,18 +19,6 @@ import Testing
     /// three workers, drawn per case.
     static let rangeLevels = [1, 2, 3, 5]
 
-    /// SplitMix64: small, fast and the same on every platform.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let streamNames = ["goal/G-0", "goal/G-1", "decision/D.1", "measure/M:2", "risk/R_3", "goal/H-7"]
 
     /// 100 events over six streams, one to three to a transaction, some transactions in the same millisecond.
@@ -37,7 +26,7 @@ import Testing
         let path = directory.file("original.sqlite")
         let clock = ManualClock()
         let ledger = try Ledger(path: path, clock: clock.function)
-        var generator = Generator(state: 7)
+        var generator = SeededRandom(seed: 7)
         var n = 0
         while n < 100 {
             clock.advance(milliseconds: Int64.random(in: 0...2, using: &generator) * 700)
@@ -82,7 +71,7 @@ import Testing
     }
 
     /// One random edit: SQL to run and the positions to rehash afterwards.
-    static func randomEdit(size: Int, using generator: inout Generator) -> (sql: String, rehash: [Int]) {
+    static func randomEdit(size: Int, using generator: inout SeededRandom) -> (sql: String, rehash: [Int]) {
         func position() -> Int { Int.random(in: 1...size, using: &generator) }
         func other() -> Int { Int.random(in: 1...size, using: &generator) }
         let p = position()
@@ -212,7 +201,7 @@ import Testing
             prefixRoots.append(tree.root)
         }
 
-        var generator = Generator(state: Self.seed)
+        var generator = SeededRandom(seed: Self.seed)
         var codes: [String: Int] = [:]
         var mismatches = 0
         var comparisons = 0

@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 import Ledger
 import Planning
 import SQLite
@@ -80,7 +81,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let clock = SettableClock()
         let ledger = try Ledger(path: path, hook: NoHook(), clock: { clock.now })
-        var random = SplitMix64(seed: seed)
+        var random = SeededRandom(seed: seed)
         var now: Int64 = 1_000_000
         var lastEffective: [String: Int64] = [:]
         let streams = (0..<4).map { "goal/S\($0)" }

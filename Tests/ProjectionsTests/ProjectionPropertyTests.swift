@@ -1,3 +1,4 @@
+import Harness
 import Ledger
 import Planning
 import SQLite
@@ -26,7 +27,7 @@ import Testing
         let test = try TestLedger()
         defer { test.close() }
         let events = try RandomLedger.generate(into: test, seed: seed, transactions: 100)
-        var random = SplitMix64(seed: seed &* 7919)
+        var random = SeededRandom(seed: seed &* 7919)
         let first = events.first!.recordedAt.millisecondsSinceEpoch
         let last = events.last!.recordedAt.millisecondsSinceEpoch
         let streams = Array(Set(events.map(\.stream))).sorted()
@@ -70,17 +71,8 @@ import Testing
     }
 }
 
-/// A small deterministic random number generator (SplitMix64), so failures reproduce from their seed.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Draws for the random ledgers, on the harness's SplitMix64, so failures reproduce from their seed.
+extension SeededRandom {
     mutating func next(in range: ClosedRange<Int64>) -> Int64 {
         range.lowerBound + Int64(next() % UInt64(range.upperBound - range.lowerBound + 1))
     }
@@ -92,7 +84,7 @@ struct SplitMix64 {
 /// (in memory) accepts them; the real ledger must then accept exactly those.
 enum RandomLedger {
     static func generate(into test: TestLedger, seed: UInt64, transactions: Int) throws -> [RecordedEvent] {
-        var random = SplitMix64(seed: seed)
+        var random = SeededRandom(seed: seed)
         var model = InMemoryPlanningState()
         var recorded: [RecordedEvent] = []
         var clock = Timestamp(parsing: "2021-01-01")!.millisecondsSinceEpoch

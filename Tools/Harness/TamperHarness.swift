@@ -108,8 +108,8 @@ extension Ledger {
     }
 }
 
-/// SplitMix64: small, fast and reproducible from its seed.
-public struct SeededRandom: Sendable {
+/// SplitMix64: small, fast and reproducible from its seed (the harness's runs, the bench's ledgers, the seeded tests).
+public struct SeededRandom: RandomNumberGenerator, Sendable {
     var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {
