@@ -15,15 +15,6 @@ import Testing
         stream: StreamName("organisation/ORG")!, expectedVersion: .noStream,
         events: [ProposedEvent(type: "OrganisationRegistered", data: ["name": "Org", "kind": "trust"])])
 
-    /// Stands in for the token registry: a second hook that folds its own kind of stream (`access/`).
-    struct OtherHook: LedgerHook {
-        func prepare(database: Database) throws {}
-        func currentSchemaVersion(of type: String) -> Int? { 1 }
-        func apply(_ records: [RecordedEvent], database: Database) throws {}
-        func resetProjections(database: Database) throws {}
-        func project(_ record: RecordedEvent, database: Database) throws {}
-    }
-
     func temporaryPath() throws -> (directory: String, path: String) {
         let directory = NSTemporaryDirectory() + "planledger-logindex-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -35,7 +26,8 @@ import Testing
         let (directory, path) = try temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let clock = SettableClock()
-        let ledger = try Ledger(path: path, hook: RoutingHook(routes: ["access": OtherHook()], fallback: PlanningProjector()),
+        // NoHook stands in for the token registry: a second hook that folds its own kind of stream (`access/`).
+        let ledger = try Ledger(path: path, hook: RoutingHook(routes: ["access": NoHook()], fallback: PlanningProjector()),
                                 clock: { clock.now })
         defer { ledger.close() }
         clock.now = time("2024-01-01")

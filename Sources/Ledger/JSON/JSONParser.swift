@@ -20,7 +20,7 @@ public struct JSONParser {
     }
 
     public static func parse(_ text: String) throws(Error) -> JSONValue {
-        try JSONParser().parse(Array(text.utf8))
+        try JSONParser().parse(text.utf8)
     }
 
     public func parse(_ bytes: some Collection<UInt8>) throws(Error) -> JSONValue {

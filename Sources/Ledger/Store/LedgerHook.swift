@@ -121,17 +121,13 @@ public struct RoutingHook: LedgerHook {
 
     public func project(_ records: EventRun, database: Database) throws {
         // Consecutive records for the same hook go together, in order.
-        var runs: [(offsets: Range<Int>, kind: String?)] = []
-        for offset in 0..<records.count {
-            let kind = routedKind(records.stream(at: offset).kind)
-            if let last = runs.last, last.kind == kind {
-                runs[runs.count - 1].offsets = last.offsets.lowerBound..<(offset + 1)
-            } else {
-                runs.append((offset..<(offset + 1), kind))
-            }
-        }
-        for run in runs {
-            try hook(run.kind).project(records[run.offsets], database: database)
+        var start = 0
+        while start < records.count {
+            let kind = routedKind(records.stream(at: start).kind)
+            var end = start + 1
+            while end < records.count, routedKind(records.stream(at: end).kind) == kind { end += 1 }
+            try hook(kind).project(records[start..<end], database: database)
+            start = end
         }
     }
 }

@@ -36,7 +36,7 @@ public struct ProjectionRebuilder {
             while var page = try pages.take() {
                 try EventRun.with(&page) { try hook.project($0, database: database) }
                 done += page.count
-                pages.giveBack(page)
+                pages.giveBack(consume page)  // moved: a copy kept here could be the last, freeing it on this thread
                 progress?(done, total)
             }
             guard done == total else {

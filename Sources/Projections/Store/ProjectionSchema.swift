@@ -5,10 +5,11 @@ import SQLite
 /// The read-model tables, kept in the ledger's SQLite file and written in the same transaction as each append.
 ///
 /// All of them are bitemporal: every row carries the `recorded_at` (transaction time) and `effective_at` (valid
-/// time) of the event that produced it, and the indexes let a query at any (asOf, validAt) seek straight to its rows.
+/// time) of the event that produced it. Ownership and links are indexed so that a query at any (asOf, validAt)
+/// seeks straight to its rows; entity versions are found on the log's indexes (below).
 ///
 /// Which version of a stream a slice sees is a fact of the log alone (a version's two times), so it is read from the
-/// log through indexes this projection adds to `events` (`logIndexes`), kept up to date by every append like the
+/// log through indexes this projection adds to `events` (`createLogIndexes`), kept up to date by every append like the
 /// log's own and never rebuilt. `entity_versions` holds only the entity's state (kind, status, creation time,
 /// fields) every `snapshotInterval` versions; a read of any other version starts from the nearest snapshot at or
 /// below it and folds the log's events after it (`ProjectionStore.state`). A row for every version made the table and

@@ -38,7 +38,7 @@ struct ProjectionStore: PlanningStateReader {
     // MARK: Entities
 
     /// The stream's state at `slice`. Along a stream both times only grow with the version, so the versions visible
-    /// at (asOf, validAt) are a prefix: the smaller of the two index seeks names the version to read.
+    /// at (asOf, validAt) are a prefix, and `visibleVersion` names its last.
     func entity(_ stream: StreamName, at slice: TimeSlice) throws -> EntityState? {
         guard let visible = try visibleVersion(stream.description, at: slice) else { return nil }
         return try state(of: stream, version: visible.version, recordedAt: visible.recordedAt)
@@ -46,7 +46,7 @@ struct ProjectionStore: PlanningStateReader {
 
     /// The state after `version` (recorded at `recordedAt`): the nearest snapshot at or below it, then the log's
     /// events up to it folded in. The table's key is (stream, recorded_at, version), in version order along a
-    /// stream, so the snapshot is found by scanning back from the version's own key.
+    /// stream, so the snapshot is found by scanning back from where the version's key would be.
     func state(of stream: StreamName, version: Int, recordedAt: Int64) throws -> EntityState? {
         guard var state = try database.first(
             """

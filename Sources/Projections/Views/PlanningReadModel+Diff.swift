@@ -19,22 +19,29 @@ extension PlanningReadModel {
         let start = TimeSlice(asOf: asOf, validAt: from)
         return try read(end) { store in
             try Self.checkOrganisation(organisation, store: store)
+            // What the entries list of each event is read here with the window, not looked up again per event.
             let rows = try store.database.map(
                 """
-                SELECT stream, position FROM events INDEXED BY events_by_effective
+                SELECT stream, position, type, effective_at, reason FROM events INDEXED BY events_by_effective
                 WHERE effective_at > ?1 AND effective_at <= ?2 AND recorded_at <= ?3 AND \(ProjectionSchema.plannedStream)
                 ORDER BY position
                 """,
                 [.integer(from.millisecondsSinceEpoch), .integer(to.millisecondsSinceEpoch), .integer(end.recordedBound)]
-            ) { (stream: StreamName($0.text(0))!, position: $0.int(1)) }
+            ) { row in
+                (stream: StreamName(row.text(0))!, position: row.int(1), event: JSONValue.object(omittingNil: [
+                    ("position", JSONValue(row.int(1))), ("type", .string(row.text(2))),
+                    ("effectiveAt", .string(Timestamp(millisecondsSinceEpoch: row.int64(3)).rfc3339)),
+                    ("reason", row.isNull(4) ? nil : .string(row.text(4))),
+                ]))
+            }
             var order: [StreamName] = []
-            var positions: [StreamName: [Int]] = [:]
+            var eventsOf: [StreamName: [JSONValue]] = [:]
             var handovers: [Int] = []
             for row in rows {
                 if row.stream.kind == "handover" { handovers.append(row.position) }
                 guard !["organisation", "handover"].contains(row.stream.kind) else { continue }
-                if positions[row.stream] == nil { order.append(row.stream) }
-                positions[row.stream, default: []].append(row.position)
+                if eventsOf[row.stream] == nil { order.append(row.stream) }
+                eventsOf[row.stream, default: []].append(row.event)
             }
             var added: [JSONValue] = []
             var revised: [JSONValue] = []
@@ -45,18 +52,11 @@ extension PlanningReadModel {
                 {
                     continue
                 }
-                guard let after = try store.entity(stream, at: end), var summary = try Self.summary(stream, store: store, slice: end)?.objectValue
+                guard let after = try store.entity(stream, at: end),
+                    var summary = try Self.summary(of: after, store: store, slice: end).objectValue
                 else { continue }
                 let before = try store.entity(stream, at: start)
-                var events: [JSONValue] = []
-                for position in positions[stream]! {
-                    if let event = try ledger.events(after: position - 1, limit: 1).first {
-                        events.append(.object(omittingNil: [("position", JSONValue(position)), ("type", .string(event.type)),
-                                                            ("effectiveAt", .string(event.effectiveAt.rfc3339)),
-                                                            ("reason", event.reason.map(JSONValue.string))]))
-                    }
-                }
-                summary["events"] = .array(events)
+                summary["events"] = .array(eventsOf[stream]!)
                 if before == nil {
                     added.append(.object(summary))
                 } else if Status.ended.contains(after.status) && !Status.ended.contains(before!.status) {

@@ -44,6 +44,12 @@ extension PlanningReadModel {
     /// A short summary of an entity for lists inside other views: stream, kind, status, title, owner.
     static func summary(_ stream: StreamName, store: ProjectionStore, slice: TimeSlice) throws -> JSONValue? {
         guard let state = try store.entity(stream, at: slice) else { return nil }
+        return try summary(of: state, store: store, slice: slice)
+    }
+
+    /// The summary of a state already read at `slice`.
+    static func summary(of state: EntityState, store: ProjectionStore, slice: TimeSlice) throws -> JSONValue {
+        let stream = state.stream
         let title = state.fields["title"] ?? state.fields["statement"] ?? state.fields["name"]
         return .object(omittingNil: [
             ("stream", .string(stream.description)), ("kind", .string(stream.kind)), ("status", .string(state.status)),
