@@ -112,9 +112,7 @@ public final class Statement {
 
     /// Calls `body` with the bytes of a text or blob column without copying them; valid only inside `body`.
     public func withBytes<R>(_ column: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let count = Int(sqlite3_column_bytes(handle, Int32(column)))
-        let pointer = sqlite3_column_blob(handle, Int32(column))
-        return try body(UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
+        try body(unsafeBytes(column))
     }
 
     public func value(_ column: Int) -> SQLiteValue {

@@ -50,9 +50,6 @@ import Testing
         #expect(memory.json["handoversOut"]?.arrayValue?.first?["openAtHandover"]?.arrayValue?.count == 4)
     }
 
-    /// Views that may fold or scan much of the ledger (a plan over a million events takes seconds) run on a thread
-    /// of their own and answer later, so the other connections of their event loop do not wait; point reads and
-    /// proofs answer at once, on the loop.
     /// A filter naming an organisation the ledger has never recorded is 404, and a name that is not an
     /// organisation's 400, not an empty answer an auditor would take for "it owns nothing". One recorded later than
     /// the slice asked for still answers, empty: that is the answer then.
@@ -72,6 +69,9 @@ import Testing
         #expect(try test.request("GET", "/v1/plan?organisation=QWO", as: .reader).json["goals"]?.arrayValue?.isEmpty == false)
     }
 
+    /// Views that may fold or scan much of the ledger (a plan over a million events takes seconds) run on a thread
+    /// of their own and answer later, so the other connections of their event loop do not wait; point reads and
+    /// proofs answer at once, on the loop.
     @Test func viewsThatMayTakeLongAnswerLaterAndPointReadsAtOnce() throws {
         let test = try TestServer()
         defer { test.stop() }

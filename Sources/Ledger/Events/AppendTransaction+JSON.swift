@@ -8,10 +8,9 @@ extension AppendTransaction {
     /// - Throws: `LedgerError` `invalid_request` naming the field path (e.g. `streams[0].events[2].effectiveAt`).
     public init(json: JSONValue, actor: Actor) throws(LedgerError) {
         func invalid(_ field: String, _ message: String, index: Int? = nil) -> LedgerError {
-            var error = LedgerError(.invalidInput, code: "invalid_request", "\(field): \(message)",
+            let error = LedgerError(.invalidInput, code: "invalid_request", "\(field): \(message)",
                                     details: ["field": .string(field)])
-            if let index { error.details["index"] = JSONValue(index) }
-            return error
+            return index.map { error.at(eventIndex: $0) } ?? error
         }
         guard let body = json.objectValue else { throw invalid("body", "must be a JSON object") }
         if let unknown = body.keys.first(where: { $0 != "streams" }) {
