@@ -8,7 +8,8 @@
 public struct JSONObject: Sendable, Hashable {
     public typealias Element = (key: String, value: JSONValue)
 
-    fileprivate struct Member: Sendable, Hashable {
+    /// A member as stored; the parser builds these directly, so canonical input goes into the object as it is.
+    struct Member: Sendable, Hashable {
         var key: String
         var value: JSONValue
     }
@@ -22,7 +23,7 @@ public struct JSONObject: Sendable, Hashable {
         let elements = Array(elements)
         members = []
         members.reserveCapacity(elements.count)
-        for index in Self.order(of: elements) {
+        for index in Self.order(of: elements, name: \.key) {
             let (key, value) = elements[index]
             if let last = members.last, Self.compare(last.key, key) == 0 {
                 members[members.count - 1].value = value
@@ -34,16 +35,19 @@ public struct JSONObject: Sendable, Hashable {
 
     /// The positions of `elements` in JCS order of their names, and by position among equal names: one sort, not an
     /// insertion per member. Also the parser's, for members that came out of order.
-    static func order(of elements: [Element]) -> [Int] {
+    static func order<Elements: RandomAccessCollection>(of elements: Elements, name: (Elements.Element) -> String)
+        -> [Int] where Elements.Index == Int
+    {
         elements.indices.sorted {
-            let names = compare(elements[$0].key, elements[$1].key)
+            let names = compare(name(elements[$0]), name(elements[$1]))
             return names != 0 ? names < 0 : $0 < $1
         }
     }
 
-    /// From members already sorted (strictly ascending, so also unique): the parser's path for canonical input.
-    init(sortedUniqueMembers elements: [Element]) {
-        members = elements.map { Member(key: $0.key, value: $0.value) }
+    /// From members already sorted (strictly ascending, so also unique): the parser's path. Taken as they are, so
+    /// an object parsed from canonical input costs one allocation.
+    init(sortedUniqueMembers members: [Member]) {
+        self.members = members
     }
 
     public var count: Int { members.count }
@@ -110,20 +114,24 @@ public struct JSONObject: Sendable, Hashable {
         let inPlace = a.utf8.withContiguousStorageIfAvailable { a in
             b.utf8.withContiguousStorageIfAvailable { b in compare(utf8: a, b) }
         }
-        return (inPlace ?? nil) ?? compare(utf8: Array(a.utf8), Array(b.utf8))
+        if let order = inPlace ?? nil { return order }
+        return Array(a.utf8).withUnsafeBufferPointer { a in
+            Array(b.utf8).withUnsafeBufferPointer { b in compare(utf8: a, b) }
+        }
     }
 
-    private static func compare<Bytes: RandomAccessCollection<UInt8>>(utf8 a: Bytes, _ b: Bytes) -> Int
-    where Bytes.Index == Int
-    {
+    /// Not generic, and without bounds checks (every index is below both counts): names are compared on every
+    /// member lookup, and the generic version's index arithmetic was most of a fold's time in `compare`.
+    private static func compare(utf8 a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
         let common = Swift.min(a.count, b.count)
+        guard common > 0, let x = a.baseAddress, let y = b.baseAddress else { return a.count - b.count }
         var index = 0
-        while index < common, a[a.startIndex + index] == b[b.startIndex + index] { index += 1 }
+        while index < common, x[index] == y[index] { index += 1 }
         guard index < common else { return a.count - b.count }
-        let (x, y) = (a[a.startIndex + index], b[b.startIndex + index])
-        if x >= 0xF0, y == 0xEE || y == 0xEF { return -1 }
-        if y >= 0xF0, x == 0xEE || x == 0xEF { return 1 }
-        return Int(x) - Int(y)
+        let (p, q) = (x[index], y[index])
+        if p >= 0xF0, q == 0xEE || q == 0xEF { return -1 }
+        if q >= 0xF0, p == 0xEE || p == 0xEF { return 1 }
+        return Int(p) - Int(q)
     }
 }
 

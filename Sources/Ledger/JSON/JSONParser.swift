@@ -95,13 +95,16 @@ private struct Reader {
         // Canonical input (all the log holds) has its names in order: then each name need only follow the one
         // before, and the members go into the object as they are. `keyOffsets` is kept from the first name out of
         // order, to sort the members and name a repeated one where it stands.
-        var members: [JSONObject.Element] = []
+        var members: [JSONObject.Member] = []
         var keyOffsets: [Int]? = nil
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             return .object(JSONObject())
         }
+        // Most objects in a ledger have a handful of members: room for four up front saves growing the array
+        // (an allocation and a copy each time) member by member.
+        members.reserveCapacity(4)
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
@@ -117,7 +120,7 @@ private struct Reader {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            members.append((key, try value(depth: depth)))
+            members.append(JSONObject.Member(key: key, value: try value(depth: depth)))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input in object") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -136,8 +139,8 @@ private struct Reader {
     /// place in the text where a name repeats one before it. (Only offsets from the first name out of order are
     /// real, and every name before it is smaller than the one before that name, so none of them is repeated among
     /// themselves.)
-    func sorted(_ members: [JSONObject.Element], keyOffsets: [Int]) throws(JSONParser.Error) -> JSONObject {
-        let order = JSONObject.order(of: members)
+    func sorted(_ members: [JSONObject.Member], keyOffsets: [Int]) throws(JSONParser.Error) -> JSONObject {
+        let order = JSONObject.order(of: members, name: \.key)
         var repeated: Int? = nil
         for (earlier, later) in zip(order, order.dropFirst())
         where JSONObject.compare(members[earlier].key, members[later].key) == 0 {
