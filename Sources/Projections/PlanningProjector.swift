@@ -65,11 +65,12 @@ public struct PlanningProjector: LedgerHook {
     /// by the same code.
     static func project(_ record: RecordedEvent, store: ProjectionStore, cache: LatestStateCache) throws {
         let database = store.database
-        let (state, isNew) = try cache.evolve(record, readingMissesFrom: store)
+        let (snapshot, isNew) = try cache.evolve(
+            record, readingMissesFrom: store, returningState: ProjectionSchema.carriesSnapshot(version: record.version))
         let position = SQLiteValue.integer(Int64(record.position))
         let recordedAt = SQLiteValue.integer(record.recordedAt.millisecondsSinceEpoch)
         let effectiveAt = SQLiteValue.integer(record.effectiveAt.millisecondsSinceEpoch)
-        if ProjectionSchema.carriesSnapshot(version: record.version) {
+        if let state = snapshot {
             try database.run(insertSnapshot, [
                 .text(record.stream.description), .integer(Int64(record.version)), position, recordedAt, effectiveAt,
                 .text(record.stream.kind), .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch),

@@ -169,7 +169,7 @@ import Testing
         }
         #expect(cache.holdsEveryStream)
         let again = try cache.evolve(event(7, version: 2), readingMissesFrom: store)
-        #expect(!again.isNew && again.state.version == 2 && again.state.createdAt == time("2024-01-01"))
+        #expect(!again.isNew && again.state?.version == 2 && again.state?.createdAt == time("2024-01-01"))
         // One stream too many: the cache starts again empty, and from then on must read what it lacks.
         #expect(throws: SQLiteError.self) { try cache.evolve(event(LatestStateCache.capacity), readingMissesFrom: store) }
         #expect(!cache.holdsEveryStream)

@@ -213,12 +213,13 @@ final class LatestStateCache: ConnectionAttachment {
         holdsEveryStream = true
     }
 
-    /// Replaces the latest state of `record`'s stream (regardless of time) with the state after `record`, and returns
-    /// it: in place, with one lookup, the state moved out of the cache for `evolve` so that changing its fields does
-    /// not copy them first. A state the cache lacks is read from `store`, unless the cache holds every stream (then
-    /// the stream has none yet).
-    func evolve(_ record: borrowing RecordedEvent, readingMissesFrom store: ProjectionStore) throws
-        -> (state: EntityState, isNew: Bool)
+    /// Replaces the latest state of `record`'s stream (regardless of time) with the state after `record`: in place,
+    /// with one lookup, the state moved out of the cache for `evolve` so that changing its fields does not copy them
+    /// first. A state the cache lacks is read from `store`, unless the cache holds every stream (then the stream has
+    /// none yet). Returns whether the stream is new, and the new state when `returningState`: a copy retains its
+    /// strings and fields, and most events of a rebuild carry no snapshot that would need it.
+    func evolve(_ record: borrowing RecordedEvent, readingMissesFrom store: ProjectionStore, returningState: Bool = true)
+        throws -> (state: EntityState?, isNew: Bool)
     {
         if states.count >= Self.capacity, states[record.stream] == nil {
             states.removeAll(keepingCapacity: true)
@@ -226,17 +227,18 @@ final class LatestStateCache: ConnectionAttachment {
         }
         // In place (the dictionary's `_modify`). Everything the closure-free helper needs is passed to it: a closure
         // would capture the event by copy. `store` reads the tables, never this cache.
-        return try Self.evolve(&states[record.stream], record, readingMissesFrom: holdsEveryStream ? nil : store)
+        return try Self.evolve(&states[record.stream], record, readingMissesFrom: holdsEveryStream ? nil : store,
+                               returningState: returningState)
     }
 
     private static func evolve(_ slot: inout EntityState?, _ record: borrowing RecordedEvent,
-                               readingMissesFrom store: ProjectionStore?) throws -> (state: EntityState, isNew: Bool)
+                               readingMissesFrom store: ProjectionStore?, returningState: Bool) throws
+        -> (state: EntityState?, isNew: Bool)
     {
         var previous = slot.take()
         if previous == nil, let store { previous = try store.entity(record.stream, at: .latest) }
         let isNew = previous == nil
-        let next = PlanningDomain.evolve(consume previous, record)
-        slot = next
-        return (next, isNew)
+        slot = PlanningDomain.evolve(consume previous, record)
+        return (returningState ? slot : nil, isNew)
     }
 }
