@@ -68,10 +68,11 @@ public struct ArchiveExporter: Sendable {
             try sink.line(manifest.json)
             let nodes = DatabaseNodeSource(database: database)
             var written = 0
+            var decoder = EventRow.Decoder()
             try database.forEach("SELECT \(EventRow.columns) FROM events WHERE position <= ?1 ORDER BY position",
                                  [.integer(Int64(size))]) { row in
                 guard included(row.text(2)) else { return }
-                let event = try EventRow.decode(row)
+                let event = try decoder.decode(row)
                 var line: JSONObject = ["event": event.json]
                 if !manifest.slice.isFull {
                     line["proof"] = JSONValue(try nodes.inclusionPath(leafIndex: event.position - 1, size: size).map(\.hex))

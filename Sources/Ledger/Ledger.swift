@@ -168,9 +168,10 @@ public final class Ledger: Sendable {
     {
         let (conditions, values) = filter.sqlConditions
         return try read { database in
-            try database.map(
+            var decoder = EventRow.Decoder()
+            return try database.map(
                 "SELECT \(EventRow.columns) FROM events WHERE position > ?1\(conditions) ORDER BY position LIMIT ?2",
-                [.integer(Int64(position)), .integer(Int64(limit))] + values) { row throws in try EventRow.decode(row) }
+                [.integer(Int64(position)), .integer(Int64(limit))] + values) { row throws in try decoder.decode(row) }
         }
     }
 
@@ -184,10 +185,11 @@ public final class Ledger: Sendable {
     public static func streamEvents(_ stream: StreamName, fromVersion: Int, limit: Int, in database: Database) throws
         -> [RecordedEvent]
     {
-        try database.map(
+        var decoder = EventRow.Decoder()
+        return try database.map(
             "SELECT \(EventRow.columns) FROM events WHERE stream = ?1 AND version >= ?2 ORDER BY version LIMIT ?3",
             [.text(stream.description), .integer(Int64(fromVersion)), .integer(Int64(limit))]
-        ) { row throws in try EventRow.decode(row) }
+        ) { row throws in try decoder.decode(row) }
     }
 
     /// The stream's current version, 0 when it does not exist.

@@ -1,4 +1,5 @@
 import CSQLite
+import Glibc
 
 /// `SQLITE_TRANSIENT`: SQLite copies the bound bytes before `sqlite3_bind_*` returns.
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -92,6 +93,18 @@ public final class Statement {
     }
 
     public func optionalText(_ column: Int) -> String? { isNull(column) ? nil : text(column) }
+
+    /// `text(column)`, or `previous` itself when the column holds the same bytes, which then becomes the column's
+    /// text for the next call. A value repeated row after row (an event's type) is one shared string instead of an
+    /// allocation, a copy and a free per row.
+    public func text(_ column: Int, reusing previous: inout String) -> String {
+        let bytes = unsafeBytes(column)
+        let same = previous.utf8.withContiguousStorageIfAvailable { held in
+            held.count == bytes.count && (held.isEmpty || memcmp(held.baseAddress!, bytes.baseAddress!, held.count) == 0)
+        }
+        if same != true { previous = String(decoding: bytes, as: UTF8.self) }
+        return previous
+    }
 
     public func optionalInt64(_ column: Int) -> Int64? { isNull(column) ? nil : int64(column) }
 

@@ -99,6 +99,47 @@ import Testing
         }
     }
 
+    /// One `EventRow.Decoder` over many rows gives every row its own values, the events as stored, whether a value
+    /// repeats the row before's (then the strings are shared) or not.
+    @Test func decoderSharesRepeatedTextAndGivesEachRowItsOwn() throws {
+        defer { directory.remove() }
+        let database = try database()
+        var generator = CanonicalJSONRandomTests.Generator(state: 29)
+        let types = ["MeasureReadingRecorded", "MeasureReadingCorrected", "GoalDefined", "", "T", "Ω-type-with-non-ASCII"]
+        let texts = ["synthetic", "user:jane.smith@example.nhs.uk", "", "organisation/QWO", "organisation/QWO-CCG"]
+        var (type, actorId, organisation): (String, String, String?) = ("", "", nil)
+        var events: [RecordedEvent] = []
+        for n in 0..<600 {
+            // Runs: each value changes now and then, so rows repeat the row before's and also differ from it.
+            if generator.next() % 4 == 0 { type = types[Int(generator.next() % UInt64(types.count))] }
+            if generator.next() % 5 == 0 { actorId = texts[Int(generator.next() % UInt64(texts.count))] }
+            if generator.next() % 3 == 0 {
+                organisation = generator.next() % 3 == 0 ? nil : texts[Int(generator.next() % UInt64(texts.count))]
+            }
+            let event = RecordedEvent(
+                position: n + 1, id: "id-\(n)", stream: StreamName("goal/G-\(n % 7)")!, version: n / 7 + 1, type: type,
+                schemaVersion: 1, recordedAt: Timestamp(millisecondsSinceEpoch: Int64(n)),
+                effectiveAt: Timestamp(millisecondsSinceEpoch: Int64(n)),
+                actor: Actor(id: actorId, role: texts[n / 50 % texts.count], organisation: organisation),
+                reason: nil, correlationId: nil, causationId: nil, data: generator.value(), hash: MerkleTree.emptyRoot)
+            try database.run(EventRow.insertSQL, EventRow.values(event, canonicalData: CanonicalJSON.string(event.data)))
+            events.append(event)
+        }
+        var decoder = EventRow.Decoder()
+        let decoded = try database.map("SELECT \(EventRow.columns) FROM events ORDER BY position") { row in
+            try decoder.decode(row)
+        }
+        #expect(decoded == events)
+        // Long strings live on the heap: a repeated type is the same storage as the row before's, a new one is not.
+        func storage(_ text: String) -> UnsafePointer<UInt8>? { text.utf8.withContiguousStorageIfAvailable(\.baseAddress) ?? nil }
+        var shared = 0
+        for (before, event) in zip(decoded, decoded.dropFirst()) where event.type.utf8.count > 15 {
+            #expect((storage(event.type) == storage(before.type)) == (event.type == before.type), "position \(event.position)")
+            if event.type == before.type { shared += 1 }
+        }
+        #expect(shared > 100)
+    }
+
     @Test func storedHashOfAnyOtherLengthReadsAsZeros() throws {
         defer { directory.remove() }
         let database = try database()

@@ -56,23 +56,42 @@ public enum EventRow {
     /// Reads a row selected with `columns`. A row whose stream name or data no longer parses (edited behind the
     /// ledger's back) is reported as `LedgerError` `corrupt_record` naming its position.
     public static func decode(_ row: Statement, parsingData: Bool = true) throws(LedgerError) -> RecordedEvent {
-        let position = row.int(0)
-        func corrupt(_ what: String) -> LedgerError { corruptRecord(position: position, what) }
-        guard let stream = StreamName(row.text(2)) else { throw corrupt("invalid stream name") }
-        var data: JSONValue = .null
-        if parsingData {
-            do {
-                data = try row.withBytes(14) { try JSONParser.parse($0) }
-            } catch {
-                throw corrupt("data is not valid JSON")
+        var decoder = Decoder()
+        return try decoder.decode(row, parsingData: parsingData)
+    }
+
+    /// Reads rows one after another as `decode` does. The envelope's text that tends to repeat from one event to the
+    /// next (its type and actor) is shared with the previous row's when equal, instead of being allocated per row.
+    public struct Decoder {
+        private var type = ""
+        private var actorId = ""
+        private var actorRole = ""
+        private var actorOrganisation = ""
+
+        public init() {}
+
+        public mutating func decode(_ row: Statement, parsingData: Bool = true) throws(LedgerError) -> RecordedEvent {
+            let position = row.int(0)
+            func corrupt(_ what: String) -> LedgerError { corruptRecord(position: position, what) }
+            guard let stream = StreamName(row.text(2)) else { throw corrupt("invalid stream name") }
+            var data: JSONValue = .null
+            if parsingData {
+                do {
+                    data = try row.withBytes(14) { try JSONParser.parse($0) }
+                } catch {
+                    throw corrupt("data is not valid JSON")
+                }
             }
+            let organisation = row.isNull(10) ? nil : row.text(10, reusing: &actorOrganisation)
+            return RecordedEvent(
+                position: position, id: row.text(1), stream: stream, version: row.int(3),
+                type: row.text(4, reusing: &type), schemaVersion: row.int(5),
+                recordedAt: Timestamp(millisecondsSinceEpoch: row.int64(6)),
+                effectiveAt: Timestamp(millisecondsSinceEpoch: row.int64(7)),
+                actor: Actor(id: row.text(8, reusing: &actorId), role: row.text(9, reusing: &actorRole),
+                             organisation: organisation),
+                reason: row.optionalText(11), correlationId: row.optionalText(12), causationId: row.optionalText(13),
+                data: data, hash: storedHash(row))
         }
-        return RecordedEvent(
-            position: position, id: row.text(1), stream: stream, version: row.int(3), type: row.text(4),
-            schemaVersion: row.int(5), recordedAt: Timestamp(millisecondsSinceEpoch: row.int64(6)),
-            effectiveAt: Timestamp(millisecondsSinceEpoch: row.int64(7)),
-            actor: Actor(id: row.text(8), role: row.text(9), organisation: row.optionalText(10)),
-            reason: row.optionalText(11), correlationId: row.optionalText(12), causationId: row.optionalText(13),
-            data: data, hash: storedHash(row))
     }
 }

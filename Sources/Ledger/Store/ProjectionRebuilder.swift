@@ -59,12 +59,13 @@ private enum PageReader {
                 let database = try Database(path: path, options: .reading(path))
                 try database.transaction(.deferred) {
                     var after = 0
+                    var decoder = EventRow.Decoder()
                     while true {
                         var page: [RecordedEvent] = []
                         page.reserveCapacity(pageSize)  // grown event by event, it was copied a dozen times
                         try database.forEach(
                             "SELECT \(EventRow.columns) FROM events WHERE position > ?1 ORDER BY position LIMIT ?2",
-                            [.integer(Int64(after)), .integer(Int64(pageSize))]) { row in page.append(try EventRow.decode(row)) }
+                            [.integer(Int64(after)), .integer(Int64(pageSize))]) { row in page.append(try decoder.decode(row)) }
                         guard let last = page.last?.position, pages.put(page) else { break }
                         after = last
                         _ = pages.collectReturned()  // released here, off the projecting thread
