@@ -18,7 +18,7 @@ struct ProjectionStore: PlanningStateReader {
     // MARK: PlanningStateReader
 
     func entity(_ stream: StreamName, validAt: Timestamp?) throws -> EntityState? {
-        if let cached = cache?.states[stream], slice == .latest, validAt == nil || validAt! >= cached.updatedAt {
+        if let cached = cache?.state(of: stream), slice == .latest, validAt == nil || validAt! >= cached.updatedAt {
             // Valid time only grows along a stream, so the latest state is also the state at any later valid time.
             return cached
         }
@@ -200,43 +200,60 @@ struct FoldPoint {
 /// mirrors. Bounded: when full it starts again empty, which costs one read per stream afterwards.
 final class LatestStateCache: ConnectionAttachment {
     static let capacity = 50_000
-    private(set) var states: [StreamName: EntityState] = [:]
-    /// Whether every stream with a state in the projection tables is in `states`: true from a reset of the tables
-    /// (a rebuild, where it saves a read for the first event of every stream) until the cache first overflows.
+    /// Each cached stream's place in `states`. The states are kept apart from the index so that a fold changes one
+    /// in place through the array (a dictionary's in-place access copies the key and value it yields).
+    private var slots: [StreamName: Int] = [:]
+    private var states: [EntityState?] = []
+    /// Whether every stream with a state in the projection tables is cached: true from a reset of the tables (a
+    /// rebuild, where it saves a read for the first event of every stream) until the cache first overflows.
     private(set) var holdsEveryStream = false
 
     init() {}
 
+    /// The latest state of `stream`, if cached.
+    func state(of stream: StreamName) -> EntityState? { slots[stream].flatMap { states[$0] } }
+
     /// Marks the cache as complete for projection tables that were just emptied.
     func startWithEmptyProjections() {
-        states.removeAll(keepingCapacity: true)
+        empty()
         holdsEveryStream = true
     }
 
+    private func empty() {
+        slots.removeAll(keepingCapacity: true)
+        states.removeAll(keepingCapacity: true)
+    }
+
     /// Replaces the latest state of `record`'s stream (regardless of time) with the state after `record`: in place,
-    /// with one lookup, the state moved out of the cache for `evolve` so that changing its fields does not copy them
-    /// first. A state the cache lacks is read from `store`, unless the cache holds every stream (then the stream has
-    /// none yet). Returns whether the stream is new, and the new state when `returningState`: a copy retains its
-    /// strings and fields, and most events of a rebuild carry no snapshot that would need it.
+    /// the state moved out of the cache for `evolve` so that changing its fields does not copy them first. A state
+    /// the cache lacks is read from `store`, unless the cache holds every stream (then the stream has none yet).
+    /// Returns whether the stream is new, and the new state when `returningState`: a copy retains its strings and
+    /// fields, and most events of a rebuild carry no snapshot that would need it.
     func evolve(_ record: borrowing RecordedEvent, readingMissesFrom store: ProjectionStore, returningState: Bool = true)
         throws -> (state: EntityState?, isNew: Bool)
     {
-        if states.count >= Self.capacity, states[record.stream] == nil {
-            states.removeAll(keepingCapacity: true)
-            holdsEveryStream = false
+        let slot: Int
+        if let cached = slots[record.stream] {
+            slot = cached
+        } else {
+            if states.count >= Self.capacity {
+                empty()
+                holdsEveryStream = false
+            }
+            let stored = holdsEveryStream ? nil : try store.entity(record.stream, at: .latest)
+            slot = states.count
+            states.append(stored)
+            slots[record.stream] = slot
         }
-        // In place (the dictionary's `_modify`). Everything the closure-free helper needs is passed to it: a closure
+        // In place (the array's `_modify`). Everything the closure-free helper needs is passed to it: a closure
         // would capture the event by copy. `store` reads the tables, never this cache.
-        return try Self.evolve(&states[record.stream], record, readingMissesFrom: holdsEveryStream ? nil : store,
-                               returningState: returningState)
+        return Self.evolve(&states[slot], record, returningState: returningState)
     }
 
-    private static func evolve(_ slot: inout EntityState?, _ record: borrowing RecordedEvent,
-                               readingMissesFrom store: ProjectionStore?, returningState: Bool) throws
+    private static func evolve(_ slot: inout EntityState?, _ record: borrowing RecordedEvent, returningState: Bool)
         -> (state: EntityState?, isNew: Bool)
     {
-        var previous = slot.take()
-        if previous == nil, let store { previous = try store.entity(record.stream, at: .latest) }
+        let previous = slot.take()
         let isNew = previous == nil
         slot = PlanningDomain.evolve(consume previous, record)
         return (returningState ? slot : nil, isNew)
