@@ -15,8 +15,9 @@ import Testing
     #expect(StreamName("goal/a/b") == nil)
 }
 
-/// `StreamName.isValid(utf8:)` (which `StreamName.init?(_:)` uses) answers as a reference parse of the decoded
-/// string does: split at the first `/` character, kind and key each checked as a `String`.
+/// `StreamName.isValid(utf8:)` (which `StreamName.init?(_:)` and `init?(utf8:)` use) answers as a reference parse of
+/// the decoded string does: split at the first `/` character, kind and key each checked as a `String`; and a name
+/// parsed from the bytes is the one parsed from the string.
 struct StreamNameBytesTests {
     static func parses(_ bytes: [UInt8]) -> Bool {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -24,6 +25,8 @@ struct StreamNameBytesTests {
         let reference = StreamName.isValidKind(String(text[..<slash]))
             && StreamName.isValidKey(String(text[text.index(after: slash)...]))
         #expect((StreamName(text) != nil) == reference, "\(bytes)")
+        let fromBytes = bytes.withUnsafeBytes { StreamName(utf8: $0) }
+        #expect(fromBytes == StreamName(text) && fromBytes?.kind == StreamName(text)?.kind, "\(bytes)")
         return reference
     }
     static func isValid(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { StreamName.isValid(utf8: $0) } }

@@ -25,6 +25,14 @@ public struct StreamName: Sendable, Hashable, Comparable, CustomStringConvertibl
         description = text
     }
 
+    /// Parses `kind/key` from its UTF-8 bytes (a column read in place), checked before any string is made: the same
+    /// answer as `init?(_:)` on `String(decoding: bytes, as: UTF8.self)` (see `isValid(utf8:)`).
+    public init?(utf8 bytes: UnsafeRawBufferPointer) {
+        guard Self.isValid(utf8: bytes), let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        kind = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<slash]), as: UTF8.self)
+        description = String(decoding: bytes, as: UTF8.self)
+    }
+
     // The name determines kind and key, so equality and hashing need only the name.
     public static func == (lhs: StreamName, rhs: StreamName) -> Bool { lhs.description == rhs.description }
     public func hash(into hasher: inout Hasher) { hasher.combine(description) }

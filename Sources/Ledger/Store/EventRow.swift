@@ -73,7 +73,7 @@ public enum EventRow {
         public mutating func decode(_ row: Statement, parsingData: Bool = true) throws(LedgerError) -> RecordedEvent {
             let position = row.int(0)
             func corrupt(_ what: String) -> LedgerError { corruptRecord(position: position, what) }
-            guard let stream = StreamName(row.text(2)) else { throw corrupt("invalid stream name") }
+            guard let stream = row.withBytes(2, StreamName.init(utf8:)) else { throw corrupt("invalid stream name") }
             var data: JSONValue = .null
             if parsingData {
                 do {
