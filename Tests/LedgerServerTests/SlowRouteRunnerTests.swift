@@ -224,6 +224,21 @@ import Testing
         }
     }
 
+    /// Requests still in flight after the stop are served with the service's caches: the commit watch keeps its
+    /// probes until `close()`. (Closed at the stop, every later call opened a probe of its own, and a new probe
+    /// moves the generation, so every cached token and answer was dropped while the server drained.)
+    @Test func stoppingKeepsTheCachesUntilClosed() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        test.service.stop()
+        let generation = try test.service.changes.generation()
+        #expect(try test.service.changes.generation() == generation, "no commit, no new generation")
+        #expect(test.handled("/healthz", as: nil).status == 200)
+        #expect(try test.service.changes.generation() == generation)
+        test.service.close()
+        #expect(try test.service.changes.generation() != generation, "a probe opened after the close")
+    }
+
     /// Over a socket: a plan request whose client resets the connection while it waits is skipped, and counted.
     @Test func aViewWhoseClientResetsWhileItWaitsIsSkipped() throws {
         try withEverySlotTaken { test, runner, gate in

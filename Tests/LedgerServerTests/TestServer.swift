@@ -88,6 +88,7 @@ final class TestServer: @unchecked Sendable {
     func stop() {
         service.stop()
         server.stop()
+        service.close()
         ledger.close()
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -88,6 +88,7 @@ enum ServeCommand: Command {
         Terminal.error("stopping: finishing requests in flight")
         service.stop()
         server.stop()
+        service.close()
         log.flush()  // every answered request's line, before "stopped"
         ledger.close()
         Terminal.error("stopped")
