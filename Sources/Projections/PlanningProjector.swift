@@ -72,7 +72,7 @@ public struct PlanningProjector: LedgerHook {
         let effectiveAt = SQLiteValue.integer(record.effectiveAt.millisecondsSinceEpoch)
         if let state = snapshot {
             try database.run(insertSnapshot, [
-                .text(record.stream.description), .integer(Int64(record.version)), position, recordedAt, effectiveAt,
+                .text(record.stream.description), .integer(Int64(record.version)), recordedAt, effectiveAt,
                 .text(record.stream.kind), .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch),
                 .text(CanonicalJSON.string(state.fields)),
             ])
@@ -101,8 +101,8 @@ public struct PlanningProjector: LedgerHook {
 }
 
 private let insertSnapshot = """
-    INSERT INTO entity_versions (stream, version, position, recorded_at, effective_at, kind, status, created_at, fields)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    INSERT INTO entity_versions (stream, version, recorded_at, effective_at, kind, status, created_at, fields)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
     """
 
 extension Error {

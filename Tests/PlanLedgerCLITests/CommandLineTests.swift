@@ -4,6 +4,7 @@ import SQLite
 import Testing
 
 @testable import PlanLedgerCLI
+@testable import Projections
 
 /// The `planledger` commands run in-process on temporary ledgers: exit codes and what they leave behind.
 @Suite(.serialized) struct CommandLineTests {
@@ -207,7 +208,7 @@ import Testing
         #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "3")
         // A view on a file it may write still rebuilds them first, as before.
         #expect(run("plan", "--db", db) == 0)
-        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "5")
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == ProjectionSchema.layout)
     }
 
     /// Reading a writable ledger leaves its directory as it found it: no `-wal` or `-shm` stays beside a ledger that
@@ -249,13 +250,14 @@ import Testing
     @Test func projectionsOfANewerLayoutAreRefusedNotRebuiltDownUnlessRebuildIsAskedFor() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)
-        try Database(path: db).run("UPDATE projection_meta SET value = '6' WHERE key = 'layout'")
+        let newer = String(Int(ProjectionSchema.layout)! + 1)
+        try Database(path: db).run("UPDATE projection_meta SET value = ?1 WHERE key = 'layout'", [.text(newer)])
         #expect(run("plan", "--db", db) == 3)
         #expect(run("decisions", "--db", db) == 3)
-        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "6")
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == newer)
         #expect(run("verify", "--db", db) == 0, "the log itself is still checked")
         #expect(run("rebuild", "--db", db) == 0)
-        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == "5")
+        #expect(try meta("SELECT value FROM projection_meta WHERE key = 'layout'") == ProjectionSchema.layout)
         #expect(run("plan", "--db", db) == 0)
     }
 

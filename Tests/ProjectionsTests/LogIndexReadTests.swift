@@ -124,7 +124,7 @@ import Testing
                             .max { ($0.effective, $0.version) < ($1.effective, $1.version) }
                         let expected = byRecorded.flatMap { recorded in byEffective.map { min(recorded.version, $0.version) } }
                         let slice = TimeSlice(asOf: Timestamp(millisecondsSinceEpoch: asOf), validAt: Timestamp(millisecondsSinceEpoch: validAt))
-                        #expect(try store.visibleVersion(stream, at: slice)?.version == expected,
+                        #expect(try store.visibleVersion(stream, at: slice) == expected,
                                 "fold at \(foldAt), \(stream), asOf \(asOf), validAt \(validAt)")
                         checked += 1
                     }

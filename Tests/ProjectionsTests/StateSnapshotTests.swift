@@ -120,4 +120,36 @@ import Testing
         #expect(try database.scalarInt("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
                                        + "('events_by_stream_recorded', 'events_by_stream_effective', 'events_by_effective')") == 3)
     }
+
+    /// A file of layout 5, whose snapshot table was keyed (stream, recorded_at, version) and had a `position` column:
+    /// opened for writing, its projections are rebuilt in this layout's shape, with the same answers.
+    @Test func snapshotsOfLayoutFiveAreRebuiltKeyedByStreamAndVersion() throws {
+        let (test, _) = try longLedger(readings: 2 * ProjectionSchema.snapshotInterval + 3)
+        let current = try test.model.entity(measure, at: .now)
+        let snapshots = try test.ledger.read { try $0.scalarInt("SELECT COUNT(*) FROM entity_versions") }
+        test.ledger.close()
+        let database = try Database(path: test.path)
+        try database.execute("""
+            DROP TABLE entity_versions;
+            CREATE TABLE entity_versions (
+                stream TEXT NOT NULL, recorded_at INTEGER NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL,
+                effective_at INTEGER NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,
+                fields TEXT NOT NULL, PRIMARY KEY (stream, recorded_at, version)
+            ) WITHOUT ROWID;
+            UPDATE projection_meta SET value = '5' WHERE key = 'layout'
+            """)
+        let reopened = try Ledger(path: test.path, hook: PlanningProjector())
+        defer {
+            reopened.close()
+            try? FileManager.default.removeItem(atPath: test.directory)
+        }
+        #expect(try PlanningReadModel(ledger: reopened).entity(measure, at: .now) == current)
+        #expect(try database.scalarText("SELECT value FROM projection_meta WHERE key = 'layout'") == ProjectionSchema.layout)
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM entity_versions") == snapshots)
+        let key = try database.map("SELECT name FROM pragma_table_info('entity_versions') WHERE pk > 0 ORDER BY pk") {
+            $0.text(0)
+        }
+        #expect(key == ["stream", "version"])
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM pragma_table_info('entity_versions') WHERE name = 'position'") == 0)
+    }
 }

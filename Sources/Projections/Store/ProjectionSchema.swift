@@ -16,14 +16,15 @@ import SQLite
 /// its two time indexes most of what a rebuild wrote (1.2M rows and three B-trees for 1.2M events) while repeating
 /// the log's own columns.
 ///
-/// Its key is (stream, recorded_at, version). Recorded time never decreases along the log, so along a stream this is
-/// version order too, and the key itself serves the seek for the nearest snapshot at or below a version.
+/// Its key is (stream, version), which serves the seek for the nearest snapshot at or below a version. (Until layout
+/// 6 it was keyed (stream, recorded_at, version) and kept each row's log position, left from when this table had a
+/// row per version and answered the asOf seek itself.)
 enum ProjectionSchema {
     static let tables = ["entity_versions", "ownership", "links", "projection_meta"]
 
     /// The layout of these tables, kept in `projection_meta`. Projections written under another layout (or before
     /// layouts were recorded) are rebuilt from the log when the ledger opens.
-    static let layout = "5"
+    static let layout = "6"
 
     /// Versions 1, 1 + N, 1 + 2N, … carry the full state; a read folds at most N - 1 events after one.
     static let snapshotInterval = 16
@@ -109,16 +110,15 @@ enum ProjectionSchema {
             """
             CREATE TABLE IF NOT EXISTS entity_versions (
                 stream TEXT NOT NULL,
-                recorded_at INTEGER NOT NULL,
                 version INTEGER NOT NULL,
-                position INTEGER NOT NULL,
+                recorded_at INTEGER NOT NULL,
                 effective_at INTEGER NOT NULL,
                 -- The state after this version; rows only for versions where carriesSnapshot(version).
                 kind TEXT NOT NULL,
                 status TEXT NOT NULL,
                 created_at INTEGER NOT NULL,
                 fields TEXT NOT NULL,
-                PRIMARY KEY (stream, recorded_at, version)
+                PRIMARY KEY (stream, version)
             ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS ownership (
                 stream TEXT NOT NULL,

@@ -40,20 +40,18 @@ struct ProjectionStore: PlanningStateReader {
     /// The stream's state at `slice`. Along a stream both times only grow with the version, so the versions visible
     /// at (asOf, validAt) are a prefix, and `visibleVersion` names its last.
     func entity(_ stream: StreamName, at slice: TimeSlice) throws -> EntityState? {
-        guard let visible = try visibleVersion(stream.description, at: slice) else { return nil }
-        return try state(of: stream, version: visible.version, recordedAt: visible.recordedAt)
+        guard let version = try visibleVersion(stream.description, at: slice) else { return nil }
+        return try state(of: stream, version: version)
     }
 
-    /// The state after `version` (recorded at `recordedAt`): the nearest snapshot at or below it, then the log's
-    /// events up to it folded in. The table's key is (stream, recorded_at, version), in version order along a
-    /// stream, so the snapshot is found by scanning back from where the version's key would be.
-    func state(of stream: StreamName, version: Int, recordedAt: Int64) throws -> EntityState? {
+    /// The state after `version`: the nearest snapshot at or below it (one seek back from where the version's key
+    /// would be), then the log's events up to it folded in.
+    func state(of stream: StreamName, version: Int) throws -> EntityState? {
         guard var state = try database.first(
             """
             SELECT version, status, created_at, effective_at, fields FROM entity_versions
-            WHERE stream = ?1 AND recorded_at <= ?2 AND version <= ?3 AND fields IS NOT NULL
-            ORDER BY recorded_at DESC, version DESC LIMIT 1
-            """, [.text(stream.description), .integer(recordedAt), .integer(Int64(version))], { row in
+            WHERE stream = ?1 AND version <= ?2 ORDER BY version DESC LIMIT 1
+            """, [.text(stream.description), .integer(Int64(version))], { row in
             EntityState(stream: stream, version: row.int(0), status: row.text(1),
                         createdAt: Timestamp(millisecondsSinceEpoch: row.int64(2)),
                         updatedAt: Timestamp(millisecondsSinceEpoch: row.int64(3)),
@@ -70,11 +68,10 @@ struct ProjectionStore: PlanningStateReader {
         return state
     }
 
-    /// The newest version visible at `slice`, with its recorded time, from the log's indexes. Along a stream both
-    /// times only grow with the version, so one seek finds the newest version recorded by asOf; if that one is not
-    /// yet in force at validAt, every version in force then is older, and a second seek on the valid-time index
-    /// finds the newest of them.
-    func visibleVersion(_ stream: String, at slice: TimeSlice) throws -> (version: Int, recordedAt: Int64)? {
+    /// The newest version visible at `slice`, from the log's indexes. Along a stream both times only grow with the
+    /// version, so one seek finds the newest version recorded by asOf; if that one is not yet in force at validAt,
+    /// every version in force then is older, and a second seek on the valid-time index finds the newest of them.
+    func visibleVersion(_ stream: String, at slice: TimeSlice) throws -> Int? {
         var recordedBound = slice.recordedBound
         var positionBound = Int64.max
         if let folding {
@@ -83,19 +80,19 @@ struct ProjectionStore: PlanningStateReader {
         }
         guard let recorded = try database.first(
             """
-            SELECT version, recorded_at, effective_at FROM events INDEXED BY events_by_stream_recorded
+            SELECT version, effective_at FROM events INDEXED BY events_by_stream_recorded
             WHERE stream = ?1 AND recorded_at <= ?2 AND position < ?3 ORDER BY recorded_at DESC, version DESC LIMIT 1
             """, [.text(stream), .integer(recordedBound), .integer(positionBound)], {
-                (version: $0.int(0), recordedAt: $0.int64(1), effectiveAt: $0.int64(2))
+                (version: $0.int(0), effectiveAt: $0.int64(1))
             }) else { return nil }
         let effectiveBound = slice.effectiveBound
-        if recorded.effectiveAt <= effectiveBound { return (recorded.version, recorded.recordedAt) }
+        if recorded.effectiveAt <= effectiveBound { return recorded.version }
         // Older than `recorded`, so recorded by asOf and (in a fold) before the event being folded.
         return try database.first(
             """
-            SELECT version, recorded_at FROM events INDEXED BY events_by_stream_effective
+            SELECT version FROM events INDEXED BY events_by_stream_effective
             WHERE stream = ?1 AND effective_at <= ?2 ORDER BY effective_at DESC, version DESC LIMIT 1
-            """, [.text(stream), .integer(effectiveBound)]) { (version: $0.int(0), recordedAt: $0.int64(1)) }
+            """, [.text(stream), .integer(effectiveBound)]) { $0.int(0) }
     }
 
     /// Streams of `kind` that exist at `slice`, in name order.
