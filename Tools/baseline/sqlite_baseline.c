@@ -45,9 +45,11 @@ static const char *schema =
 // in that order, so each B-tree sees PlanLedger's insertion order (WITHOUT ROWID tables are otherwise scanned in key
 // order, which would favour the baseline). Tables not named here (metadata, tokens) go into the first transaction.
 static const char *written_at(const char *table) {
-    if (strcmp(table, "events") == 0 || strcmp(table, "entity_versions") == 0 || strcmp(table, "ownership") == 0 ||
-        strcmp(table, "links") == 0)
+    if (strcmp(table, "events") == 0 || strcmp(table, "ownership") == 0 || strcmp(table, "links") == 0)
         return "t.position";
+    // A snapshot is written by its own version's event.
+    if (strcmp(table, "entity_versions") == 0)
+        return "(SELECT position FROM events e WHERE e.stream = t.stream AND e.version = t.version)";
     // A node is stored by the append that completes its subtree: leaf count (idx + 1) * 2^level; positions start at 1.
     if (strcmp(table, "merkle_nodes") == 0) return "(t.idx + 1) << t.level";
     if (strcmp(table, "streams") == 0) return "(SELECT min(position) FROM events e WHERE e.stream = t.stream)";
