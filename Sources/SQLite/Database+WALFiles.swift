@@ -5,7 +5,7 @@ import Glibc
 extension Database {
     /// Whether a `-wal` or `-shm` file is beside the database at `path`: some connection has the database open in
     /// WAL mode, or had it and could not remove them (https://sqlite.org/tempfiles.html#write_ahead_log_wal_files).
-    public static func hasWALFiles(beside path: String) -> Bool {
+    static func hasWALFiles(beside path: String) -> Bool {
         access(path + "-wal", F_OK) == 0 || access(path + "-shm", F_OK) == 0
     }
 
@@ -19,7 +19,7 @@ extension Database {
     /// holds while open, and closes. Closing, SQLite folds and removes only if it gets the exclusive lock, that is
     /// when no other connection is open: one beside it (a server's) keeps the files it needs. With no commits in
     /// the WAL, the fold writes nothing to the database file. With neither file there, nothing is opened.
-    public static func removeWALFilesIfUnused(beside path: String) {
+    static func removeWALFilesIfUnused(beside path: String) {
         guard hasWALFiles(beside: path) else { return }
         var options = Options(create: false)
         options.keepsJournalMode = true
@@ -33,8 +33,8 @@ extension Database {
 /// Whether the `-wal` and `-shm` files were beside a database when a read-only use of it began, so that when the
 /// use ends (or is refused) the files its reads made are removed, and those that were already there are left.
 public struct WALFilesBeside: Sendable {
-    public let path: String
-    public let existedAtStart: Bool
+    private let path: String
+    private let existedAtStart: Bool
 
     /// Notes, before the first connection opens, whether the files are there.
     public init(_ path: String) {
