@@ -65,12 +65,12 @@ public struct PlanningProjector: LedgerHook {
     /// by the same code.
     static func project(_ record: RecordedEvent, store: ProjectionStore, cache: LatestStateCache) throws {
         let database = store.database
-        let (snapshot, isNew) = try cache.evolve(
-            record, readingMissesFrom: store, returningState: ProjectionSchema.carriesSnapshot(version: record.version))
+        let carriesSnapshot = ProjectionSchema.carriesSnapshot(version: record.version)
+        let (snapshot, isNew) = try cache.evolve(record, readingMissesFrom: store, returningState: carriesSnapshot)
         let position = SQLiteValue.integer(Int64(record.position))
         let recordedAt = SQLiteValue.integer(record.recordedAt.millisecondsSinceEpoch)
         let effectiveAt = SQLiteValue.integer(record.effectiveAt.millisecondsSinceEpoch)
-        if let state = snapshot {
+        if carriesSnapshot, let state = snapshot {
             try database.run(insertSnapshot, [
                 .text(record.stream.description), .integer(Int64(record.version)), recordedAt, effectiveAt,
                 .text(record.stream.kind), .text(state.status), .integer(state.createdAt.millisecondsSinceEpoch),

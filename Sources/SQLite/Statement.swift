@@ -1,5 +1,10 @@
 import CSQLite
+
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `SQLITE_TRANSIENT`: SQLite copies the bound bytes before `sqlite3_bind_*` returns.
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

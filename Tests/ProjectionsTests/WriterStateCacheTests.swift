@@ -161,18 +161,21 @@ import Testing
         let store = ProjectionStore(database: database)
         let cache = LatestStateCache()
         #expect(!cache.holdsEveryStream)
-        #expect(throws: SQLiteError.self) { try cache.evolve(event(1), readingMissesFrom: store) }
+        #expect(throws: SQLiteError.self) { try cache.evolve(event(1), readingMissesFrom: store, returningState: true) }
         cache.startWithEmptyProjections()
         #expect(cache.holdsEveryStream)
         for index in 0..<LatestStateCache.capacity {
-            #expect(try cache.evolve(event(index), readingMissesFrom: store).isNew)
+            #expect(try cache.evolve(event(index), readingMissesFrom: store, returningState: true).isNew)
         }
         #expect(cache.holdsEveryStream)
-        let again = try cache.evolve(event(7, version: 2), readingMissesFrom: store)
+        let again = try cache.evolve(event(7, version: 2), readingMissesFrom: store, returningState: true)
         #expect(!again.isNew && again.state?.version == 2 && again.state?.createdAt == time("2024-01-01"))
+        // Not asked for the state, it still keeps it.
+        let quiet = try cache.evolve(event(7, version: 3), readingMissesFrom: store, returningState: false)
+        #expect(!quiet.isNew && quiet.state == nil && cache.state(of: StreamName("goal/G-7")!)?.version == 3)
         // One stream too many: the cache starts again empty, and from then on must read what it lacks.
-        #expect(throws: SQLiteError.self) { try cache.evolve(event(LatestStateCache.capacity), readingMissesFrom: store) }
+        #expect(throws: SQLiteError.self) { try cache.evolve(event(LatestStateCache.capacity), readingMissesFrom: store, returningState: true) }
         #expect(!cache.holdsEveryStream)
-        #expect(throws: SQLiteError.self) { try cache.evolve(event(7, version: 3), readingMissesFrom: store) }
+        #expect(throws: SQLiteError.self) { try cache.evolve(event(7, version: 4), readingMissesFrom: store, returningState: true) }
     }
 }

@@ -226,7 +226,7 @@ final class LatestStateCache: ConnectionAttachment {
     /// the cache lacks is read from `store`, unless the cache holds every stream (then the stream has none yet).
     /// Returns whether the stream is new, and the new state when `returningState`: a copy retains its strings and
     /// fields, and most events of a rebuild carry no snapshot that would need it.
-    func evolve(_ record: borrowing RecordedEvent, readingMissesFrom store: ProjectionStore, returningState: Bool = true)
+    func evolve(_ record: borrowing RecordedEvent, readingMissesFrom store: ProjectionStore, returningState: Bool)
         throws -> (state: EntityState?, isNew: Bool)
     {
         let slot: Int
@@ -242,8 +242,8 @@ final class LatestStateCache: ConnectionAttachment {
             states.append(stored)
             slots[record.stream] = slot
         }
-        // In place (the array's `_modify`). Everything the closure-free helper needs is passed to it: a closure
-        // would capture the event by copy. `store` reads the tables, never this cache.
+        // In place (the array's `_modify`), through a helper rather than a closure, which would capture the event by
+        // copy. (The read above goes to the tables, never to this cache.)
         return Self.evolve(&states[slot], record, returningState: returningState)
     }
 
