@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Planning", "Ledger", "Harness"]),
         .testTarget(name: "AccessTests", dependencies: ["Access"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "ReliabilityTests", dependencies: ["Harness", "LedgerServer", "HTTPServer", "Planning", "Ledger"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["Harness", "LedgerServer", "HTTPServer", "Planning", "Ledger", "SQLite"]),
         .testTarget(name: "PlanLedgerCLITests", dependencies: ["PlanLedgerCLI", "Ledger", "Projections", "SQLite"]),
         .testTarget(
             name: "LedgerServerTests",

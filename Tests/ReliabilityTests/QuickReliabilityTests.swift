@@ -4,6 +4,7 @@ import HTTPServer
 import Ledger
 import LedgerServer
 import Planning
+import SQLite
 import Synchronization
 import Testing
 
@@ -59,5 +60,61 @@ import Testing
         #expect(try ledger.checkpoint().size == before.size + outcome.acknowledgedAppends)
         #expect(outcome.acknowledgedAppends == 0, "no mutation of a valid request should have been valid")
         #expect(try LedgerVerifier(path: ledger.path).verify().isValid)
+    }
+
+    /// The C baselines of `Tools/bench.sh` read a ledger's own tables: P1's copies every row a ledger stores in the
+    /// order it was written (so it knows where each projection row comes from in the log), P6's context steps through
+    /// the log. A change of layout must keep them working; layout 6 once broke the first, and only a full benchmark
+    /// run showed it. Built with the toolchain's `clang`, which builds this package's own C targets.
+    @Test func theBenchmarkBaselinesReadALedgerOfThisLayout() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ledger = try demoLedger()
+        let events = ledger.size
+        ledger.close()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let baseline = directory + "/sqlite_baseline"
+        let compiled = try Self.run("/usr/bin/env", ["clang", "-O1", "-o", baseline,
+                                                     root + "/Tools/baseline/sqlite_baseline.c", "-lsqlite3"])
+        #expect(compiled.status == 0, "\(compiled.output)")
+        guard compiled.status == 0 else { return }
+
+        let copy = directory + "/copy.sqlite"
+        let copied = try Self.run(baseline, ["ledger", directory + "/ledger.sqlite", copy])
+        #expect(copied.status == 0, "\(copied.output)")
+        let source = try Database(path: directory + "/ledger.sqlite", options: .init(readOnly: true))
+        let target = try Database(path: copy, options: .init(readOnly: true))
+        defer {
+            source.close()
+            target.close()
+        }
+        let tables = try source.map("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
+            $0.text(0)
+        }
+        #expect(tables.contains("entity_versions") && tables.contains("events"))
+        var rows: Int64 = 0
+        for table in tables {
+            let count = try source.scalarInt("SELECT COUNT(*) FROM \"\(table)\"") ?? -1
+            #expect(try target.scalarInt("SELECT COUNT(*) FROM \"\(table)\"") == count, "\(table)")
+            rows += count
+        }
+        #expect(copied.output.contains("rows=\(rows)\n") && copied.output.contains("events=\(events)\n"), "\(copied.output)")
+
+        let scanned = try Self.run(baseline, ["scan", directory + "/ledger.sqlite"])
+        #expect(scanned.status == 0 && scanned.output.contains("rows=\(events)\n"), "\(scanned.output)")
+    }
+
+    /// Runs `program` and waits; its standard output and error together.
+    static func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }
