@@ -39,10 +39,7 @@ public struct PlanningReadModel: Sendable {
             throw LedgerError(.invalidInput, code: "invalid_request", "\(organisation) is not an organisation's name",
                               details: ["field": "organisation"])
         }
-        guard try store.visibleVersion(stream.description, at: .latest) != nil else {
-            throw LedgerError(.notFound, code: "not_found", "\(stream) is not in the ledger",
-                              details: ["stream": .string(stream.description)])
-        }
+        guard try store.visibleVersion(stream.description, at: .latest) != nil else { throw notFound(stream, .latest) }
     }
 
     static func notFound(_ stream: StreamName, _ slice: TimeSlice) -> LedgerError {
