@@ -221,16 +221,18 @@ private struct Reader {
     mutating func string() throws(JSONParser.Error) -> String {
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes. UTF-8 is validated once the extent is known.
+        // Fast path: no escapes. UTF-8 is validated once the extent is known, unless this scan saw only ASCII.
+        var high: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return try validated(slice, at: start)
+                return high < 0x80 ? String(decoding: slice, as: UTF8.self) : try validated(slice, at: start)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in string") }
+            high |= byte
             index += 1
         }
         var scalars = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))

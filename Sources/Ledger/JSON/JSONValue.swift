@@ -79,9 +79,9 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 extension JSONValue {
     /// An object from optional members: absent (nil) members are omitted, never written as `null`.
     public static func object(omittingNil members: [(String, JSONValue?)]) -> JSONValue {
-        var object = JSONObject()
-        for (key, value) in members { if let value { object[key] = value } }
-        return .object(object)
+        // One sort of the members (`JSONObject.init`), not an insertion into a sorted array per member: every served
+        // envelope is built here.
+        .object(JSONObject(members.lazy.compactMap { key, value in value.map { (key: key, value: $0) } }))
     }
 
     public init(_ int: Int) { self = .number(Double(int)) }
