@@ -202,19 +202,27 @@ public final class PlanLedgerService: Sendable {
         }
     }
 
+    /// Stops `server`, which serves this service, in the order that keeps every request in flight answered as
+    /// usual: `stop()`, the server's drain, then `close()`. Close the ledger afterwards.
+    public func stop(serving server: HTTPServer) {
+        stop()
+        server.stop()
+        close()
+    }
+
     /// Stops running views and token changes: those waiting for a slot, and any asked for from now on, are
-    /// answered 503 `shutting_down` at once; those running finish. Call it when the server begins to stop, so that
+    /// answered 503 `shutting_down` at once; those running finish. Called as the server begins to stop, so that
     /// the stop waits only for work in flight (appends, running views), not for a queue of views. Requests still
     /// in flight are served as before, caches included; `close()` follows once the server has drained them.
-    public func stop() {
+    func stop() {
         slowRoutes.stop()
         commitRoutes.stop()
     }
 
     /// Closes the connections the service keeps beside the ledger's (the commit watch's probes), so that closing the
-    /// ledger afterwards can remove its `-wal` and `-shm` files. Call it after the server has stopped: a request
+    /// ledger afterwards can remove its `-wal` and `-shm` files. Called after the server has stopped: a request
     /// answered after it still works, but opens a probe of its own and misses every cache.
-    public func close() {
+    func close() {
         changes.close()
     }
 

@@ -86,9 +86,7 @@ final class TestServer: @unchecked Sendable {
     }
 
     func stop() {
-        service.stop()
-        server.stop()
-        service.close()
+        service.stop(serving: server)
         ledger.close()
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -47,12 +47,7 @@ import Testing
         configuration.limits.maximumBodyBytes = 1 << 20
         let server = HTTPServer(configuration: configuration, handler: service.handle)
         try server.start()
-        defer {
-            // As `serve` stops: views and token changes first, then the server drains, then the service's probes.
-            service.stop()
-            server.stop()
-            service.close()
-        }
+        defer { service.stop(serving: server) }
         let before = try ledger.checkpoint()
         let outcome = HTTPFuzzer(port: server.port, token: admin).run(requests: 300, seconds: 60, seed: 7)
         #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(5))")

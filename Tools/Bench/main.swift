@@ -219,9 +219,7 @@ do {
         let before = try ledger.checkpoint()
         let outcome = HTTPFuzzer(port: server.port, token: token).run(requests: number("requests", 5000),
                                                                        seconds: Double(number("seconds", 300)), seed: UInt64(number("seed", 1)))
-        service.stop()
-        server.stop()
-        service.close()
+        service.stop(serving: server)
         let after = try ledger.checkpoint()
         ledger.close()
         report("requests", outcome.requests)

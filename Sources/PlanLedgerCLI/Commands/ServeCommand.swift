@@ -86,9 +86,7 @@ enum ServeCommand: Command {
 
         stop.wait()
         Terminal.error("stopping: finishing requests in flight")
-        service.stop()
-        server.stop()
-        service.close()
+        service.stop(serving: server)
         log.flush()  // every answered request's line, before "stopped"
         ledger.close()
         Terminal.error("stopped")
