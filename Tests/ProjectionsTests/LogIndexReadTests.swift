@@ -7,8 +7,9 @@ import Testing
 
 @testable import Projections
 
-/// Layout 5 reads which version a slice sees from indexes on the log (`ProjectionSchema.createLogIndexes`). These
-/// hold those reads to layout 4's rule, and to what the log's other streams and a damaged file must not change.
+/// From layout 5 on, which version a slice sees is read from indexes on the log
+/// (`ProjectionSchema.createLogIndexes`). These hold those reads to layout 4's rule, and to what the log's other
+/// streams and a damaged file must not change.
 @Suite struct LogIndexReadTests {
     let actor = Actor(id: "tester", role: "planner")
     let organisation = StreamAppend(
@@ -16,8 +17,7 @@ import Testing
         events: [ProposedEvent(type: "OrganisationRegistered", data: ["name": "Org", "kind": "trust"])])
 
     func temporaryPath() throws -> (directory: String, path: String) {
-        let directory = NSTemporaryDirectory() + "planledger-logindex-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory("planledger-logindex-")
         return (directory, directory + "/ledger.sqlite")
     }
 

@@ -110,15 +110,19 @@ import Testing
             DELETE FROM projection_meta; DELETE FROM entity_versions; DROP INDEX events_by_stream_recorded;
             DROP INDEX events_by_stream_effective; DROP INDEX events_by_effective
             """)
-        let reopened = try Ledger(path: test.path, hook: PlanningProjector())
-        defer {
-            reopened.close()
-            try? FileManager.default.removeItem(atPath: test.directory)
-        }
-        #expect(try PlanningReadModel(ledger: reopened).entity(measure, at: .now) == current)
-        #expect(try database.scalarText("SELECT value FROM projection_meta WHERE key = 'layout'") == ProjectionSchema.layout)
+        defer { try? FileManager.default.removeItem(atPath: test.directory) }
+        try expectRebuiltWhenOpened(test, database, current: current)
         #expect(try database.scalarInt("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
                                        + "('events_by_stream_recorded', 'events_by_stream_effective', 'events_by_effective')") == 3)
+    }
+
+    /// Opens `test`'s closed ledger for writing again: its projections must come back in this layout, giving the
+    /// measure's `current` state.
+    func expectRebuiltWhenOpened(_ test: TestLedger, _ database: Database, current: JSONValue) throws {
+        let reopened = try Ledger(path: test.path, hook: PlanningProjector())
+        defer { reopened.close() }
+        #expect(try PlanningReadModel(ledger: reopened).entity(measure, at: .now) == current)
+        #expect(try database.scalarText("SELECT value FROM projection_meta WHERE key = 'layout'") == ProjectionSchema.layout)
     }
 
     /// A file of layout 5, whose snapshot table was keyed (stream, recorded_at, version) and had a `position` column:
@@ -145,13 +149,8 @@ import Testing
             UPDATE projection_meta SET value = '5' WHERE key = 'layout'
             """)
         #expect(try database.scalarInt("SELECT COUNT(*) FROM entity_versions") == snapshots)
-        let reopened = try Ledger(path: test.path, hook: PlanningProjector())
-        defer {
-            reopened.close()
-            try? FileManager.default.removeItem(atPath: test.directory)
-        }
-        #expect(try PlanningReadModel(ledger: reopened).entity(measure, at: .now) == current)
-        #expect(try database.scalarText("SELECT value FROM projection_meta WHERE key = 'layout'") == ProjectionSchema.layout)
+        defer { try? FileManager.default.removeItem(atPath: test.directory) }
+        try expectRebuiltWhenOpened(test, database, current: current)
         #expect(try database.scalarInt("SELECT COUNT(*) FROM entity_versions") == snapshots)
         let key = try database.map("SELECT name FROM pragma_table_info('entity_versions') WHERE pk > 0 ORDER BY pk") {
             $0.text(0)

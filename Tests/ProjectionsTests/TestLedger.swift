@@ -5,14 +5,21 @@ import Synchronization
 
 @testable import Projections
 
+/// A new, empty directory for a test's files, named from `prefix`; the test removes it.
+func makeTemporaryDirectory(_ prefix: String) throws -> String {
+    let directory = NSTemporaryDirectory() + prefix + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    return directory
+}
+
 /// A ledger on a temporary file with the planning hook and a clock the test sets.
 final class TestLedger: Sendable {
-    let directory = NSTemporaryDirectory() + "planledger-projections-" + UUID().uuidString
+    let directory: String
     let clock = SettableClock()
     let ledger: Ledger
 
     init() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory("planledger-projections-")
         let clock = self.clock
         ledger = try Ledger(path: directory + "/ledger.sqlite", hook: PlanningProjector(), clock: { clock.now })
     }

@@ -153,8 +153,7 @@ import Testing
                           recordedAt: time("2024-01-01"), effectiveAt: time("2024-01-01"), actor: actor, reason: nil,
                           correlationId: nil, causationId: nil, data: ["title": "Goal"], hash: MerkleTree.emptyRoot)
         }
-        let directory = NSTemporaryDirectory() + "planledger-cache-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory("planledger-cache-")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let database = try Database(path: directory + "/empty.sqlite")
         defer { database.close() }
