@@ -19,7 +19,8 @@ enum ServeCommand: Command {
         Serves the API of Schemas/openapi.json over HTTP/1.1 with keep-alive. Every /v1 route needs a bearer token
         (planledger token create). On first start with no tokens, creates an admin token and prints it once.
         SIGINT or SIGTERM stops gracefully: no new connections, in-flight appends and running views finish, views
-        still waiting for a slot get 503 shutting_down, then the ledger closes.
+        still waiting for a slot get 503 shutting_down, then the ledger closes. Stop it before running a newer
+        planledger on the same file: once that rebuilds the read models, this server refuses appends (500).
 
         Options:
           --demo                load the demo story first when the ledger is empty
