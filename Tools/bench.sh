@@ -114,10 +114,22 @@ P6=$(rounds p6 value hashed_mb_per_second | median); P6RANGE=$(rounds p6 value h
 P6E=$(rounds p6 value events_per_second | median)
 P6B=$(rounds p6-openssl openssl_mbs | median); P6BRANGE=$(rounds p6-openssl openssl_mbs | range)
 
+# The processor, as far as a VM shows it: the same model name has covered hosts of different generations here, on
+# which the ratios moved (SHA-NI against SQLite's and our own code, above all), so family, model and the extensions
+# that matter are recorded with each run.
+cpu() {
+    local field
+    field() { grep -m1 "^$1[[:space:]]*:" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'; }
+    local flags; flags=$(field flags)
+    local extensions=""
+    for flag in sha_ni avx2 avx512f; do case " $flags " in *" $flag "*) extensions="$extensions, $flag";; esac; done
+    echo "$(field 'model name'), family $(field 'cpu family') model $(field model)$extensions"
+}
+
 # The measured table replaces the part of Tools/BENCHMARKS.md between the two bench.sh markers; the notes around it
 # (profiling, reliability, what is left) are written by hand.
 cat > "$OUT/table.md" <<MD
-Measured by \`Tools/bench.sh $EVENTS\` on $(date -u +%Y-%m-%d): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),
+Measured by \`Tools/bench.sh $EVENTS\` on $(date -u +%Y-%m-%d): $(nproc) cores ($(cpu)),
 $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1), release build. Each ratio is against a
 baseline measured in the same run on the same machine (a shared, noisy one: treat single runs as ±15%).
 
