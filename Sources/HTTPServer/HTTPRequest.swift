@@ -8,6 +8,9 @@ public struct HTTPRequest: Sendable {
     public var path: String
     /// Query parameters, percent-decoded (`+` as space); the last value wins when a name repeats.
     public var query: [String: String]
+    /// The query's parameter names in order, decoded, repeats included: what a server needs to refuse a name it
+    /// does not know or one given twice.
+    public var queryNames: [String]
     public var headers: HTTPHeaders
     public var body: [UInt8]
     /// `1.0` or `1.1`.
@@ -27,22 +30,25 @@ public struct HTTPRequest: Sendable {
         self.headers = headers
         self.body = body
         self.version = version
-        let (path, query) = Self.split(target)
+        let (path, query, queryNames) = Self.split(target)
         self.path = path
         self.query = query
+        self.queryNames = queryNames
         let connection = headers["connection"]?.lowercased() ?? ""
         self.keepAlive = version == "1.1" ? !connection.contains("close") : connection.contains("keep-alive")
     }
 
-    static func split(_ target: String) -> (String, [String: String]) {
-        guard let mark = target.firstIndex(of: "?") else { return (percentDecode(target, plusAsSpace: false), [:]) }
+    static func split(_ target: String) -> (path: String, query: [String: String], names: [String]) {
+        guard let mark = target.firstIndex(of: "?") else { return (percentDecode(target, plusAsSpace: false), [:], []) }
         var query: [String: String] = [:]
+        var names: [String] = []
         for pair in target[target.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = percentDecode(String(parts[0]), plusAsSpace: true)
             query[name] = parts.count > 1 ? percentDecode(String(parts[1]), plusAsSpace: true) : ""
+            names.append(name)
         }
-        return (percentDecode(String(target[..<mark]), plusAsSpace: false), query)
+        return (percentDecode(String(target[..<mark]), plusAsSpace: false), query, names)
     }
 
     /// Decodes `%XX` escapes; malformed escapes are kept as they are, and invalid UTF-8 becomes U+FFFD.

@@ -68,8 +68,8 @@ public final class PlanLedgerService: Sendable {
     public static var defaultSlowRouteLimit: Int { SlowRouteRunner.defaultLimit }
 
     /// Every route, method and pattern: the table `Schemas/openapi.json` is checked against.
-    public var routeTable: [(method: String, pattern: String, role: String?)] {
-        routes.map { ($0.method, $0.pattern, $0.role?.rawValue) }
+    public var routeTable: [(method: String, pattern: String, query: [String], role: String?)] {
+        routes.map { ($0.method, $0.pattern, $0.query, $0.role?.rawValue) }
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -116,6 +116,7 @@ public final class PlanLedgerService: Sendable {
                     principal = try authorise(request, requiring: required, generation: seen)
                     generation = seen
                 }
+                try route.checkQuery(of: request)
                 let cacheKey = route.cacheable ? generation.map { ($0, request.target) } : nil
                 if let (generation, target) = cacheKey,
                     let cached = responses.response(for: target, generation: generation)
@@ -123,7 +124,7 @@ public final class PlanLedgerService: Sendable {
                     return (cached, index)
                 }
                 let context = RequestContext(request: request, principal: principal, requiredRole: route.role,
-                                             parameters: parameters)
+                                             parameters: parameters, acceptedQuery: route.query)
                 let responses = self.responses
                 let isQuick = route.work == .quick
                 @Sendable func run() throws -> HTTPResponse {

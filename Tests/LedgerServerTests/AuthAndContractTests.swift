@@ -128,11 +128,43 @@ import Testing
                                                                     "label": "analyst", "actorId": "a-1", "reason": "r"])
         #expect(created.status == 201 && created.json["actorId"] == "a-1" && created.json["organisations"] == ["organisation/QWO"])
         let id = try #require(created.json["id"]?.stringValue)
-        for (body, field) in [(["reason": 5], "reason"), (["reason": "left", "why": "x"], "why")] as [(JSONValue, String)] {
-            let response = try test.request("DELETE", "/v1/tokens/\(id)", body: body)
-            #expect(response.status == 400 && response.json["error"]?["field"] == .string(field), "\(CanonicalJSON.string(body))")
+        let refusedRevocations: [(String, JSONValue, String)] = [
+            ("", ["reason": 5], "reason"), ("", ["reason": "left", "why": "x"], "why"),
+            // A reason in the query does not excuse the body: it is checked as on every route, and may not differ.
+            ("?reason=left", ["reason": 5], "reason"), ("?reason=left", ["why": "x"], "why"),
+            ("?reason=left", ["reason": "moved on"], "reason"),
+        ]
+        for (query, body, field) in refusedRevocations {
+            let response = try test.request("DELETE", "/v1/tokens/\(id)\(query)", body: body)
+            #expect(response.status == 400 && response.json["error"]?["field"] == .string(field),
+                    "\(query) \(CanonicalJSON.string(body))")
         }
-        #expect(try test.request("DELETE", "/v1/tokens/\(id)", body: ["reason": "left"]).status == 200)
+        let plainText = try test.client().request("DELETE", "/v1/tokens/\(id)?reason=left", headers: [
+            ("Authorization", "Bearer \(test.tokens[.admin]!)"), ("Content-Type", "text/plain"),
+        ], body: Array("hello".utf8))
+        #expect(plainText.status == 415)
+        #expect(test.ledger.size == size + 1, "no revocation refused above was stored")
+        #expect(try test.request("DELETE", "/v1/tokens/\(id)?reason=left", body: ["reason": "left"]).status == 200)
+    }
+
+    /// A query parameter a route does not take, or one given twice, is refused before anything is read or stored:
+    /// a misspelt `asof` must not quietly give today's plan to someone asking for a past one.
+    @Test func unknownOrRepeatedQueryParametersAreRefused() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let size = test.ledger.size
+        for route in test.service.routeTable {
+            let target = Self.samples[route.pattern] ?? route.pattern
+            let response = try test.request(route.method, target + (target.contains("?") ? "&" : "?") + "zzz=1")
+            #expect(response.status == 400 && response.json["error"]?["field"] == "zzz", "\(route.method) \(target)")
+        }
+        let misspelt = try test.request("GET", "/v1/plan?asof=2022-06-30")
+        #expect(misspelt.status == 400 && misspelt.json["error"]?["field"] == "asof")
+        #expect(misspelt.json["error"]?["message"]?.stringValue?.contains("did you mean asOf?") == true)
+        let repeated = try test.request("GET", "/v1/ledger/proofs/inclusion?position=1&position=2")
+        #expect(repeated.status == 400 && repeated.json["error"]?["field"] == "position")
+        #expect(try test.request("GET", "/v1/plan?organisation=QWO&asOf=2022-06-30&validAt=2022-06-30").status == 200)
+        #expect(test.ledger.size == size, "nothing was stored")
     }
 
     @Test func openAPIDocumentsExactlyTheImplementedRoutes() throws {
@@ -145,12 +177,23 @@ import Testing
         let committed = try JSONParser.parse(Array(try Data(contentsOf: file)))
         #expect(served.json == committed, "GET /openapi.json serves Schemas/openapi.json")
         var documented: Set<String> = []
+        /// The names of the query parameters an operation (or its path) lists, `$ref`s resolved.
+        func queryNames(_ parameters: JSONValue?) -> Set<String> {
+            Set((parameters?.arrayValue ?? []).compactMap { parameter -> String? in
+                let resolved = parameter["$ref"]?.stringValue.map { reference in
+                    committed["components"]?["parameters"]?[String(reference.split(separator: "/").last!)]
+                } ?? parameter
+                return resolved?["in"] == .string("query") ? resolved?["name"]?.stringValue : nil
+            })
+        }
         for (path, operations) in committed["paths"]?.objectValue ?? [:] {
-            for (method, operation) in operations.objectValue ?? [:] {
+            for (method, operation) in operations.objectValue ?? [:] where method != "parameters" {
                 documented.insert("\(method.uppercased()) \(path)")
                 let role = operation["x-required-role"]?.stringValue
                 let implemented = test.service.routeTable.first { $0.method == method.uppercased() && $0.pattern == path }
                 #expect(implemented?.role == role, "\(method) \(path): documented role \(role ?? "public")")
+                let query = queryNames(operations["parameters"]).union(queryNames(operation["parameters"]))
+                #expect(implemented.map { Set($0.query) } == query, "\(method) \(path): documented query \(query.sorted())")
             }
         }
         let implemented = Set(test.service.routeTable.map { "\($0.method) \($0.pattern)" })

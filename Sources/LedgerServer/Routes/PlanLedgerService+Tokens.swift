@@ -20,12 +20,17 @@ extension PlanLedgerService {
     }
 
     /// `DELETE /v1/tokens/{id}?reason=...` (or a JSON body `{"reason"}`): revokes, recorded with the reason.
+    /// A body is checked like every other route's (415, 400) even when the query gives the reason, and a reason
+    /// given both ways must be the same: which of two the record kept would otherwise be the server's guess.
     func revokeToken(_ context: RequestContext) throws -> HTTPResponse {
         guard let principal = context.principal else { throw APIError.unauthenticated }
         let id = context.parameter("id")
         var reason = context.query("reason")
-        if reason == nil, !context.request.body.isEmpty {
-            reason = try context.body(fields: ["reason"]).string("reason")
+        if !context.request.body.isEmpty, let stated = try context.body(fields: ["reason"]).string("reason") {
+            if let reason, reason != stated {
+                throw APIError.badRequest("the query and the body give different reasons; give one", field: "reason")
+            }
+            reason = stated
         }
         guard let reason, !reason.isEmpty else { throw APIError.badRequest("a revocation needs a reason", field: "reason") }
         guard let token = try tokens.list().first(where: { $0.id == id }) else { throw APIError.notFound("no token \(id)") }

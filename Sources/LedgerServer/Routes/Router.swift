@@ -2,11 +2,15 @@ import Access
 import HTTPServer
 import Ledger
 
-/// One route: method, path pattern (`/v1/entities/{kind}/{key}`), the least role that may call it (nil: public),
-/// whether its answers may be cached, and its handler.
+/// One route: method, path pattern (`/v1/entities/{kind}/{key}`), the query parameters it takes, the least role
+/// that may call it (nil: public), whether its answers may be cached, and its handler.
 struct Route: Sendable {
     let method: String
     let pattern: String
+    /// Every query parameter the handler reads, as `Schemas/openapi.json` lists them (a test holds the two equal).
+    /// Any other name is refused with 400: a misspelt `asof` would otherwise be ignored, and a reviewer asking for
+    /// the plan at a past date would silently be shown today's.
+    let query: [String]
     let role: Role?
     /// True only when the answer depends on nothing but the committed ledger and the request target: not on the
     /// caller (beyond being allowed to call), not on the clock. Such answers are kept until the next commit.
@@ -35,11 +39,12 @@ struct Route: Sendable {
         case parameter(String)
     }
 
-    init(method: String, pattern: String, role: Role?, cacheable: Bool = false, work: Work = .view,
-         handler: @escaping @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse)
+    init(method: String, pattern: String, query: [String] = [], role: Role?, cacheable: Bool = false,
+         work: Work = .view, handler: @escaping @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse)
     {
         self.method = method
         self.pattern = pattern
+        self.query = query
         self.role = role
         self.cacheable = cacheable
         self.work = work
@@ -70,6 +75,23 @@ struct Route: Sendable {
         }
         return parameters
     }
+
+    /// Refuses a query that names a parameter this route does not take, or names one twice (which value would
+    /// count is not something a client should have to guess).
+    func checkQuery(of request: HTTPRequest) throws {
+        var seen: Set<String> = []
+        for name in request.queryNames {
+            guard query.contains(name) else {
+                let hint = query.first { $0.lowercased() == name.lowercased() }.map { " (did you mean \($0)?)" } ?? ""
+                let takes = query.isEmpty ? "takes no query parameters" : "takes \(query.joined(separator: ", "))"
+                throw APIError.badRequest("unknown query parameter \(name)\(hint): \(method) \(pattern) \(takes)",
+                                          field: name)
+            }
+            guard seen.insert(name).inserted else {
+                throw APIError.badRequest("query parameter \(name) is given more than once", field: name)
+            }
+        }
+    }
 }
 
 /// What a handler gets: the request, who is calling, the path parameters, and parsers for common query values
@@ -80,10 +102,13 @@ struct RequestContext: Sendable {
     /// The least role the route needs (nil: public), for checking the token again later (`authoriseAgain`).
     let requiredRole: Role?
     let parameters: [String: String]
+    /// The query parameters the route takes (`Route.query`): a handler reads no other.
+    let acceptedQuery: [String]
 
     func parameter(_ name: String) -> String { parameters[name] ?? "" }
 
     func query(_ name: String) -> String? {
+        assert(acceptedQuery.contains(name), "the route reads \(name), which its Route.query does not list")
         guard let value = request.query[name], !value.isEmpty else { return nil }
         return value
     }
