@@ -95,6 +95,16 @@ public final class Database {
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
         Database.installRollbackHook(handle, attachmentBox)
+        do {
+            try configure(options)
+        } catch where options.readOnly && error.primaryCode == SQLITE_CANTOPEN {
+            guard let reason = Self.whyWALCannotBeRead(beside: path) else { throw error }
+            throw SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(reason)", sql: error.sql)
+        }
+    }
+
+    /// The first statements of every connection: where a read-only one first reads the file (and its `-wal`).
+    private func configure(_ options: Options) throws(SQLiteError) {
         try execute("PRAGMA foreign_keys = ON")
         if !options.readOnly && !options.keepsJournalMode {
             let mode = try scalarText("PRAGMA journal_mode = WAL")
@@ -109,6 +119,24 @@ public final class Database {
         if let kib = options.cacheSizeKiB { try execute("PRAGMA cache_size = -\(kib)") }
         if let pages = options.walAutocheckpointPages { try execute("PRAGMA wal_autocheckpoint = \(pages)") }
         if let bytes = options.walSizeLimitBytes { _ = try scalarInt("PRAGMA journal_size_limit = \(bytes)") }
+    }
+
+    /// Why a read-only connection could not open the database at `path`, when the cause is the one SQLite's own
+    /// message hides: a `-wal` holding commits, no `-shm` beside it, and a directory this process may not write,
+    /// so the `-shm` needed to read those commits cannot be made (https://sqlite.org/wal.html#readonly). A copy
+    /// taken as documented (the file and its `-wal`) into a write-protected directory meets exactly this. Nil
+    /// for any other cause.
+    /// `mayWrite` is `access(_, W_OK)`, given by tests (which run as root here, whom every directory admits).
+    static func whyWALCannotBeRead(beside path: String,
+                                   mayWrite: (String) -> Bool = { access($0, W_OK) == 0 }) -> String? {
+        var wal = stat()
+        guard stat(path + "-wal", &wal) == 0, wal.st_size > 0, access(path + "-shm", F_OK) != 0 else { return nil }
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        guard !mayWrite(directory) else { return nil }
+        return "its -wal holds commits not yet folded into the file, and reading them needs a \(path)-shm beside it, "
+            + "which cannot be made in \(directory); copy the file and its -wal to a directory you may write, "
+            + "or fold the -wal first: a view such as `planledger plan`, run with write access to the file, does when it ends"
     }
 
     /// `path` with every byte a URI filename could misread (`?`, `#`, `%`, spaces...) percent-encoded.

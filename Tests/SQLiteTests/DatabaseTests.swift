@@ -190,4 +190,30 @@ struct ConnectionAttachmentTests {
         try database.dropAttachmentsIfChangedElsewhere()
         #expect(database.attachment(Marker.self).value == 0)
     }
+
+    /// A copy of a ledger with its `-wal` (commits not yet folded in) in a directory the reader may not write
+    /// cannot be read; the error says why and what to do, instead of SQLite's bare "unable to open database file".
+    /// The directory's permission is given to the check: as root, every directory is writable.
+    @Test func explainsAWALThatCannotBeReadInAWriteProtectedDirectory() throws {
+        defer { removeFiles() }
+        let writer = try Database(path: path)
+        try writer.execute("PRAGMA wal_autocheckpoint = 0")
+        try writer.execute("CREATE TABLE t (x)")
+        try writer.execute("INSERT INTO t VALUES (1)")
+        // A copy of the file and its -wal, as a running ledger's would be, without the -shm.
+        let copy = path + "-copy"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) } }
+        for suffix in ["", "-wal"] { try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + suffix) }
+        writer.close()
+        let directory = (copy as NSString).deletingLastPathComponent
+        let reason = try #require(Database.whyWALCannotBeRead(beside: copy, mayWrite: { $0 != directory }))
+        #expect(reason.contains("\(copy)-shm") && reason.contains("cannot be made in \(directory)"))
+        // A writable directory, an existing -shm, or a -wal with nothing in it: not this cause.
+        #expect(Database.whyWALCannotBeRead(beside: copy, mayWrite: { _ in true }) == nil)
+        FileManager.default.createFile(atPath: copy + "-shm", contents: Data())
+        #expect(Database.whyWALCannotBeRead(beside: copy, mayWrite: { _ in false }) == nil)
+        try FileManager.default.removeItem(atPath: copy + "-shm")
+        try Data().write(to: URL(fileURLWithPath: copy + "-wal"))
+        #expect(Database.whyWALCannotBeRead(beside: copy, mayWrite: { _ in false }) == nil)
+    }
 }
