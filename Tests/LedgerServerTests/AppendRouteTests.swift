@@ -1,3 +1,4 @@
+import Access
 import Foundation
 import HTTPServer
 import Ledger
@@ -188,6 +189,30 @@ import Testing
         #expect(foreign.status == 403)
         #expect(foreign.json["error"]?["code"] == "forbidden" && foreign.json["error"]?["index"] == 0)
         #expect(foreign.headers["www-authenticate"] == #"Bearer error="insufficient_scope""#, "the token's scope, not the request, is at fault")
+        #expect(test.ledger.size == size)
+    }
+
+    /// An event no token could append is refused for what it is, as it is for an admin, not as a matter of the
+    /// contributor's scope (403 with a challenge would send the client after a better token).
+    @Test func aContributorsMalformedEventIsRefusedForWhatItIs() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let size = test.ledger.size
+        let assessed: JSONValue = ["type": "GoalStatusAssessed", "effectiveAt": "2023-02-01",
+                                   "data": ["status": "on_track", "narrative": "n"]]
+        let cases: [(JSONValue, Int, String)] = [
+            (["streams": [["stream": "widget/X", "events": [assessed]]]], 422, "wrong_kind"),
+            (["streams": [["stream": "goal/NEW-1", "events": [["type": "NoSuchType", "effectiveAt": "2023-02-01", "data": [:]]]]]],
+             400, "unknown_type"),
+        ]
+        for (body, status, code) in cases {
+            for role in [Role.contributor, .admin] {
+                let response = try test.request("POST", "/v1/transactions", as: role, body: body)
+                #expect(response.status == status && response.json["error"]?["code"] == .string(code),
+                        "\(role): \(response.status) \(response.json)")
+                #expect(response.headers["www-authenticate"] == nil)
+            }
+        }
         #expect(test.ledger.size == size)
     }
 }

@@ -11,6 +11,21 @@ public enum PlanningDomain {
 
     /// Checks `event` against the state before it. Schema first (400), then the domain rules (422).
     public static func decide(_ event: RecordedEvent, reader: some PlanningStateReader) throws(LedgerError) {
+        let type = try checkOwnShape(event)
+        do {
+            try Rules(event: event, type: type, reader: reader).check()
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.storage, code: "storage_error", "could not read the state to check the event: \(error)")
+        }
+    }
+
+    /// The checks of `decide` that need nothing but the event: its type, its stream's kind, its schema version,
+    /// its payload and its reason. Anything that judges the event by who may write it (a contributor's scope) runs
+    /// these first, so that an event no one could append is refused for what it is, not as a permission problem.
+    @discardableResult
+    public static func checkOwnShape(_ event: RecordedEvent) throws(LedgerError) -> EventType {
         guard let type = EventCatalog.type(named: event.type) else {
             throw LedgerError(.invalidInput, code: "unknown_type",
                               "unknown event type \(event.type); see Schemas/events/ for the planning event types",
@@ -30,13 +45,7 @@ public enum PlanningDomain {
             throw LedgerError(.domainRule, code: "reason_required", "\(event.type) needs a reason in its envelope",
                               details: ["field": "reason"])
         }
-        do {
-            try Rules(event: event, type: type, reader: reader).check()
-        } catch let error as LedgerError {
-            throw error
-        } catch {
-            throw LedgerError(.storage, code: "storage_error", "could not read the state to check the event: \(error)")
-        }
+        return type
     }
 
     /// The organisation a stream's first event makes its owner, if any.

@@ -12,6 +12,7 @@ public struct OrganisationScope: AppendCondition {
     public init(organisations: Set<String>) { self.organisations = organisations }
 
     public func check(_ first: RecordedEvent, database: Database) throws {
+        try PlanningDomain.checkOwnShape(first)
         // The log already holds `first` and the rest of its transaction: read what the projections were given so far.
         let owner = try Self.owner(writing: first, store: ProjectionStore(database: database, folding: FoldPoint(first)))
         guard let owner, organisations.contains(owner) else {
