@@ -71,6 +71,15 @@ import Testing
         #expect(!CanonicalJSON.string(.array(audit)).contains(secret), "the secret itself is never stored")
         let listed = try test.request("GET", "/v1/tokens").json["tokens"]?.arrayValue ?? []
         #expect(listed.allSatisfy { $0["token"] == nil })
+        // A token's record is read with the audit log it is part of: not by a reader or contributor, by name either.
+        for path in ["/v1/streams/access/\(id)", "/v1/entities/access/\(id)/history"] {
+            for role in [Role.reader, .contributor] {
+                let refused = try test.request("GET", path, as: role)
+                #expect(refused.status == 403 && refused.headers["www-authenticate"] == #"Bearer error="insufficient_scope""#,
+                        "\(path) as \(role)")
+            }
+            #expect(try test.request("GET", path, as: .auditor).status == 200, "\(path) as auditor")
+        }
     }
 
     /// A 401 carries the challenge RFC 9110 §11.6.1 requires: `Bearer`, with `error="invalid_token"` when the token

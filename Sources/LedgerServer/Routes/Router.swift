@@ -134,10 +134,16 @@ struct RequestContext: Sendable {
         query(name).map { $0.hasPrefix("organisation/") ? $0 : "organisation/" + $0 }
     }
 
-    /// The stream named by the `{kind}` and `{key}` path parameters.
+    /// The stream named by the `{kind}` and `{key}` path parameters. An `access/` stream (a token's grant and
+    /// revocation: its role, holder, label and the secret's hash) is part of the audit log, not of the plan: only a
+    /// caller who may read that log (auditor, admin) may read it by name too. (The one cacheable route that names a
+    /// stream, the entity state, never answers 200 for an `access/` stream, so no cached answer crosses roles.)
     func stream() throws -> StreamName {
         guard let stream = StreamName(kind: parameter("kind"), key: parameter("key")) else {
             throw APIError.badRequest("\(parameter("kind"))/\(parameter("key")) is not a stream name", field: "path")
+        }
+        if stream.kind == "access", principal?.role.satisfies(.auditor) != true {
+            throw APIError.insufficientScope("\(stream) is a token's record, read with the audit log: an auditor's or admin's token is needed")
         }
         return stream
     }
