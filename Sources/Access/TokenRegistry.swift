@@ -54,10 +54,12 @@ public struct TokenRegistry: Sendable {
             ("role", .string(role.rawValue)), ("organisations", JSONValue(organisations)), ("actorId", .string(actorId)),
             ("label", label.map(JSONValue.string)), ("secretSha256", .string(Self.hash(secret))),
         ])
-        let result = try ledger.append(AppendTransaction(
-            streams: [StreamAppend(stream: StreamName(kind: AccessEvents.kind, key: id)!, expectedVersion: .noStream,
-                                   events: [ProposedEvent(type: AccessEvents.granted, reason: reason, data: data)])],
-            actor: grantedBy))
+        let result = try Self.asRequestError {
+            try ledger.append(AppendTransaction(
+                streams: [StreamAppend(stream: StreamName(kind: AccessEvents.kind, key: id)!, expectedVersion: .noStream,
+                                       events: [ProposedEvent(type: AccessEvents.granted, reason: reason, data: data)])],
+                actor: grantedBy))
+        }
         return Token(id: id, role: role, organisations: organisations, actorId: actorId, label: label,
                      grantedAt: result.events[0].recordedAt, revokedAt: nil, secret: secret)
     }
@@ -71,10 +73,28 @@ public struct TokenRegistry: Sendable {
         guard try ledger.version(of: stream) > 0 else {
             throw LedgerError(.notFound, code: "not_found", "no token \(id)")
         }
-        _ = try ledger.append(AppendTransaction(
-            streams: [StreamAppend(stream: stream, expectedVersion: .exists,
-                                   events: [ProposedEvent(type: AccessEvents.revoked, reason: reason, data: [:])])],
-            actor: revokedBy))
+        _ = try Self.asRequestError {
+            try ledger.append(AppendTransaction(
+                streams: [StreamAppend(stream: stream, expectedVersion: .exists,
+                                       events: [ProposedEvent(type: AccessEvents.revoked, reason: reason, data: [:])])],
+                actor: revokedBy))
+        }
+    }
+
+    /// A grant or revocation is an appended `access/` event, and the ledger's refusal speaks of that event: its
+    /// `index` in the transaction, a field under `data.`. Whoever asked sent a token's fields, not an event, so the
+    /// refusal names those fields; its code and everything else are kept.
+    private static func asRequestError<Result>(_ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
+        } catch var error as LedgerError {
+            error.details["index"] = nil
+            let prefix = "data."
+            guard let field = error.details["field"]?.stringValue, field.hasPrefix(prefix) else { throw error }
+            error.details["field"] = .string(String(field.dropFirst(prefix.count)))
+            let message = error.message.hasPrefix(field) ? String(error.message.dropFirst(prefix.count)) : error.message
+            throw LedgerError(error.kind, code: error.code, message, details: error.details)
+        }
     }
 
     public func list() throws -> [Token] {

@@ -156,6 +156,23 @@ import Testing
         #expect(try test.request("DELETE", "/v1/tokens/\(id)?reason=left", body: ["reason": "left"]).status == 200)
     }
 
+    /// Granting or revoking a token appends an event, but the caller sent a token's fields: a refusal names those
+    /// fields, not the event's (`data.organisations`, `index` 0).
+    @Test func tokenRefusalsNameTheRequestsFields() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let contributor = try test.request("POST", "/v1/tokens", body: ["role": "contributor"])
+        #expect(contributor.status == 400 && contributor.json["error"]?["field"] == "organisations", "\(contributor.json)")
+        #expect(contributor.json["error"]?["index"] == nil)
+        #expect(contributor.json["error"]?["message"]?.stringValue?.hasPrefix("organisations:") == true)
+        let created = try test.request("POST", "/v1/tokens", body: ["role": "reader"])
+        let id = try #require(created.json["id"]?.stringValue)
+        #expect(try test.request("DELETE", "/v1/tokens/\(id)?reason=left").status == 200)
+        let again = try test.request("DELETE", "/v1/tokens/\(id)?reason=left")
+        #expect(again.status == 422 && again.json["error"]?["code"] == "invalid_transition" && again.json["error"]?["index"] == nil,
+                "\(again.json)")
+    }
+
     /// A query parameter a route does not take, or one given twice, is refused before anything is read or stored:
     /// a misspelt `asof` must not quietly give today's plan to someone asking for a past one.
     @Test func unknownOrRepeatedQueryParametersAreRefused() throws {
