@@ -7,7 +7,8 @@ enum CheckpointCommand: Command {
     static let help = """
         Usage: planledger checkpoint [--size N] [--json] [--db PATH]
 
-        Prints the ledger's checkpoint: its size, RFC 6962 Merkle root and the recordedAt of its last event.
+        Prints the ledger's checkpoint: its size, RFC 6962 Merkle root and the recordedAt of its last event (for
+        an empty ledger, the time it is asked).
         Publish it (in board minutes, say); later 'planledger verify --checkpoint SIZE:ROOT' or a consistency
         proof shows that the ledger still extends it.
 
