@@ -69,6 +69,22 @@ import Testing
         #expect(try test.request("GET", "/v1/plan?organisation=QWO", as: .reader).json["goals"]?.arrayValue?.isEmpty == false)
     }
 
+    /// A kind or status no entity could have is refused, not answered with an empty list that reads as "none".
+    @Test func anUnknownKindOrStatusIsRefused() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let refused: [(String, Int, String)] = [
+            ("/v1/entities/goals", 404, "kind"), ("/v1/entities/goal?status=actve", 400, "status"),
+            ("/v1/decisions?status=bogus", 400, "status"),
+        ]
+        for (target, status, field) in refused {
+            let response = try test.request("GET", target, as: .reader)
+            #expect(response.status == status && response.json["error"]?["field"] == .string(field), "\(target): \(response.json)")
+        }
+        #expect(try test.request("GET", "/v1/entities/goal?status=active", as: .reader).json["entities"]?.arrayValue?.isEmpty == false)
+        #expect(try test.request("GET", "/v1/decisions?status=taken", as: .reader).json["decisions"]?.arrayValue?.isEmpty == false)
+    }
+
     /// Views that may fold or scan much of the ledger (a plan over a million events takes seconds) run on a thread
     /// of their own and answer later, so the other connections of their event loop do not wait; point reads and
     /// proofs answer at once, on the loop.

@@ -14,6 +14,10 @@ public enum EntityStatus {
     public static let dissolved = "dissolved"
     public static let recorded = "recorded"
 
+    /// Every status `evolve` gives: what a status filter may ask for.
+    public static let all: Set<String> = [active, closed, retired, challenged, validated, invalidated, proposed, taken,
+                                          superseded, revoked, withdrawn, dissolved, recorded]
+
     /// Statuses after which a stream takes no further events: its life cycle has ended.
     public static let ended: Set<String> = [closed, retired, invalidated, superseded, revoked, withdrawn, dissolved, recorded]
 }

@@ -18,7 +18,8 @@ extension PlanningReadModel {
     public func entities(kind: String, organisation: String? = nil, status: String? = nil,
                          at slice: TimeSlice = .now) throws -> JSONValue
     {
-        try read(slice) { store in
+        try Self.checkFilters(kind: kind, status: status)
+        return try read(slice) { store in
             try Self.checkOrganisation(organisation, store: store)
             let streams = try organisation.map { try store.owned(by: $0, at: slice).filter { $0.kind == kind } }
                 ?? store.streams(ofKind: kind, at: slice)

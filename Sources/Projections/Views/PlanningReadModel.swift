@@ -42,6 +42,21 @@ public struct PlanningReadModel: Sendable {
         guard try store.visibleVersion(stream.description, at: .latest) != nil else { throw notFound(stream, .latest) }
     }
 
+    /// Refuses a kind or status no entity could have, so that a typo (`status=actve`, `/v1/entities/goals`) is not
+    /// answered with an empty list, which reads as "there are none".
+    static func checkFilters(kind: String? = nil, status: String?) throws {
+        if let kind, !EventCatalog.kinds.contains(kind) {
+            throw LedgerError(.notFound, code: "not_found",
+                              "there is no kind \(kind); the kinds are \(EventCatalog.kinds.joined(separator: ", "))",
+                              details: ["field": "kind"])
+        }
+        if let status, !EntityStatus.all.contains(status) {
+            throw LedgerError(.invalidInput, code: "invalid_request",
+                              "\(status) is not a status; the statuses are \(EntityStatus.all.sorted().joined(separator: ", "))",
+                              details: ["field": "status"])
+        }
+    }
+
     static func notFound(_ stream: StreamName, _ slice: TimeSlice) -> LedgerError {
         var message = "\(stream) does not exist"
         if slice.asOf != nil || slice.validAt != nil { message += " at the requested time" }
