@@ -6,6 +6,9 @@ public struct Actor: Sendable, Hashable {
     /// The organisation's stream name, e.g. `organisation/QWO`, when the actor acts for one.
     public let organisation: String?
 
+    /// The kind of stream `organisation` names.
+    public static let organisationKind = "organisation"
+
     public init(id: String, role: String, organisation: String? = nil) {
         self.id = id
         self.role = role

@@ -8,6 +8,7 @@ enum AppendValidation {
 
     /// Checks `transaction` and returns it with event ids normalised (lowercase) or generated.
     static func normalised(_ transaction: AppendTransaction) throws(LedgerError) -> AppendTransaction {
+        try check(transaction.actor)
         guard !transaction.streams.isEmpty else {
             throw LedgerError(.invalidInput, code: "empty_transaction", "a transaction appends to at least one stream")
         }
@@ -64,6 +65,24 @@ enum AppendValidation {
             }
         }
         return copy
+    }
+
+    /// Refuses an actor no event may record: events are immutable, so an empty id or role, or an organisation that
+    /// is not an organisation's stream name, would stay in the ledger for good. Only new appends pass here: an
+    /// import loads records verbatim (`LedgerImporter`), so archives of ledgers that recorded such actors still load.
+    /// - Throws: `LedgerError` `invalid_actor` naming the field (`actor.id`, `actor.role`, `actor.organisation`).
+    static func check(_ actor: Actor) throws(LedgerError) {
+        func invalid(_ field: String, _ message: String) -> LedgerError {
+            LedgerError(.invalidInput, code: "invalid_actor", "actor.\(field) \(message)",
+                        details: ["field": .string("actor.\(field)")])
+        }
+        for (field, value) in [("id", actor.id), ("role", actor.role)]
+        where value.allSatisfy({ $0.isWhitespace }) {
+            throw invalid(field, "must not be empty")
+        }
+        if let organisation = actor.organisation, StreamName(organisation)?.kind != Actor.organisationKind {
+            throw invalid("organisation", "must be an organisation's stream name (\(Actor.organisationKind)/KEY), got '\(organisation)'")
+        }
     }
 
     static func isValidTypeName(_ type: String) -> Bool {
