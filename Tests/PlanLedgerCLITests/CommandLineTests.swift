@@ -511,6 +511,29 @@ import Testing
         #expect(manifest["slice"]?["organisation"] == "organisation/QWO-CCG")
     }
 
+    /// Events are immutable, so an actor no event may record is a usage error before anything is stored: an empty
+    /// --actor or --role, or an --organisation that is not an organisation (it was stored as organisation/goal/X).
+    @Test func appendRefusesAnActorNoEventMayRecord() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let before = try checkpoint(of: db)
+        let input = directory + "/tx.json"
+        try #"{"streams":[{"stream":"measure/M-RTT-52WK","expectedVersion":"exists","events":[{"type":"MeasureReadingRecorded","effectiveAt":"2023-03-31","data":{"value":900,"at":"2023-03-31"}}]}]}"#
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        for flags in [["--organisation", "goal/AMB-1"], ["--organisation", "organisation/goal/X"], ["--organisation", ""],
+                      ["--actor", ""], ["--role", ""], ["--actor", "  "]] {
+            #expect(PlanLedgerCommand.run(["append", input, "--db", db] + flags) == 2, "\(flags)")
+        }
+        #expect(try checkpoint(of: db) == before, "nothing stored")
+        #expect(run("append", input, "--db", directory + "/new.sqlite", "--role", "") == 2)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/new.sqlite"), "nor a ledger created")
+        // token create records its --actor and grants its --organisation in the same way.
+        #expect(run("token", "create", "--role", "contributor", "--organisation", "goal/AMB-1", "--db", db) == 2)
+        #expect(run("token", "create", "--role", "reader", "--actor", "", "--db", db) == 2)
+        #expect(try checkpoint(of: db) == before)
+        #expect(run("append", input, "--db", db, "--organisation", "organisation/QWO") == 0)
+    }
+
     @Test func appendFromAFileAndRebuildGiveTheSameAnswers() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)

@@ -14,7 +14,8 @@ enum AppendCommand: Command {
         --db; a refused first append leaves no file behind. Refuses a file that holds anything but a ledger.
 
         The actor recorded is --actor (default: $USER), --role (default: cli) and --organisation (a key such as
-        QWO or a stream name such as organisation/QWO); never anything in the input.
+        QWO or a stream name such as organisation/QWO); never anything in the input. An empty --actor or --role,
+        or an --organisation that names no organisation, is a usage error and nothing is stored.
 
         Options:
           --json     print the stored records as JSON (default: one line per event)
@@ -24,6 +25,8 @@ enum AppendCommand: Command {
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
+        // Checked before the input is read: a usage error should not wait for standard input.
+        let actor = try LedgerAccess.recordingActor(arguments)
         let input = try Terminal.readInput(arguments.positional.first ?? "-")
         let body: JSONValue
         do {
@@ -31,7 +34,7 @@ enum AppendCommand: Command {
         } catch {
             throw CLIError.failed("the input is not valid JSON: \(error)")
         }
-        let transaction = try AppendTransaction(json: body, actor: LedgerAccess.actor(arguments))
+        let transaction = try AppendTransaction(json: body, actor: actor)
         let result = try LedgerAccess.appending(context) { ledger in try ledger.append(transaction) }
         if arguments.flag("json") {
             Terminal.print(PrettyJSON.string(["events": .array(result.events.map(\.json)),

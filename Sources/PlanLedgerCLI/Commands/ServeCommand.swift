@@ -120,13 +120,16 @@ enum TokenCommand: Command {
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
-        let actor = Actor(id: arguments.value("actor") ?? LedgerAccess.actor(arguments).id, role: "admin")
+        let actor = Actor(id: try LedgerAccess.actorId(arguments), role: "admin")
         switch arguments.positional.first {
         case "create":
             guard let role = arguments.value("role").flatMap(Role.init(rawValue:)) else {
                 throw CLIError.usage("--role must be reader, contributor, auditor or admin")
             }
-            let organisations = arguments.values("organisation").map(LedgerAccess.organisationStream)
+            var organisations: [String] = []
+            for text in arguments.values("organisation") {
+                organisations.append(try LedgerAccess.organisation(text, "--organisation").description)
+            }
             let token = try LedgerAccess.appending(context) { ledger in
                 try TokenRegistry(ledger: ledger).create(
                     role: role, organisations: organisations,

@@ -87,16 +87,56 @@ enum LedgerAccess {
     /// The domain and projections every ledger the CLI opens runs on each append.
     static var hook: any LedgerHook { PlanLedgerHook.standard }
 
-    /// The actor the CLI records: `--actor` / `--role` / `--organisation`, defaulting to the local user.
+    /// The actor the CLI names: `--actor` / `--role` / `--organisation`, defaulting to the local user, unchecked
+    /// (an archive's createdBy). What is appended takes `recordingActor(_:)`.
     static func actor(_ arguments: CommandLineArguments) -> Actor {
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "local"
-        return Actor(id: arguments.value("actor") ?? user, role: arguments.value("role") ?? "cli",
-                     organisation: arguments.value("organisation").map(organisationStream))
+        Actor(id: arguments.value("actor") ?? localUser, role: arguments.value("role") ?? "cli",
+              organisation: arguments.value("organisation").map(organisationStream))
     }
+
+    /// The actor `append` records, as `actor(_:)` gives it.
+    /// - Throws: a usage error for a flag no event may record (an empty `--actor` or `--role`, an `--organisation`
+    ///   that names no organisation): events are immutable, so it is refused before the ledger is opened. The
+    ///   ledger refuses such an actor too (`invalid_actor`), but as a refused append (exit 1), not a usage error.
+    static func recordingActor(_ arguments: CommandLineArguments) throws(CLIError) -> Actor {
+        for name in ["actor", "role"] {
+            if let value = arguments.value(name), value.allSatisfy(\.isWhitespace) {
+                throw CLIError.usage("--\(name) must not be empty")
+            }
+        }
+        if let text = arguments.value("organisation") { _ = try organisation(text, "--organisation") }
+        return actor(arguments)
+    }
+
+    /// `--actor`, or the local user, as the id of an actor the CLI records.
+    /// - Throws: a usage error for an empty `--actor`.
+    static func actorId(_ arguments: CommandLineArguments) throws(CLIError) -> String {
+        guard let id = arguments.value("actor") else { return localUser }
+        guard !id.allSatisfy(\.isWhitespace) else { throw CLIError.usage("--actor must not be empty") }
+        return id
+    }
+
+    private static var localUser: String { ProcessInfo.processInfo.environment["USER"] ?? "local" }
 
     /// `organisation/QWO` for `QWO` or `organisation/QWO`.
     static func organisationStream(_ text: String) -> String {
         text.hasPrefix("organisation/") ? text : "organisation/" + text
+    }
+
+    /// The organisation `text` names (a key such as `QWO`, or `organisation/QWO`).
+    /// - Parameter what: how the command line gave it, for the message (`--organisation`, `ORGANISATION`).
+    /// - Throws: a usage error for anything else (`goal/AMB-1` is a stream of another kind, not a key).
+    static func organisation(_ text: String, _ what: String) throws(CLIError) -> StreamName {
+        guard let stream = StreamName(organisationStream(text)), stream.kind == Actor.organisationKind else {
+            throw CLIError.usage("\(what) must be an organisation key (QWO) or stream name (organisation/QWO), got '\(text)'")
+        }
+        return stream
+    }
+
+    /// The optional `--organisation` of a view, checked by `organisation(_:_:)`.
+    static func organisationOption(_ arguments: CommandLineArguments) throws(CLIError) -> StreamName? {
+        guard let text = arguments.value("organisation") else { return nil }
+        return try organisation(text, "--organisation")
     }
 
     /// `--as-of` / `--valid-at` as a time slice.
