@@ -174,6 +174,23 @@ import Testing
         #expect(run("get", "--after", "40", "--limit", "2", "--kind", "decision", "--db", db) == 0)
     }
 
+    /// A malformed organisation is the same usage error (exit 2) in every view, found before the ledger is opened;
+    /// a well-formed one the ledger never recorded is the view's refusal (exit 1).
+    @Test func aMalformedOrganisationIsAUsageErrorInEveryView() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        for ledger in [db, directory + "/missing.sqlite"] {
+            for command in [["plan", "--organisation", "goal/AMB-1"], ["plan", "--organisation", "organisation/goal/AMB-1"],
+                            ["diff", "--from", "2022-01-01", "--to", "2023-01-01", "--organisation", "goal/AMB-1"],
+                            ["memory", "goal/AMB-1"]] {
+                #expect(PlanLedgerCommand.run(command + ["--db", ledger]) == 2, "\(command) on \(ledger)")
+            }
+        }
+        #expect(run("export", "--out", directory + "/x.jsonl", "--organisation", "goal/AMB-1", "--db", db) == 2)
+        #expect(run("plan", "--organisation", "NEVER-RECORDED", "--db", db) == 1)
+        #expect(run("plan", "--organisation", "organisation/QWO", "--db", db) == 0)
+    }
+
     @Test func decisionsRefusesAStatusNoDecisionCanHave() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)

@@ -161,10 +161,11 @@ enum PlanCommand: Command {
     static let flagOptions: Set<String> = ["json"]
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
+        let organisation = try LedgerAccess.organisationOption(arguments)
         let ledger = try LedgerAccess.open(context)
         defer { ledger.close() }
         let plan = try PlanningReadModel(ledger: ledger).plan(
-            organisation: arguments.value("organisation").map(LedgerAccess.organisationStream), at: LedgerAccess.slice(arguments))
+            organisation: organisation?.description, at: LedgerAccess.slice(arguments))
         show(plan, arguments) { json in
             var lines = [header("Plan" + (json["organisation"].map { " of \(string($0))" } ?? ""), json)]
             func goal(_ node: JSONValue, _ depth: Int) {
@@ -296,9 +297,9 @@ enum MemoryCommand: Command {
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
         guard arguments.positional.count == 1 else { throw CLIError.usage("give one organisation, e.g. QWO-CCG") }
+        let organisation = try LedgerAccess.organisation(arguments.positional[0], "ORGANISATION")
         let ledger = try LedgerAccess.open(context)
         defer { ledger.close() }
-        let organisation = try LedgerAccess.streamName(LedgerAccess.organisationStream(arguments.positional[0]))
         let memory = try PlanningReadModel(ledger: ledger).memory(of: organisation, at: LedgerAccess.slice(arguments))
         show(memory, arguments) { json in
             var lines = [header("Corporate memory of \(string(json["organisation"])) [\(string(json["status"]))]", json)]
@@ -341,10 +342,11 @@ enum DiffCommand: Command {
         guard let from = try LedgerAccess.timestamp(arguments, "from"), let to = try LedgerAccess.timestamp(arguments, "to") else {
             throw CLIError.usage("--from and --to are required")
         }
+        let organisation = try LedgerAccess.organisationOption(arguments)
         let ledger = try LedgerAccess.open(context)
         defer { ledger.close() }
         let diff = try PlanningReadModel(ledger: ledger).diff(
-            from: from, to: to, organisation: arguments.value("organisation").map(LedgerAccess.organisationStream),
+            from: from, to: to, organisation: organisation?.description,
             asOf: try LedgerAccess.timestamp(arguments, "as-of"))
         show(diff, arguments) { json in
             var lines = ["Changes from \(string(json["from"])) to \(string(json["to"]))"]
