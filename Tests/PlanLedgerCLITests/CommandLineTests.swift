@@ -160,6 +160,27 @@ import Testing
         #expect(run("plan", "--db", db, "--db", directory + "/other.sqlite") == 2)
     }
 
+    /// A valued option followed by another option was left without its value; the option after it is not taken as
+    /// the value (`append --actor --db x.sqlite` read x.sqlite as its input). `--name=--x` still gives such a value.
+    @Test func aValuedOptionFollowedByAnotherOptionNeedsAValue() throws {
+        defer { cleanUp() }
+        #expect(throws: CLIError.self) {
+            try CommandLineArguments(["--organisation", "--db", "demo.sqlite"], valued: ["organisation", "db"], flags: [])
+        }
+        #expect(throws: CLIError.self) { try CommandLineArguments(["--reason", "--"], valued: ["reason"], flags: []) }
+        let inline = try CommandLineArguments(["--reason=--x", "--port", "-1", "--out", "-"], valued: ["reason", "port", "out"],
+                                              flags: [])
+        #expect(inline.value("reason") == "--x")
+        #expect(inline.value("port") == "-1" && inline.value("out") == "-")
+
+        #expect(run("demo", "--db", db) == 0)
+        let before = try checkpoint(of: db)
+        #expect(run("plan", "--organisation", "--db", db) == 2)
+        // It would read the ledger as its input (refused as not JSON, exit 1) rather than say what is missing.
+        #expect(run("append", "--actor", "--db", db) == 2)
+        #expect(try checkpoint(of: db) == before)
+    }
+
     @Test func getRefusesTheOptionsOfAnotherFormInsteadOfIgnoringThem() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)

@@ -1,5 +1,5 @@
 /// A command line split into options and positional arguments: `--name value`, `--name=value`, boolean `--flag`,
-/// and `--` ending the options. Which names take a value is declared by the command, so a mistyped option is an
+/// and `--` ending the options. A value starting with `--` must be given as `--name=value`. Which names take a value is declared by the command, so a mistyped option is an
 /// error rather than silently positional.
 struct CommandLineArguments {
     /// Every value given for each valued option, in order.
@@ -39,7 +39,12 @@ struct CommandLineArguments {
                 if let inlineValue {
                     options[name, default: []].append(inlineValue)
                 } else {
-                    guard index < arguments.count else { throw CLIError.usage("--\(name) needs a value") }
+                    // An option where its value should be (`--actor --db x.sqlite`) means the value was left out:
+                    // taking it as the value would read the wrong file or report the wrong argument. A value that
+                    // starts with `--` is given inline (`--reason=--x`).
+                    guard index < arguments.count, !arguments[index].hasPrefix("--") else {
+                        throw CLIError.usage("--\(name) needs a value (one starting with -- is given as --\(name)=VALUE)")
+                    }
                     options[name, default: []].append(arguments[index])
                     index += 1
                 }
