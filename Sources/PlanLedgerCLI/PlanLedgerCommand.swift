@@ -18,7 +18,8 @@ public enum PlanLedgerCommand {
         return """
             planledger: an event-sourced, hash-linked planning ledger.
 
-            Usage: planledger <command> [options]    (planledger <command> --help for details)
+            Usage: planledger <command> [options]    (planledger <command> --help, or planledger help <command>,
+                                                      for details)
 
             Commands:
             \(list.joined(separator: "\n"))
@@ -49,7 +50,16 @@ public enum PlanLedgerCommand {
             return 2
         }
         if name == "help" {
-            Terminal.print(overview)
+            // `planledger help plan` is `planledger plan --help`.
+            guard arguments.count > 1 else {
+                Terminal.print(overview)
+                return 0
+            }
+            guard arguments.count == 2, let command = commands.first(where: { $0.name == arguments[1] }) else {
+                Terminal.error("planledger help: give one command, one of: \(commands.map { $0.name }.joined(separator: ", "))")
+                return 2
+            }
+            Terminal.print(command.help)
             return 0
         }
         guard let command = commands.first(where: { $0.name == name }) else {

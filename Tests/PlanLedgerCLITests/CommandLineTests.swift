@@ -145,6 +145,35 @@ import Testing
         }
     }
 
+    /// Each command's help says what it does besides its usage line, and describes every option it takes beyond
+    /// --db on a line of its own (`  --json ...`, or `  --actor ID, --role ROLE`).
+    @Test func everyHelpDescribesTheCommandAndEachOfItsOptions() {
+        for command in PlanLedgerCommand.commands {
+            let paragraphs = command.help.components(separatedBy: "\n\n")
+            #expect(paragraphs.dropFirst().contains { !$0.hasPrefix("Options:") }, "\(command.name) has no description")
+            let described = command.help.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }
+            for option in command.valuedOptions.union(command.flagOptions) {
+                #expect(described.contains { $0.contains("--\(option) ") || $0.hasSuffix("--\(option)") || $0.contains("--\(option),") },
+                        "\(command.name): --\(option) is not described")
+            }
+        }
+    }
+
+    /// `planledger help plan` prints plan's help, as `planledger plan --help` does; it printed the overview.
+    @Test func helpWithACommandPrintsThatCommandsHelp() throws {
+        defer { cleanUp() }
+        let out = directory + "/help.txt"
+        let result = try Self.planledger(#""$0" help plan > "$1""#, [out])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == PlanCommand.help + "\n")
+        #expect(run("help") == 0)
+        #expect(run("help", "no-such-command") == 2)
+        #expect(run("help", "plan", "diff") == 2)
+        // diff's window is one of valid time: it takes no --valid-at, and its help says so.
+        #expect(run("diff", "--from", "2022-01-01", "--to", "2023-01-01", "--valid-at", "2022-06-30") == 2)
+        #expect(DiffCommand.help.contains("no --valid-at"))
+    }
+
     @Test func aRepeatableOptionAccumulatesAndAnyOtherGivenTwiceIsAUsageError() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)

@@ -18,7 +18,10 @@ enum AppendCommand: Command {
         or an --organisation that names no organisation, is a usage error and nothing is stored.
 
         Options:
-          --json     print the stored records as JSON (default: one line per event)
+          --actor ID           who records it (default: $USER)
+          --role ROLE          in what role (default: cli)
+          --organisation ORG   the organisation the actor acts for (QWO or organisation/QWO; default: none)
+          --json               print the stored records as JSON (default: one line per event)
         """
     static let positionals = Positionals.upTo(["FILE"])
     static let valuedOptions: Set<String> = ["actor", "role", "organisation"]

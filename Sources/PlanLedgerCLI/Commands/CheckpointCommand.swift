@@ -57,6 +57,13 @@ enum ProveCommand: Command {
         inclusion:    proves that the event at position P is in the tree of the first N events (default: all).
         consistency:  proves that the tree of the first M events is a prefix of the tree of the first N.
         The proof is checked with the RFC 9162 verification algorithm before it is printed; exit 1 if it fails.
+
+        Options:
+          --position P   the event to prove included (inclusion; positions start at 1)
+          --size N       the tree to prove it in: the first N events (inclusion; default: all)
+          --from M       the earlier tree: the first M events (consistency)
+          --to N         the later tree: the first N events (consistency; default: all)
+          --json         the proof as JSON only, without the line saying whether it checks
         """
     static let positionals = Positionals.actions([
         "inclusion": .init(options: ["position", "size", "json"]),

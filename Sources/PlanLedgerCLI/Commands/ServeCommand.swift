@@ -23,9 +23,10 @@ enum ServeCommand: Command {
         planledger on the same file: once that rebuilds the read models, this server refuses appends (500).
 
         Options:
+          --host ADDRESS        the address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
           --demo                load the demo story first when the ledger is empty
           --max-body BYTES      largest request body accepted (default 1048576); larger gets 413
-          --port N              0 picks a free port
+          --port N              the port to listen on (default 7373); 0 picks a free port
           --max-connections N   connections served at once (default 256); more get 503 with Retry-After
           --max-slow-requests N requests to views that fold or scan the ledger (plan, diff, decisions, lists,
                                 history, impact, memory, the log and stream pages) run at once
@@ -109,6 +110,17 @@ enum TokenCommand: Command {
         comma-separated or repeated), auditor (also the audit log, corporate memory and archives), admin (tokens).
         The secret is printed once by 'create'; only its SHA-256 is stored. Grants and revocations are recorded as
         AccessGranted / AccessRevoked events on access/<id> streams, by --actor (default $USER).
+
+        Options:
+          --role ROLE            reader, contributor, auditor or admin (create)
+          --organisation KEY     an organisation the token may append for (create; a key such as QWO or
+                                 organisation/QWO; repeat it or separate keys with commas)
+          --label TEXT           a label for the token list (create)
+          --actor-id ID          who the token is issued to, recorded on what it appends (create; default: the
+                                 label, else token-holder)
+          --actor ID             who grants or revokes it (create, revoke; default: $USER)
+          --reason TEXT          why it is revoked, recorded on the AccessRevoked event (revoke; required)
+          --json                 the list as JSON (list)
         """
     static let positionals = Positionals.actions([
         "create": .init(options: ["role", "organisation", "label", "actor-id", "actor"]),

@@ -48,7 +48,16 @@ enum GetCommand: Command {
         not events, so they are refused with --events or for the log.
 
         Options:
-        \(sliceHelp)
+          --as-of TIME, --valid-at TIME
+                              an entity's state as recorded at TIME, or in force at TIME, as in the views
+          --events            the stream's events instead of its state
+          --from-version N    its events from version N on (default 1)
+          --after POSITION    the log after POSITION (default 0)
+          --limit N           at most N events of the log (default 100)
+          --type TYPE         only events of the log of this type (GoalDefined)
+          --kind KIND         only events of the log on streams of this kind (goal, decision)
+          --json              the API's JSON instead of a table
+        TIME is a date (2022-06-30, midnight UTC) or an RFC 3339 date-time.
         """
     static let positionals = Positionals.upTo(["STREAM"])
     static let valuedOptions: Set<String> = sliceOptions.union(["from-version", "after", "limit", "type", "kind"])
@@ -240,6 +249,10 @@ enum DecisionsCommand: Command {
         Usage: planledger decisions [--forum NAME] [--status STATUS] [--review-due DATE] [--as-of TIME] [--valid-at TIME]
                                    [--json] [--db PATH]
 
+        The decision register: every decision with its forum, status, the date its review falls due (and whether it
+        is overdue), the chain of decisions that superseded it, and the assumptions or evidence it relies on that
+        have since been invalidated, revoked or withdrawn.
+
         Options:
           --forum NAME        a forum name (Governing Body) or its organisation (QWO)
           --status STATUS     \(statuses.joined(separator: ", ")) (the life-cycle statuses of a decision)
@@ -333,7 +346,15 @@ enum DiffCommand: Command {
         it (as recorded now, or at --as-of); and items transferred: handed over in that window, each with the
         organisation it passed from and the one it passed to, and the handovers that moved it. With
         --organisation, the items it owned at either end (for transfers: that it gave or received); one the
-        ledger has never recorded is an error.
+        ledger has never recorded is an error. There is no --valid-at: the window is one of valid time already.
+
+        Options:
+          --from TIME           the start of the window (events effective after it); required
+          --to TIME             the end of the window (events effective up to it); required
+          --organisation KEY    e.g. QWO or organisation/QWO
+          --as-of TIME          the ledger as recorded at TIME (transaction time; default now)
+          --json                the API's JSON (GET /v1/plan/diff) instead of text
+        TIME is a date (2022-06-30, midnight UTC) or an RFC 3339 date-time.
         """
     static let valuedOptions: Set<String> = ["from", "to", "organisation", "as-of"]
     static let flagOptions: Set<String> = ["json"]
