@@ -241,6 +241,65 @@ import Testing
         #expect(run("plan", "--organisation", "organisation/QWO", "--db", db) == 0)
     }
 
+    /// Runs the binary on `arguments`: its exit status, standard output and standard error.
+    func planledger(_ arguments: String...) throws -> (status: Int32, output: String, errors: String) {
+        let out = directory + "/stdout-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try Self.planledger(#""$0" "$@" > "$OUT""#.replacingOccurrences(of: "$OUT", with: out), arguments)
+        return (result.status, try String(contentsOfFile: out, encoding: .utf8), result.errors)
+    }
+
+    /// Past a stream's last version, `get --events` says what the version is, not that the stream has no events.
+    @Test func getEventsPastTheLastVersionSaysWhatTheVersionIs() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let ledger = try Ledger(path: db)
+        let version = try ledger.version(of: StreamName("goal/AMB-1")!)
+        ledger.close()
+        let past = try planledger("get", "goal/AMB-1", "--events", "--from-version", "99", "--db", db)
+        #expect(past.status == 1)
+        #expect(past.errors.contains("stream goal/AMB-1 has no events from version 99: its version is \(version)"), "\(past.errors)")
+        let none = try planledger("get", "goal/NEVER", "--events", "--db", db)
+        #expect(none.status == 1)
+        #expect(none.errors.contains("stream goal/NEVER has no events\n"), "\(none.errors)")
+        #expect(run("get", "goal/AMB-1", "--events", "--from-version", "0", "--db", db) == 2)
+    }
+
+    /// `get` of the log pages as GET /v1/events does: `--json` prints `{events, next}` (it printed a bare array),
+    /// and a table that more events follow says on standard error how to get them.
+    @Test func getOfTheLogSaysWhereTheNextPageStarts() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let size = try checkpoint(of: db).size
+        #expect(size > 20)
+        let first = try planledger("get", "--limit", "20", "--db", db)
+        #expect(first.status == 0)
+        #expect(first.output.split(separator: "\n").count == 21, "a header and 20 events")
+        #expect(first.errors == "more events follow: planledger get --after 20 --limit 20 --db \(db)\n")
+        let filtered = try planledger("get", "--after", "3", "--limit", "2", "--kind", "goal", "--db", db)
+        #expect(filtered.errors.hasPrefix("more events follow: planledger get --after "), "\(filtered.errors)")
+        #expect(filtered.errors.hasSuffix(" --limit 2 --kind goal --db \(db)\n"), "\(filtered.errors)")
+        let last = try planledger("get", "--after", String(size - 20), "--limit", "20", "--db", db)
+        #expect(last.status == 0 && last.errors.isEmpty, "an exactly full last page: nothing follows")
+
+        let page = try JSONParser.parse(Array(try planledger("get", "--limit", "5", "--json", "--db", db).output.utf8))
+        #expect(page["events"]?.arrayValue?.count == 5)
+        #expect(page["next"] == JSONValue(5))
+        let end = try JSONParser.parse(Array(try planledger("get", "--after", String(size - 2), "--json", "--db", db).output.utf8))
+        #expect(end["events"]?.arrayValue?.count == 2)
+        #expect(end["next"] == nil)
+        let events = try JSONParser.parse(Array(try planledger("get", "goal/AMB-1", "--events", "--json", "--db", db).output.utf8))
+        #expect(events["stream"] == "goal/AMB-1")
+        #expect(events["version"] == JSONValue(events["events"]?.arrayValue?.count ?? -1))
+    }
+
+    /// History's text cuts long values, and says so with "…".
+    @Test func historyMarksTheValuesItCuts() {
+        #expect(clipped(String(repeating: "x", count: 100), 60) == String(repeating: "x", count: 59) + "…")
+        #expect(clipped(String(repeating: "x", count: 60), 60) == String(repeating: "x", count: 60))
+        #expect(clipped("short", 80) == "short")
+    }
+
     @Test func decisionsRefusesAStatusNoDecisionCanHave() throws {
         defer { cleanUp() }
         #expect(run("demo", "--db", db) == 0)

@@ -1,3 +1,4 @@
+import Foundation
 import Ledger
 import Planning
 import Projections
@@ -23,6 +24,11 @@ private func string(_ value: JSONValue?) -> String {
     case nil, .null?: ""
     case let value?: CanonicalJSON.string(value)
     }
+}
+
+/// `text` cut to `limit` characters, the cut marked with "…" (in the limit); --json shows the whole value.
+func clipped(_ text: String, _ limit: Int) -> String {
+    text.count <= limit ? text : text.prefix(limit - 1) + "…"
 }
 
 private func header(_ title: String, _ json: JSONValue) -> String {
@@ -56,8 +62,11 @@ enum GetCommand: Command {
           --limit N           at most N events of the log (default 100)
           --type TYPE         only events of the log of this type (GoalDefined)
           --kind KIND         only events of the log on streams of this kind (goal, decision)
-          --json              the API's JSON instead of a table
-        TIME is a date (2022-06-30, midnight UTC) or an RFC 3339 date-time.
+          --json              the API's JSON instead of a table: an entity as GET /v1/entities/{kind}/{key},
+                              events as GET /v1/streams/{kind}/{key} ({stream, version, events}), the log as
+                              GET /v1/events ({events, next}, next present when more follow)
+        TIME is a date (2022-06-30, midnight UTC) or an RFC 3339 date-time. Shown as a table, a page of the log
+        that more events follow ends with the command for the next page, on standard error.
         """
     static let positionals = Positionals.upTo(["STREAM"])
     static let valuedOptions: Set<String> = sliceOptions.union(["from-version", "after", "limit", "type", "kind"])
@@ -81,17 +90,20 @@ enum GetCommand: Command {
         let readsState = !arguments.positional.isEmpty && !arguments.flag("events")
         let ledger = try LedgerAccess.open(context, for: readsState ? .readingViews : .readingLog)
         defer { ledger.close() }
-        guard let name = arguments.positional.first else {
-            let events = try ledger.events(after: try arguments.integer("after") ?? 0, limit: try arguments.integer("limit") ?? 100,
-                                           filter: EventFilter(type: arguments.value("type"), streamKind: arguments.value("kind")))
-            show(.array(events.map(\.json)), arguments) { _ in EventTable.render(events) }
-            return 0
-        }
+        guard let name = arguments.positional.first else { return try log(ledger, arguments, context) }
         let stream = try LedgerAccess.streamName(name)
         if arguments.flag("events") {
-            let events = try ledger.stream(stream, fromVersion: try arguments.integer("from-version") ?? 1, limit: Int.max)
-            if events.isEmpty { throw CLIError.failed("stream \(name) has no events") }
-            show(.array(events.map(\.json)), arguments) { _ in EventTable.render(events) }
+            let fromVersion = try arguments.integer("from-version", in: 1...Int.max) ?? 1
+            let events = try ledger.stream(stream, fromVersion: fromVersion, limit: Int.max)
+            let version = try ledger.version(of: stream)
+            if events.isEmpty {
+                throw CLIError.failed(version == 0 ? "stream \(name) has no events"
+                                      : "stream \(name) has no events from version \(fromVersion): its version is \(version)")
+            }
+            // GET /v1/streams/{kind}/{key}'s shape; all of them, so there is no `next`.
+            let json: JSONValue = ["stream": .string(stream.description), "version": JSONValue(version),
+                                   "events": .array(events.map(\.json))]
+            show(json, arguments) { _ in EventTable.render(events) }
             return 0
         }
         let entity = try PlanningReadModel(ledger: ledger).entity(stream, at: LedgerAccess.slice(arguments))
@@ -109,6 +121,39 @@ enum GetCommand: Command {
     }
 }
 
+extension GetCommand {
+    /// A page of the log, as GET /v1/events gives it (`{events, next}`, `next` present only when more follow);
+    /// as a table, the command for the next page goes to standard error.
+    static func log(_ ledger: Ledger, _ arguments: CommandLineArguments, _ context: CommandContext) throws -> Int32 {
+        let after = try arguments.integer("after", in: 0...Int.max) ?? 0
+        let limit = try arguments.integer("limit", in: 1...(Int.max - 1)) ?? 100
+        let filter = EventFilter(type: arguments.value("type"), streamKind: arguments.value("kind"))
+        // One more than the page, to know whether any follow.
+        var events = try ledger.events(after: after, limit: limit + 1, filter: filter)
+        let more = events.count > limit
+        if more { events.removeLast() }
+        let next = more ? events.last?.position : nil
+        let json: JSONValue = .object(omittingNil: [("events", .array(events.map(\.json))), ("next", next.map { JSONValue($0) })])
+        show(json, arguments) { _ in EventTable.render(events) }
+        if let next, !arguments.flag("json") {
+            var command = ["planledger", "get", "--after", String(next)]
+            for name in ["limit", "type", "kind", "db"] {
+                if let value = arguments.value(name) { command += ["--\(name)", shellQuoted(value)] }
+            }
+            Terminal.error("more events follow: \(command.joined(separator: " "))")
+        }
+        return 0
+    }
+
+    /// `text` as one shell word.
+    static func shellQuoted(_ text: String) -> String {
+        let plain = !text.isEmpty && text.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._/:-+=@,".unicodeScalars.contains($0))
+        }
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+}
+
 /// `planledger history`: a stream's audit trail.
 enum HistoryCommand: Command {
     static let name = "history"
@@ -117,7 +162,8 @@ enum HistoryCommand: Command {
         Usage: planledger history STREAM [--as-of TIME] [--valid-at TIME] [--json] [--db PATH]
 
         Every event of the stream (and every handover that moved its ownership) with its actor, recordedAt,
-        effectiveAt, reason and a field-level diff of the state it produced.
+        effectiveAt, reason and a field-level diff of the state it produced. As text, long values are cut short
+        (marked …); --json gives them whole.
 
         Options:
         \(sliceHelp)
@@ -142,7 +188,7 @@ enum HistoryCommand: Command {
                 for change in event["changes"]?.arrayValue ?? [] {
                     let before = change["before"].map { string($0) } ?? "∅"
                     let after = change["after"].map { string($0) } ?? "∅"
-                    lines.append("    \(string(change["field"])): \(before.prefix(60)) → \(after.prefix(80))")
+                    lines.append("    \(string(change["field"])): \(clipped(before, 60)) → \(clipped(after, 80))")
                 }
             }
             return lines.joined(separator: "\n")
