@@ -429,6 +429,42 @@ import Testing
         #expect(run("append", input, "--db", empty) == 1, "and still takes an append")
     }
 
+    /// Root may write any file, so as root the commands on a write-protected ledger run as `nobody` (`setpriv`).
+    static let canDropToAnotherUser = getuid() != 0 || FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+
+    /// A command that writes to a ledger this user may not write says so, naming the file, not SQLite's error about
+    /// setting up the write-ahead log ("SQLite error 1544 ... PRAGMA journal_mode = WAL"); still a storage error.
+    @Test(.enabled(if: canDropToAnotherUser))
+    func writingToALedgerThatMayNotBeWrittenSaysSo() throws {
+        defer { cleanUp() }
+        let shared = directory + "/shared"
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o777])
+        let ledger = shared + "/ro.sqlite"
+        #expect(run("demo", "--db", ledger) == 0)
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: ledger)
+        let input = shared + "/tx.json"
+        try #"{"streams":[{"stream":"measure/M-RTT-52WK","expectedVersion":"exists","events":[{"type":"MeasureReadingRecorded","effectiveAt":"2023-03-31","data":{"value":900,"at":"2023-03-31"}}]}]}"#
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        let user = getuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : ""
+        let before = try Data(contentsOf: URL(fileURLWithPath: ledger))
+        for command in [#"append "$2""#, "rebuild", "token create --role reader", "token revoke tok-1 --reason gone", "demo"] {
+            let result = try Self.planledger(user + #""$0" \#(command) --db "$1""#, [ledger, input])
+            #expect(result.status == 3, "\(command): \(result.errors)")
+            #expect(result.errors.contains("the ledger at \(ledger) cannot be written (a read-only file or directory)"),
+                    "\(command): \(result.errors)")
+            #expect(!result.errors.contains("SQLite"), "\(command): \(result.errors)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: ledger)) == before)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: shared)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: shared) }
+        let created = try Self.planledger(user + #""$0" append "$2" --db "$1""#, [shared + "/new.sqlite", input])
+        #expect(created.status == 3)
+        #expect(created.errors.contains("no ledger can be created at \(shared)/new.sqlite: its directory cannot be written"),
+                "\(created.errors)")
+        #expect(!FileManager.default.fileExists(atPath: shared + "/new.sqlite"))
+    }
+
     @Test func rebuildOfAnEmptyFileMakesAnEmptyLedger() throws {
         defer { cleanUp() }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

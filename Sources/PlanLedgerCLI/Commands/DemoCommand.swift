@@ -80,6 +80,7 @@ enum RebuildCommand: Command {
         // again here. Checked read-only instead, so that another program's database is refused rather than given
         // the ledger's tables; an empty file becomes an empty ledger.
         try LedgerAccess.requireExisting(context)
+        try LedgerAccess.requireWritable(context)
         if !LedgerFileState(path: context.databasePath).admitsNewLedger {
             try Ledger(path: context.databasePath, mode: .readOnly(needsProjections: false)).close()
         }

@@ -35,8 +35,10 @@ enum LedgerAccess {
             mode = isWritable(path) ? .existing : .readOnly(needsProjections: true)
         case .changing:
             try requireExisting(context)
+            try requireWritable(context)
             mode = .existing
         case .appending:
+            try requireWritable(context)
             mode = LedgerFileState(path: path).admitsNewLedger ? .create : .existing
         }
         // A rebuild on open can take a while on a large ledger (about 15 s per million events): say why, always,
@@ -72,6 +74,27 @@ enum LedgerAccess {
     static func requireExisting(_ context: CommandContext) throws {
         guard FileManager.default.fileExists(atPath: context.databasePath) else {
             throw CLIError.io("no ledger at \(context.databasePath) (use --db PATH, or create one with 'planledger demo' or 'planledger append')")
+        }
+    }
+
+    /// Refuses a ledger this process may not write, or a new one in a directory it may not write, before SQLite
+    /// finds out as it sets up the write-ahead log ("SQLite error 1544: attempt to write a readonly database (in:
+    /// PRAGMA journal_mode = WAL)"). A storage error (exit 3): nothing is wrong with the command line.
+    static func requireWritable(_ context: CommandContext) throws(CLIError) {
+        let path = context.databasePath
+        if FileManager.default.fileExists(atPath: path) {
+            guard isWritable(path) else {
+                throw CLIError.io("the ledger at \(path) cannot be written (a read-only file or directory)")
+            }
+        } else {
+            let directory = (path as NSString).deletingLastPathComponent
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
+                isDirectory.boolValue
+            else { throw CLIError.io("no ledger can be created at \(path): there is no directory \(directory)") }
+            guard FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
+                throw CLIError.io("no ledger can be created at \(path): its directory cannot be written")
+            }
         }
     }
 
