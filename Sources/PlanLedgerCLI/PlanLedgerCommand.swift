@@ -56,7 +56,8 @@ public enum PlanLedgerCommand {
                 return 0
             }
             guard arguments.count == 2, let command = commands.first(where: { $0.name == arguments[1] }) else {
-                Terminal.error("planledger help: give one command, one of: \(commands.map { $0.name }.joined(separator: ", "))")
+                let names = commands.map { $0.name }.joined(separator: ", ")
+                Terminal.error("planledger help: give one command, one of: \(names)")
                 return 2
             }
             Terminal.print(command.help)

@@ -81,7 +81,8 @@ enum AppendValidation {
             throw invalid(field, "must not be empty")
         }
         if let organisation = actor.organisation, StreamName(organisation)?.kind != Actor.organisationKind {
-            throw invalid("organisation", "must be an organisation's stream name (\(Actor.organisationKind)/KEY), got '\(organisation)'")
+            throw invalid("organisation",
+                          "must be an organisation's stream name (\(Actor.organisationKind)/KEY), got '\(organisation)'")
         }
     }
 

@@ -97,8 +97,9 @@ enum GetCommand: Command {
             let events = try ledger.stream(stream, fromVersion: fromVersion, limit: Int.max)
             let version = try ledger.version(of: stream)
             if events.isEmpty {
-                throw CLIError.failed(version == 0 ? "stream \(name) has no events"
-                                      : "stream \(name) has no events from version \(fromVersion): its version is \(version)")
+                throw CLIError.failed(
+                    version == 0 ? "stream \(name) has no events"
+                        : "stream \(name) has no events from version \(fromVersion): its version is \(version)")
             }
             // GET /v1/streams/{kind}/{key}'s shape; all of them, so there is no `next`.
             let json: JSONValue = ["stream": .string(stream.description), "version": JSONValue(version),
@@ -133,7 +134,8 @@ extension GetCommand {
         let more = events.count > limit
         if more { events.removeLast() }
         let next = more ? events.last?.position : nil
-        let json: JSONValue = .object(omittingNil: [("events", .array(events.map(\.json))), ("next", next.map { JSONValue($0) })])
+        let json: JSONValue = .object(omittingNil: [("events", .array(events.map(\.json))),
+                                                    ("next", next.map { JSONValue($0) })])
         show(json, arguments) { _ in EventTable.render(events) }
         if let next, !arguments.flag("json") {
             var command = ["planledger", "get", "--after", String(next)]

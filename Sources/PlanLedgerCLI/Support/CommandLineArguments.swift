@@ -1,6 +1,6 @@
 /// A command line split into options and positional arguments: `--name value`, `--name=value`, boolean `--flag`,
-/// and `--` ending the options. A value starting with `--` must be given as `--name=value`. Which names take a value is declared by the command, so a mistyped option is an
-/// error rather than silently positional.
+/// and `--` ending the options. A value starting with `--` must be given as `--name=value`. Which names take a value
+/// is declared by the command, so a mistyped option is an error rather than silently positional.
 struct CommandLineArguments {
     /// Every value given for each valued option, in order.
     private(set) var options: [String: [String]] = [:]
@@ -43,7 +43,8 @@ struct CommandLineArguments {
                     // taking it as the value would read the wrong file or report the wrong argument. A value that
                     // starts with `--` is given inline (`--reason=--x`).
                     guard index < arguments.count, !arguments[index].hasPrefix("--") else {
-                        throw CLIError.usage("--\(name) needs a value (one starting with -- is given as --\(name)=VALUE)")
+                        throw CLIError.usage(
+                            "--\(name) needs a value (one starting with -- is given as --\(name)=VALUE)")
                     }
                     options[name, default: []].append(arguments[index])
                     index += 1

@@ -87,12 +87,13 @@ enum LedgerAccess {
                 throw CLIError.io("the ledger at \(path) cannot be written (a read-only file or directory)")
             }
         } else {
-            let directory = (path as NSString).deletingLastPathComponent
+            let parent = (path as NSString).deletingLastPathComponent
+            let directory = parent.isEmpty ? "." : parent
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
-                isDirectory.boolValue
-            else { throw CLIError.io("no ledger can be created at \(path): there is no directory \(directory)") }
-            guard FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CLIError.io("no ledger can be created at \(path): there is no directory \(directory)")
+            }
+            guard FileManager.default.isWritableFile(atPath: directory) else {
                 throw CLIError.io("no ledger can be created at \(path): its directory cannot be written")
             }
         }
@@ -151,7 +152,8 @@ enum LedgerAccess {
     /// - Throws: a usage error for anything else (`goal/AMB-1` is a stream of another kind, not a key).
     static func organisation(_ text: String, _ what: String) throws(CLIError) -> StreamName {
         guard let stream = StreamName(organisationStream(text)), stream.kind == Actor.organisationKind else {
-            throw CLIError.usage("\(what) must be an organisation key (QWO) or stream name (organisation/QWO), got '\(text)'")
+            throw CLIError.usage(
+                "\(what) must be an organisation key (QWO) or stream name (organisation/QWO), got '\(text)'")
         }
         return stream
     }
