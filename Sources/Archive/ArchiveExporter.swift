@@ -25,26 +25,75 @@ public struct ArchiveExporter: Sendable {
         }
     }
 
+    /// The checkpoint an archive is cut at, taken from a ledger that verified at least up to it. Only `source(asOf:)`
+    /// makes one, so an export cannot skip the check.
+    public struct Source: Sendable {
+        public let checkpoint: Checkpoint
+        public let asOf: Timestamp?
+    }
+
     public let ledger: Ledger
 
     public init(ledger: Ledger) { self.ledger = ledger }
 
-    /// - Parameters:
-    ///   - write: receives the archive's bytes in order, in chunks of about 64 KiB.
-    ///   - progress: (events written, events to write).
-    @discardableResult
-    public func export(_ options: Options, write: @escaping ([UInt8]) throws -> Void,
-                       progress: ((Int, Int) -> Void)? = nil) throws -> ArchiveManifest
-    {
-        try ledger.read { database in
+    /// The checkpoint to cut an archive at (the whole ledger, or its prefix recorded by `asOf`), once the ledger has
+    /// verified.
+    ///
+    /// Why `LedgerVerifier` over the whole ledger rather than checking each event as it is streamed: an archive is
+    /// built from stored rows and the stored tree, which are exactly what a tampered file has wrong, and some damage
+    /// shows in no exported row at all (the last event deleted: the rows left are a consistent shorter ledger, and
+    /// only the size the ledger records for itself says one is missing). The verifier checks all of it (leaf hashes,
+    /// positions, stream versions, times, stored nodes, the recorded size) at about 2M events/s, and it does so
+    /// before anything is written, so the CLI leaves `--out` alone and the API can still answer an error status. A
+    /// ledger damaged only beyond an `asOf` cut is refused too: a damaged ledger is for `planledger verify` and
+    /// repair, not for handing over.
+    ///
+    /// A server may append meanwhile. The checkpoint is read first and the verifier's snapshot is taken after it, so
+    /// it sees at least as long a log; `expected` makes it confirm that the log it verified has this checkpoint's root
+    /// at this size. The log is append-only, so the prefix exported later is the one verified here.
+    /// - Throws: `ArchiveSourceError` when the ledger does not verify.
+    public func source(asOf: Timestamp?) throws -> Source {
+        let checkpoint = try ledger.read { database in
             let size: Int
-            if let asOf = options.asOf {
+            if let asOf {
                 size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events WHERE recorded_at <= ?1",
                                                   [.integer(asOf.millisecondsSinceEpoch)]) ?? 0)
             } else {
                 size = try EventRow.lastPosition(in: database)
             }
-            let source = try Ledger.checkpoint(size: size, in: database)
+            return try Ledger.checkpoint(size: size, in: database)
+        }
+        let report = try LedgerVerifier(path: ledger.path).verify(expected: (checkpoint.size, checkpoint.rootHash))
+        if let failure = report.failure { throw ArchiveSourceError(failure) }
+        return Source(checkpoint: checkpoint, asOf: asOf)
+    }
+
+    /// Verifies the source (`source(asOf: options.asOf)`) and writes the archive.
+    @discardableResult
+    public func export(_ options: Options, write: @escaping ([UInt8]) throws -> Void,
+                       progress: ((Int, Int) -> Void)? = nil) throws -> ArchiveManifest
+    {
+        try export(options, from: source(asOf: options.asOf), write: write, progress: progress)
+    }
+
+    /// - Parameters:
+    ///   - source: from `source(asOf:)` with the same `asOf` as `options`.
+    ///   - write: receives the archive's bytes in order, in chunks of about 64 KiB.
+    ///   - progress: (events written, events to write).
+    @discardableResult
+    public func export(_ options: Options, from source: Source, write: @escaping ([UInt8]) throws -> Void,
+                       progress: ((Int, Int) -> Void)? = nil) throws -> ArchiveManifest
+    {
+        precondition(options.asOf == source.asOf, "the source was cut at another time")
+        return try ledger.read { database in
+            let size = source.checkpoint.size
+            // Append-only: this later snapshot holds the same first `size` events. Checked (two O(log n) reads) so
+            // that a file replaced or rewritten since is refused rather than exported under the verified root.
+            let now = try Ledger.checkpoint(size: min(size, try EventRow.lastPosition(in: database)), in: database)
+            guard now.size == size, now.rootHash == source.checkpoint.rootHash else {
+                throw ArchiveSourceError(position: min(now.size, size), code: "checkpoint_mismatch",
+                                         "the ledger's first \(size) events changed while the archive was being cut")
+            }
             let included: (String) -> Bool = { stream in options.streams?.contains(stream) ?? true }
 
             // First pass: what the manifest counts.
@@ -59,7 +108,7 @@ public struct ArchiveExporter: Sendable {
                 versions[row.text(1), default: []].insert(row.int(2))
             }
             let manifest = ArchiveManifest(
-                createdAt: .now(), createdBy: options.createdBy, source: source,
+                createdAt: .now(), createdBy: options.createdBy, source: source.checkpoint,
                 slice: options.streams.map { .streams(organisation: options.organisation, streams: $0.sorted()) } ?? .full,
                 asOf: options.asOf, eventCount: count, countsByType: byType,
                 schemaVersions: versions.mapValues { $0.sorted() }, summary: options.summary)

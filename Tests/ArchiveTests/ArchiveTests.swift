@@ -154,6 +154,57 @@ import Testing
         #expect(report.manifest.source == (try ledger.checkpoint(size: 5)))
     }
 
+    /// The reviewer's two cases: an edited record (export wrote an archive verify-archive refused), and the last
+    /// record deleted (export wrote a shorter archive that verified, and the lost record vanished).
+    @Test func exportRefusesALedgerThatDoesNotVerifyNamingTheFirstBadPositionAndWritesNothing() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        let source = ledger.path
+        ledger.close()
+        let edits = [("edited", "UPDATE events SET reason = 'edited' WHERE position = 13", 13, "hash_mismatch"),
+                     ("last-deleted", "DELETE FROM events WHERE position = 25", 25, "missing_event"),
+                     ("middle-deleted", "DELETE FROM events WHERE position = 7", 7, "missing_event")]
+        for (name, sql, position, code) in edits {
+            let copy = directory + "/\(name).sqlite"
+            try FileManager.default.copyItem(atPath: source, toPath: copy)
+            try Database(path: copy).execute(sql)
+            let damaged = try Ledger(path: copy)
+            defer { damaged.close() }
+            for options in [ArchiveExporter.Options(createdBy: actor),
+                            .init(streams: ["goal/CCG-0"], createdBy: actor),
+                            // Cut before the damage: refused all the same (a damaged ledger is not handed over).
+                            .init(asOf: Timestamp(millisecondsSinceEpoch: (try damaged.checkpoint(size: 2)).recordedAt.millisecondsSinceEpoch),
+                                  createdBy: actor)] {
+                var written = 0
+                do {
+                    try ArchiveExporter(ledger: damaged).export(options) { written += $0.count }
+                    Issue.record("\(name): the damaged ledger was exported")
+                } catch let error as ArchiveSourceError {
+                    #expect(error.position == position && error.code == code, "\(name): \(error)")
+                    #expect("\(error)".contains("position \(position)"), "\(name)")
+                }
+                #expect(written == 0, "\(name): nothing is written")
+            }
+            #expect(try LedgerVerifier(path: copy).verify().failure?.position == position, "as verify names it")
+        }
+    }
+
+    /// The source is fixed when it is verified: events appended before the export reads (a server goes on
+    /// appending) are not in the archive, which is cut at the verified checkpoint.
+    @Test func anExportIsCutAtTheCheckpointThatWasVerified() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        let exporter = ArchiveExporter(ledger: ledger)
+        let source = try exporter.source(asOf: nil)
+        _ = try ledger.append(AppendTransaction(streams: [StreamAppend(stream: StreamName("goal/LATE")!,
+            events: [ProposedEvent(type: "Noted", data: [:])])], actor: actor))
+        var bytes: [UInt8] = []
+        try exporter.export(.init(createdBy: actor), from: source) { bytes += $0 }
+        let report = try verify(bytes)
+        #expect(report.events == 25 && report.manifest.source == source.checkpoint && ledger.size == 26)
+    }
+
     @Test func flippedByteInDataIsRefused() throws {
         defer { cleanUp() }
         let ledger = try makeLedger()

@@ -27,6 +27,9 @@ enum ExportCommand: Command {
                                complete, replacing an existing file in one step (rename); a directory, another
                                kind of file, or the ledger's own files are refused. A write error (a full disk)
                                exits 3 and leaves FILE as it was.
+
+        The ledger is verified first (as 'planledger verify' does): one that fails, anywhere, is refused with the
+        first bad position, exit 1, and nothing is written.
         """
     static let valuedOptions: Set<String> = ["out", "organisation", "as-of", "actor", "role"]
 
@@ -39,6 +42,14 @@ enum ExportCommand: Command {
         let actor = LedgerAccess.actor(arguments)
         var options = ArchiveExporter.Options(asOf: try LedgerAccess.timestamp(arguments, "as-of"),
                                               createdBy: Actor(id: actor.id, role: actor.role))
+        let exporter = ArchiveExporter(ledger: ledger)
+        // Before --out is touched: a ledger that does not verify is refused with nothing written.
+        let source: ArchiveExporter.Source
+        do {
+            source = try exporter.source(asOf: options.asOf)
+        } catch let error as ArchiveSourceError {
+            throw CLIError.failed("\(error)")
+        }
         if let organisation = arguments.value("organisation") {
             let stream = try LedgerAccess.streamName(LedgerAccess.organisationStream(organisation))
             let slice = try PlanningReadModel(ledger: ledger).archiveSlice(of: stream, asOf: options.asOf)
@@ -51,13 +62,14 @@ enum ExportCommand: Command {
             path: out, protecting: ["", "-wal", "-shm", "-journal"].map { context.databasePath + $0 })
         let manifest: ArchiveManifest
         do {
-            manifest = try ArchiveExporter(ledger: ledger).export(options, write: destination.write) { done, total in
+            manifest = try exporter.export(options, from: source, write: destination.write) { done, total in
                 Terminal.progress("exporting", done, total)
             }
             try destination.commit()
         } catch {
             // Nothing of a failed export is left: the new file goes, and --out keeps what it had.
             destination.discard()
+            if let error = error as? ArchiveSourceError { throw CLIError.failed("\(error)") }
             // Once writing has begun, even the destination's check again before the rename is an I/O failure.
             if let error = error as? ArchiveFileError { throw CLIError.io(error.message) }
             throw error

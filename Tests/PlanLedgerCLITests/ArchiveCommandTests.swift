@@ -1,0 +1,28 @@
+import Foundation
+import Ledger
+import SQLite
+import Testing
+
+/// `export`, `verify-archive` and `import` as the reviewer ran them, on the demo ledger.
+extension CommandLineTests {
+    @Test func exportRefusesALedgerThatDoesNotVerifyAndLeavesOutAsItWas() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let size = try checkpoint(of: db).size
+        let out = directory + "/archive.jsonl"
+        for (name, sql, position) in [("edited", "UPDATE events SET reason = 'edited' WHERE position = 43", 43),
+                                      ("last-deleted", "DELETE FROM events WHERE position = \(size)", size)] {
+            let copy = directory + "/\(name).sqlite"
+            try FileManager.default.copyItem(atPath: db, toPath: copy)
+            try Database(path: copy).execute(sql)
+            try "old archive".write(toFile: out, atomically: false, encoding: .utf8)
+            let refused = try Self.planledger(#"exec "$0" "$@""#, ["export", "--db", copy, "--out", out])
+            #expect(refused.status == 1, "\(name): \(refused)")
+            #expect(refused.errors.contains("fails verification at position \(position)"), "\(name): \(refused)")
+            #expect(try String(contentsOfFile: out, encoding: .utf8) == "old archive", "\(name)")
+            #expect(run("export", "--db", copy, "--organisation", "QWO-CCG", "--out", out) == 1, "\(name): a slice too")
+            #expect(run("export", "--db", copy, "--as-of", "2022-06-30", "--out", out) == 1, "\(name): a prefix too")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".partial") } == [])
+        }
+    }
+}
