@@ -87,9 +87,15 @@ public struct ArchiveVerifier {
                     throw ArchiveError(line: lineNumber, code: "digest_mismatch",
                                        "the archive's bytes do not match the SHA-256 in its trailer")
                 }
-                // The trailer's own newline ends the file: anything after it, even an empty line, is not the archive.
+                // The trailer's own newline ends the file: anything after it, even an empty line, is not the archive,
+                // and a file without it has lost its last byte.
+                let terminated = lines.lastLineWasTerminated
                 if try nextLine() != nil {
                     throw ArchiveError(line: lineNumber + 1, code: "trailing_data", "data after the trailer")
+                }
+                guard terminated else {
+                    throw ArchiveError(line: lineNumber, code: "missing_newline",
+                                       "the trailer does not end with a newline: the file's last byte is missing")
                 }
                 break
             }

@@ -10,6 +10,9 @@ public final class LineReader {
     private var start = 0
     private var exhausted = false
     public let maximumLineLength: Int
+    /// Whether the line `next()` last returned ended with a newline: false only for a final line the file ends in
+    /// the middle of (an archive's trailer must end with its newline, the file's last byte).
+    public private(set) var lastLineWasTerminated = true
 
     /// - Parameter read: returns the next chunk of bytes, or an empty array at the end.
     public init(maximumLineLength: Int = 64 << 20, read: @escaping () throws -> [UInt8]) {
@@ -41,6 +44,7 @@ public final class LineReader {
             if let newline = buffer[start...].firstIndex(of: 0x0A) {
                 let line = buffer[start..<newline]
                 start = newline + 1
+                lastLineWasTerminated = true
                 return line
             }
             if buffer.count - start > maximumLineLength {
@@ -50,6 +54,7 @@ public final class LineReader {
                 guard start < buffer.count else { return nil }
                 let line = buffer[start...]
                 start = buffer.count
+                lastLineWasTerminated = false
                 return line
             }
             let chunk = try read()
