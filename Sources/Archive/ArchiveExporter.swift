@@ -51,9 +51,10 @@ public struct ArchiveExporter: Sendable {
     /// A server may append meanwhile. The checkpoint is read first and the verifier's snapshot is taken after it, so
     /// it sees at least as long a log; `expected` makes it confirm that the log it verified has this checkpoint's root
     /// at this size. The log is append-only, so the prefix exported later is the one verified here.
-    /// - Throws: `ArchiveSourceError` when the ledger does not verify.
+    /// - Throws: `ArchiveSourceError` when the ledger does not verify; `LedgerError` `.domainRule`
+    ///   (`nothing_recorded`) when `asOf` is before the first event.
     public func source(asOf: Timestamp?) throws -> Source {
-        let checkpoint = try ledger.read { database in
+        let (checkpoint, first) = try ledger.read { database in
             let size: Int
             if let asOf {
                 size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events WHERE recorded_at <= ?1",
@@ -61,10 +62,19 @@ public struct ArchiveExporter: Sendable {
             } else {
                 size = try EventRow.lastPosition(in: database)
             }
-            return try Ledger.checkpoint(size: size, in: database)
+            let first = try database.scalarInt("SELECT recorded_at FROM events ORDER BY position LIMIT 1")
+            return (try Ledger.checkpoint(size: size, in: database), first.map(Timestamp.init(millisecondsSinceEpoch:)))
         }
         let report = try LedgerVerifier(path: ledger.path).verify(expected: (checkpoint.size, checkpoint.rootHash))
         if let failure = report.failure { throw ArchiveSourceError(failure) }
+        // The checkpoint of no events carries the time it was read, which is after `asOf`: no archive can keep the
+        // rule that its source was recorded by `asOf`, and an empty one would say nothing anyway.
+        if let asOf, checkpoint.size == 0 {
+            throw LedgerError(.domainRule, code: "nothing_recorded",
+                              "nothing was recorded by \(asOf.rfc3339): "
+                                  + (first.map { "the first event was recorded \($0.rfc3339)" } ?? "the ledger has no events"),
+                              details: ["field": "asOf", "firstRecordedAt": first.map { .string($0.rfc3339) } ?? .null])
+        }
         return Source(checkpoint: checkpoint, asOf: asOf)
     }
 

@@ -205,6 +205,36 @@ import Testing
         #expect(report.events == 25 && report.manifest.source == source.checkpoint && ledger.size == 26)
     }
 
+    /// Cut before the first event, the source would be the empty checkpoint, whose time (when it was read) is after
+    /// `asOf`: the export is refused, saying when the first event was; an archive claiming it anyway is refused.
+    @Test func anArchiveAsOfBeforeTheFirstEventIsRefusedWhenExportedAndWhenVerified() throws {
+        defer { cleanUp() }
+        let clock = Clock()
+        clock.set(1_000_000)
+        let ledger = try Ledger(path: directory + "/timed.sqlite", clock: clock.now)
+        defer { ledger.close() }
+        let early = Timestamp(millisecondsSinceEpoch: 999_999)
+        #expect { try export(ledger, .init(asOf: early, createdBy: actor)) } throws: { error in
+            (error as? LedgerError)?.code == "nothing_recorded" && "\(error)".contains("the ledger has no events")
+        }
+        // The empty ledger itself can still be archived: no asOf, nothing to hold its time to.
+        let empty = try export(ledger)
+        #expect(try verify(empty).events == 0)
+
+        _ = try ledger.append(AppendTransaction(streams: [StreamAppend(stream: StreamName("goal/G-1")!,
+            events: [ProposedEvent(type: "Noted", data: [:])])], actor: actor))
+        #expect { try export(ledger, .init(asOf: early, createdBy: actor)) } throws: { error in
+            let error = error as? LedgerError
+            return error?.kind == .domainRule && error?.code == "nothing_recorded"
+                && error?.message == "nothing was recorded by \(early.rfc3339): the first event was recorded \(Timestamp(millisecondsSinceEpoch: 1_000_000).rfc3339)"
+        }
+        #expect(try verify(export(ledger, .init(asOf: Timestamp(millisecondsSinceEpoch: 1_000_000), createdBy: actor))).events == 1)
+
+        // What the old export wrote: size 0, asOf 2000-01-01, source.recordedAt the time it was read.
+        let claimed = try reseal(lines(empty)) { manifest in manifest["asOf"] = "2000-01-01T00:00:00.000Z" }
+        expectRefused(claimed, line: 1, code: "source_mismatch", saying: "is after asOf")
+    }
+
     @Test func flippedByteInDataIsRefused() throws {
         defer { cleanUp() }
         let ledger = try makeLedger()

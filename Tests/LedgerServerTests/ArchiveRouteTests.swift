@@ -17,4 +17,18 @@ import Testing
             #expect(response.json["error"]?["position"] == 5 && response.json["error"]?["failure"] == "hash_mismatch")
         }
     }
+
+    /// Before the first event there is nothing to archive: 422 naming the field and when the first event was.
+    @Test func anArchiveAsOfBeforeTheFirstEventIsRefused() throws {
+        let test = try TestServer()
+        defer { test.stop() }
+        let first = try #require(try test.ledger.events(after: 0, limit: 1).first).recordedAt
+        for target in ["/v1/archives?asOf=2000-01-01", "/v1/archives?asOf=2000-01-01&organisation=QWO-CCG"] {
+            let response = try test.request("GET", target, as: .auditor)
+            #expect(response.status == 422, "\(target)")
+            #expect(response.json["error"]?["code"] == "nothing_recorded", "\(target): \(response.json)")
+            #expect(response.json["error"]?["field"] == "asOf")
+            #expect(response.json["error"]?["firstRecordedAt"] == .string(first.rfc3339))
+        }
+    }
 }

@@ -25,4 +25,14 @@ extension CommandLineTests {
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".partial") } == [])
         }
     }
+
+    @Test func exportAsOfBeforeTheFirstEventIsRefused() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let out = directory + "/early.jsonl"
+        let refused = try Self.planledger(#"exec "$0" "$@""#, ["export", "--db", db, "--as-of", "2000-01-01", "--out", out])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.errors.contains("nothing was recorded by 2000-01-01T00:00:00.000Z: the first event was recorded"), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }

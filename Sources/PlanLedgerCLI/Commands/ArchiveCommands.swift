@@ -19,7 +19,8 @@ enum ExportCommand: Command {
           --organisation KEY   only the streams the organisation owned at any time (including those handed to or
                                from it), its handovers and its own record; each event carries an inclusion proof
                                against the source checkpoint, and the manifest holds its corporate memory
-          --as-of TIME         the ledger as recorded at TIME (a date or RFC 3339 date-time): its prefix
+          --as-of TIME         the ledger as recorded at TIME (a date or RFC 3339 date-time): its prefix; a
+                               TIME before the first event is refused (nothing was recorded by then)
           --actor ID, --role ROLE
                                the exporting actor, the manifest's createdBy (default: $USER, cli); --organisation
                                names the slice, not an organisation the actor acts for
