@@ -5,11 +5,17 @@ import Ledger
 /// events rebuild exactly the source root, each stream's versions run from 1 without a gap, no id repeats, the
 /// manifest's counts, schema versions and source time agree with the events, and the trailer's SHA-256 matches
 /// every byte before it, which are all the file holds. The first problem found is reported with its line and
-/// position; anything altered, missing, reordered or added is one (see `Schemas/archive.md`).
+/// position; anything altered, missing, reordered or added is one (see `Schemas/archive.md`), with one exception a
+/// slice cannot show: the last events of a listed stream left off (nothing in the format authenticates a stream's
+/// head), which only a comparison of `Report.streamVersions` with the source finds.
 public struct ArchiveVerifier {
     public struct Report: Sendable {
         public let manifest: ArchiveManifest
         public let events: Int
+        /// The last version the archive holds of each stream (0 for a slice's listed stream it holds nothing of).
+        /// For a slice, nothing in the archive proves these are the streams' last versions in the source: a forger
+        /// can leave off a stream's last events and recompute the counts and trailer. Compare them with the source.
+        public let streamVersions: [String: Int]
     }
 
     public init() {}
@@ -189,7 +195,8 @@ public struct ArchiveVerifier {
                                    "the events rebuild root \(tree.root.hex) of size \(events); the source checkpoint is \(manifest.source.size):\(manifest.source.rootHash.hex)")
             }
         }
-        return Report(manifest: manifest, events: events)
+        for stream in listedStreams ?? [] where streamVersions[stream] == nil { streamVersions[stream] = 0 }
+        return Report(manifest: manifest, events: events, streamVersions: streamVersions)
     }
 }
 

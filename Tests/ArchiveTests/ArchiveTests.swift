@@ -320,6 +320,24 @@ import Testing
         expectRefused(unlisted, line: 3, code: "unlisted_stream")
     }
 
+    /// What a slice cannot show (Schemas/archive.md): a listed stream's last events left off, the counts and trailer
+    /// recomputed. It verifies; the report's stream versions are what a reader checks against the source.
+    @Test func aSliceWithAStreamsTailWithheldVerifiesButReportsTheVersionItHolds() throws {
+        defer { cleanUp() }
+        let ledger = try makeLedger()
+        defer { ledger.close() }
+        // goal/CCG-3 is n = 3 and 15 (versions 1 and 2), on lines 3 and 7.
+        let streams: Set<String> = ["goal/CCG-0", "goal/CCG-1", "goal/CCG-2", "goal/CCG-3"]
+        let slice = lines(try export(ledger, .init(streams: streams, organisation: "organisation/CCG", createdBy: actor)))
+        let genuine = try verify(join(slice))
+        #expect(genuine.streamVersions == ["goal/CCG-0": 3, "goal/CCG-1": 2, "goal/CCG-2": 2, "goal/CCG-3": 2])
+        var withheld = slice
+        withheld.remove(at: 6)
+        let report = try verify(reseal(withheld))
+        #expect(report.events == 8 && report.streamVersions["goal/CCG-3"] == 1, "only the source shows version 2")
+        #expect(try verify(join(lines(export(ledger)))).streamVersions["goal/CCG-3"] == 2)
+    }
+
     @Test func duplicateEventIdsAreRefusedEvenInASelfConsistentArchive() throws {
         defer { cleanUp() }
         let ledger = try makeLedger()

@@ -35,4 +35,21 @@ extension CommandLineTests {
         #expect(refused.errors.contains("nothing was recorded by 2000-01-01T00:00:00.000Z: the first event was recorded"), "\(refused)")
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    /// A slice's verdict says what it does not prove and lists each stream's last version held, to check against
+    /// the source; a full archive's verdict is unchanged.
+    @Test func aSlicesVerdictSaysItCannotShowAWithheldTail() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let slice = directory + "/ccg.jsonl"
+        let output = directory + "/verdict.txt"
+        #expect(run("export", "--db", db, "--organisation", "QWO-CCG", "--out", slice) == 0)
+        let sliced = try Self.planledger(#""$0" verify-archive "$1" > "$2""#, [slice, output])
+        #expect(sliced.status == 0, "\(sliced)")
+        let verdict = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(verdict.hasPrefix("VERIFIED \(slice)\n  events:  39 (slice of 15 streams for organisation/QWO-CCG)\n"), "\(verdict)")
+        #expect(verdict.contains("NOT proven: that a stream's last version here is its last in the source"), "\(verdict)")
+        #expect(verdict.contains("\n    organisation/QWO-CCG version 2\n"), "\(verdict)")
+        #expect(!verdict.contains("every event proven by inclusion"), "the old claim, without its limit")
+    }
 }

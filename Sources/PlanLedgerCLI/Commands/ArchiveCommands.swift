@@ -91,7 +91,9 @@ enum VerifyArchiveCommand: Command {
 
         Needs nothing but the file. Checks every event's leaf hash, every slice event's inclusion proof against the
         source checkpoint, that a full archive's events rebuild exactly the source root, the manifest's counts and
-        the trailer's SHA-256 of the whole file. Prints a verdict; exits 1 naming the first bad line and position.
+        the trailer's SHA-256 of the whole file. Prints a verdict; exits 1 naming the
+        first bad line and position. A slice cannot show events left off the end of one of its streams: its
+        verdict lists each stream's last version, to check against the source.
 
         Options:
           --checkpoint SIZE:ROOT   also require the archive's source to be this published checkpoint
@@ -113,18 +115,21 @@ enum VerifyArchiveCommand: Command {
                 Terminal.print("REFUSED: the archive's source checkpoint \(manifest.source.size):\(manifest.source.rootHash.hex) is not \(expected.size):\(expected.rootHash.hex)")
                 return 1
             }
-            let kind: String
+            var verdict = ["VERIFIED \(path)"]
             switch manifest.slice {
-            case .full: kind = "full ledger; root recomputed from every event"
+            case .full:
+                verdict.append("  events:  \(report.events) (full ledger; root recomputed from every event)")
             case .streams(let organisation, let streams):
-                kind = "slice of \(streams.count) streams\(organisation.map { " for \($0)" } ?? ""); every event proven by inclusion"
+                // A slice proves less than a full archive, and says so: nothing in it authenticates a stream's head.
+                verdict.append("  events:  \(report.events) (slice of \(streams.count) streams\(organisation.map { " for \($0)" } ?? ""))")
+                verdict.append("  proven:  every event is in the source (inclusion proof); each stream is held from version 1 without a gap")
+                verdict.append("  NOT proven: that a stream's last version here is its last in the source (events left off the end")
+                verdict.append("           of a stream cannot be seen offline); check each against the source, e.g. GET /v1/streams/{stream}:")
+                verdict += report.streamVersions.sorted { $0.key < $1.key }.map { "    \($0.key) version \($0.value)" }
             }
-            Terminal.print("""
-                VERIFIED \(path)
-                  events:  \(report.events) (\(kind))
-                  source:  \(manifest.source.size):\(manifest.source.rootHash.hex) recorded \(manifest.source.recordedAt.rfc3339)
-                  created: \(manifest.createdAt.rfc3339) by \(manifest.createdBy.id) (\(manifest.createdBy.role))
-                """)
+            verdict.append("  source:  \(manifest.source.size):\(manifest.source.rootHash.hex) recorded \(manifest.source.recordedAt.rfc3339)")
+            verdict.append("  created: \(manifest.createdAt.rfc3339) by \(manifest.createdBy.id) (\(manifest.createdBy.role))")
+            Terminal.print(verdict.joined(separator: "\n"))
             return 0
         } catch let error as ArchiveError {
             Terminal.print("REFUSED \(path): \(error)")
