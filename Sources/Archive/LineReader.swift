@@ -29,6 +29,11 @@ public final class LineReader {
         self.init { try SystemCalls.read(file.fd, count: 1 << 20, path: path) }
     }
 
+    /// Reads standard input in 1 MiB chunks (`verify-archive -`, `import -`).
+    public static func standardInput() -> LineReader {
+        LineReader { try SystemCalls.read(STDIN_FILENO, count: 1 << 20, path: "standard input") }
+    }
+
     /// Lines of an in-memory archive.
     public convenience init(bytes: [UInt8]) {
         var delivered = false

@@ -52,4 +52,22 @@ extension CommandLineTests {
         #expect(verdict.contains("\n    organisation/QWO-CCG version 2\n"), "\(verdict)")
         #expect(!verdict.contains("every event proven by inclusion"), "the old claim, without its limit")
     }
+
+    /// `-` reads standard input, as `export --out -` writes standard output.
+    @Test func verifyArchiveAndImportReadStandardInput() throws {
+        defer { cleanUp() }
+        #expect(run("demo", "--db", db) == 0)
+        let output = directory + "/verdict.txt"
+        let verified = try Self.planledger(#""$0" export --db "$1" --out - | "$0" verify-archive - > "$2""#, [db, output])
+        #expect(verified.status == 0, "\(verified)")
+        #expect(try String(contentsOfFile: output, encoding: .utf8).hasPrefix("VERIFIED standard input\n  events:  44 (full"))
+        let refused = try Self.planledger(#"printf '{"manifest":{}}\n' | "$0" verify-archive - > "$1""#, [output])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(try String(contentsOfFile: output, encoding: .utf8).hasPrefix("REFUSED standard input: line 1"))
+
+        let imported = directory + "/imported.sqlite"
+        let loaded = try Self.planledger(#""$0" export --db "$1" --out - | "$0" import - --db "$2""#, [db, imported])
+        #expect(loaded.status == 0, "\(loaded)")
+        #expect(try checkpoint(of: imported) == checkpoint(of: db))
+    }
 }

@@ -87,11 +87,11 @@ enum VerifyArchiveCommand: Command {
     static let name = "verify-archive"
     static let summary = "check an archive offline: every hash, proof, count and the source root"
     static let help = """
-        Usage: planledger verify-archive FILE [--checkpoint SIZE:ROOTHEX]
+        Usage: planledger verify-archive FILE|- [--checkpoint SIZE:ROOTHEX]
 
-        Needs nothing but the file. Checks every event's leaf hash, every slice event's inclusion proof against the
-        source checkpoint, that a full archive's events rebuild exactly the source root, the manifest's counts and
-        the trailer's SHA-256 of the whole file. Prints a verdict; exits 1 naming the
+        Needs nothing but the file ('-' reads standard input). Checks every event's leaf hash, every slice event's
+        inclusion proof against the source checkpoint, that a full archive's events rebuild exactly the source root,
+        the manifest's counts and the trailer's SHA-256 of the whole file. Prints a verdict; exits 1 naming the
         first bad line and position. A slice cannot show events left off the end of one of its streams: its
         verdict lists each stream's last version, to check against the source.
 
@@ -106,8 +106,9 @@ enum VerifyArchiveCommand: Command {
             throw CLIError.usage("give one archive file")
         }
         let expected = try LedgerAccess.checkpoint(arguments)
+        let name = path == "-" ? "standard input" : path
         do {
-            let report = try ArchiveVerifier().verify(try LineReader(path: path), progress: { done, total in
+            let report = try ArchiveVerifier().verify(try reader(path), progress: { done, total in
                 Terminal.progress("verifying", done, total)
             })
             let manifest = report.manifest
@@ -115,7 +116,7 @@ enum VerifyArchiveCommand: Command {
                 Terminal.print("REFUSED: the archive's source checkpoint \(manifest.source.size):\(manifest.source.rootHash.hex) is not \(expected.size):\(expected.rootHash.hex)")
                 return 1
             }
-            var verdict = ["VERIFIED \(path)"]
+            var verdict = ["VERIFIED \(name)"]
             switch manifest.slice {
             case .full:
                 verdict.append("  events:  \(report.events) (full ledger; root recomputed from every event)")
@@ -132,9 +133,14 @@ enum VerifyArchiveCommand: Command {
             Terminal.print(verdict.joined(separator: "\n"))
             return 0
         } catch let error as ArchiveError {
-            Terminal.print("REFUSED \(path): \(error)")
+            Terminal.print("REFUSED \(name): \(error)")
             return 1
         }
+    }
+
+    /// Standard input for "-", as `export --out -` writes to standard output.
+    static func reader(_ path: String) throws -> LineReader {
+        path == "-" ? LineReader.standardInput() : try LineReader(path: path)
     }
 }
 
@@ -143,7 +149,7 @@ enum ImportCommand: Command {
     static let name = "import"
     static let summary = "load a full archive into an empty ledger, verifying it on the way"
     static let help = """
-        Usage: planledger import FILE --db NEW
+        Usage: planledger import FILE|- --db NEW
 
         Verifies the archive while loading it (same positions, same hashes, same root) into the ledger at --db,
         which must be new or an empty file (a database with any table, even an empty ledger, is refused). A damaged
@@ -159,7 +165,7 @@ enum ImportCommand: Command {
         guard arguments.value("db") != nil else { throw CLIError.usage("--db NEW is required (the ledger to create)") }
         do {
             let report = try ArchiveImporter(hook: LedgerAccess.hook).importArchive(
-                try LineReader(path: path), into: context.databasePath
+                try VerifyArchiveCommand.reader(path), into: context.databasePath
             ) { done, total in Terminal.progress("importing", done, total) }
             Terminal.print("imported \(report.events) events into \(context.databasePath); checkpoint \(report.manifest.source.size):\(report.manifest.source.rootHash.hex)")
             try warnOfActiveTokens(context)
