@@ -70,9 +70,8 @@ public struct ArchiveExporter: Sendable {
         // The checkpoint of no events carries the time it was read, which is after `asOf`: no archive can keep the
         // rule that its source was recorded by `asOf`, and an empty one would say nothing anyway.
         if let asOf, checkpoint.size == 0 {
-            throw LedgerError(.domainRule, code: "nothing_recorded",
-                              "nothing was recorded by \(asOf.rfc3339): "
-                                  + (first.map { "the first event was recorded \($0.rfc3339)" } ?? "the ledger has no events"),
+            let then = first.map { "the first event was recorded \($0.rfc3339)" } ?? "the ledger has no events"
+            throw LedgerError(.domainRule, code: "nothing_recorded", "nothing was recorded by \(asOf.rfc3339): \(then)",
                               details: ["field": "asOf", "firstRecordedAt": first.map { .string($0.rfc3339) } ?? .null])
         }
         return Source(checkpoint: checkpoint, asOf: asOf)

@@ -122,10 +122,15 @@ enum VerifyArchiveCommand: Command {
                 verdict.append("  events:  \(report.events) (full ledger; root recomputed from every event)")
             case .streams(let organisation, let streams):
                 // A slice proves less than a full archive, and says so: nothing in it authenticates a stream's head.
-                verdict.append("  events:  \(report.events) (slice of \(streams.count) streams\(organisation.map { " for \($0)" } ?? ""))")
-                verdict.append("  proven:  every event is in the source (inclusion proof); each stream is held from version 1 without a gap")
-                verdict.append("  NOT proven: that a stream's last version here is its last in the source (events left off the end")
-                verdict.append("           of a stream cannot be seen offline); check each against the source, e.g. GET /v1/streams/{stream}:")
+                let owner = organisation.map { " for \($0)" } ?? ""
+                verdict += [
+                    "  events:  \(report.events) (slice of \(streams.count) streams\(owner))",
+                    "  proven:  every event is in the source (inclusion proof); each stream is held from version 1 "
+                        + "without a gap",
+                    "  NOT proven: that a stream's last version here is its last in the source (events left off the end",
+                    "           of a stream cannot be seen offline); check each against the source, e.g. "
+                        + "GET /v1/streams/{stream}:",
+                ]
                 verdict += report.streamVersions.sorted { $0.key < $1.key }.map { "    \($0.key) version \($0.value)" }
             }
             verdict.append("  source:  \(manifest.source.size):\(manifest.source.rootHash.hex) recorded \(manifest.source.recordedAt.rfc3339)")
