@@ -3,6 +3,8 @@ import Ledger
 import SQLite
 import Testing
 
+@testable import PlanLedgerCLI
+
 /// `export`, `verify-archive` and `import` as the reviewer ran them, on the demo ledger.
 extension CommandLineTests {
     @Test func exportRefusesALedgerThatDoesNotVerifyAndLeavesOutAsItWas() throws {
@@ -24,6 +26,18 @@ extension CommandLineTests {
             #expect(run("export", "--db", copy, "--as-of", "2022-06-30", "--out", out) == 1, "\(name): a prefix too")
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".partial") } == [])
         }
+    }
+
+    /// A malformed flag is a usage error before the ledger is opened, whatever the file: an empty `--actor` or
+    /// `--role` (the manifest's `createdBy` keeps them), or an `--organisation` that names no organisation.
+    @Test func exportChecksItsFlagsBeforeOpeningTheLedger() throws {
+        defer { cleanUp() }
+        let out = directory + "/archive.jsonl"
+        let missing = directory + "/missing.sqlite"
+        for flags in [["--actor", ""], ["--role", " "], ["--organisation", "goal/AMB-1"]] {
+            #expect(PlanLedgerCommand.run(["export", "--db", missing, "--out", out] + flags) == 2, "\(flags)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: missing) && !FileManager.default.fileExists(atPath: out))
     }
 
     @Test func exportAsOfBeforeTheFirstEventIsRefused() throws {

@@ -36,11 +36,13 @@ enum ExportCommand: Command {
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
         guard let out = arguments.value("out") else { throw CLIError.usage("--out FILE is required") }
+        // The flags are checked before the ledger is opened: a malformed one is a usage error whatever the file.
+        // --organisation names the slice, not an organisation the exporting actor acts for: createdBy takes only
+        // --actor and --role, which the archive's manifest keeps, so neither may be empty.
+        let organisation = try LedgerAccess.organisationOption(arguments)
+        let actor = try LedgerAccess.recordingActor(arguments)
         let ledger = try LedgerAccess.open(context)
         defer { ledger.close() }
-        // --organisation names the slice, not an organisation the exporting actor acts for: createdBy takes only
-        // --actor and --role.
-        let actor = LedgerAccess.actor(arguments)
         var options = ArchiveExporter.Options(asOf: try LedgerAccess.timestamp(arguments, "as-of"),
                                               createdBy: Actor(id: actor.id, role: actor.role))
         let exporter = ArchiveExporter(ledger: ledger)
@@ -51,8 +53,7 @@ enum ExportCommand: Command {
         } catch let error as ArchiveSourceError {
             throw CLIError.failed("\(error)")
         }
-        if let organisation = arguments.value("organisation") {
-            let stream = try LedgerAccess.streamName(LedgerAccess.organisationStream(organisation))
+        if let stream = organisation {
             let slice = try PlanningReadModel(ledger: ledger).archiveSlice(of: stream, asOf: options.asOf)
             options.streams = slice.streams
             options.organisation = stream.description
