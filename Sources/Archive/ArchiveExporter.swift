@@ -65,15 +65,16 @@ public struct ArchiveExporter: Sendable {
             let first = try database.scalarInt("SELECT recorded_at FROM events ORDER BY position LIMIT 1")
             return (try Ledger.checkpoint(size: size, in: database), first.map(Timestamp.init(millisecondsSinceEpoch:)))
         }
-        let report = try LedgerVerifier(path: ledger.path).verify(expected: (checkpoint.size, checkpoint.rootHash))
-        if let failure = report.failure { throw ArchiveSourceError(failure) }
         // The checkpoint of no events carries the time it was read, which is after `asOf`: no archive can keep the
-        // rule that its source was recorded by `asOf`, and an empty one would say nothing anyway.
+        // rule that its source was recorded by `asOf`, and an empty one would say nothing anyway. Refused before
+        // the (whole-ledger) verification, which it does not need.
         if let asOf, checkpoint.size == 0 {
             let then = first.map { "the first event was recorded \($0.rfc3339)" } ?? "the ledger has no events"
             throw LedgerError(.domainRule, code: "nothing_recorded", "nothing was recorded by \(asOf.rfc3339): \(then)",
                               details: ["field": "asOf", "firstRecordedAt": first.map { .string($0.rfc3339) } ?? .null])
         }
+        let report = try LedgerVerifier(path: ledger.path).verify(expected: (checkpoint.size, checkpoint.rootHash))
+        if let failure = report.failure { throw ArchiveSourceError(failure) }
         return Source(checkpoint: checkpoint, asOf: asOf)
     }
 
@@ -96,8 +97,10 @@ public struct ArchiveExporter: Sendable {
         precondition(options.asOf == source.asOf, "the source was cut at another time")
         return try ledger.read { database in
             let size = source.checkpoint.size
-            // Append-only: this later snapshot holds the same first `size` events. Checked (two O(log n) reads) so
-            // that a file replaced or rewritten since is refused rather than exported under the verified root.
+            // Append-only: this later snapshot holds the same first `size` events. Checked (two O(log n) reads of
+            // the stored tree) so that a file replaced since is refused rather than exported under the verified
+            // root; a row edited in place after the verification would still be written, and the archive's reader
+            // refuses it (`verify-archive` checks every leaf hash).
             let now = try Ledger.checkpoint(size: min(size, try EventRow.lastPosition(in: database)), in: database)
             guard now.size == size, now.rootHash == source.checkpoint.rootHash else {
                 throw ArchiveSourceError(position: min(now.size, size), code: "checkpoint_mismatch",

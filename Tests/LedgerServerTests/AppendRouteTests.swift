@@ -213,6 +213,13 @@ import Testing
                 #expect(response.headers["www-authenticate"] == nil)
             }
         }
+        // The event no one could append is the stream's second: its first, alone, would be refused for scope.
+        let second: JSONValue = ["streams": [["stream": "goal/NEW-9", "events": [
+            assessed, ["type": "MeasureReadingRecorded", "effectiveAt": "2023-02-01", "data": ["value": 1, "at": "2023-02-01"]],
+        ]]]]
+        let refused = try test.request("POST", "/v1/transactions", as: .contributor, body: second)
+        #expect(refused.status == 422 && refused.json["error"]?["code"] == "wrong_kind" && refused.json["error"]?["index"] == 1,
+                "\(refused.status) \(refused.json)")
         #expect(test.ledger.size == size)
     }
 }

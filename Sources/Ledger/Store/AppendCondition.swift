@@ -12,4 +12,13 @@ public protocol AppendCondition: Sendable {
     /// earlier streams of the same transaction included; the event itself is already in `events`, not yet in the
     /// hook's projections). Throws a `LedgerError` (`.forbidden`, say) to refuse the whole transaction.
     func check(_ first: RecordedEvent, database: Database) throws
+
+    /// Called for every event of the transaction, in order, before any is applied or `check`ed: for checks that need
+    /// no state, so that an event no one could append is refused for what it is (a stream of the wrong kind, say)
+    /// before the condition asks who may write it.
+    func checkAlone(_ record: RecordedEvent) throws
+}
+
+extension AppendCondition {
+    public func checkAlone(_ record: RecordedEvent) throws {}
 }

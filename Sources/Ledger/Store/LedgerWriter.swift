@@ -161,11 +161,19 @@ final class LedgerWriter {
         }
     }
 
-    /// The hook's checks and projection updates for a transaction's records. With a condition, the records go to
-    /// the hook one at a time, and the first of each stream is checked just before it, on the state it is appended
-    /// to. (The routing hook applies them one at a time anyway; errors keep their index in the whole transaction.)
+    /// The hook's checks and projection updates for a transaction's records. With a condition, each record is
+    /// first checked alone, then the records go to the hook one at a time, and the first of each stream is checked
+    /// just before it, on the state it is appended to. (The routing hook applies them one at a time anyway; errors
+    /// keep their index in the whole transaction.)
     private func apply(_ records: [RecordedEvent], condition: (any AppendCondition)?) throws {
         guard let condition else { return try hook.apply(records, database: database) }
+        for (index, record) in records.enumerated() {
+            do {
+                try condition.checkAlone(record)
+            } catch let error as LedgerError {
+                throw error.at(eventIndex: index)
+            }
+        }
         for (index, record) in records.enumerated() {
             do {
                 if index == 0 || records[index - 1].stream != record.stream {

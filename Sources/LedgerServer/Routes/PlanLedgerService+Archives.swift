@@ -12,6 +12,16 @@ extension PlanLedgerService {
     func archive(_ context: RequestContext) throws -> HTTPResponse {
         guard let principal = context.principal else { throw APIError.unauthenticated }
         var options = ArchiveExporter.Options(asOf: try context.time("asOf"), createdBy: principal.actor)
+        // The slice before the source: its streams and summary are then read from no later a state than the events
+        // the source's checkpoint holds (appends may commit in between), and a bad organisation is refused before
+        // the ledger is verified.
+        if let organisation = context.organisation() {
+            guard let stream = StreamName(organisation) else { throw APIError.badRequest("invalid organisation", field: "organisation") }
+            let slice = try model.archiveSlice(of: stream, asOf: options.asOf)
+            options.streams = slice.streams
+            options.organisation = organisation
+            options.summary = slice.summary
+        }
         let exporter = ArchiveExporter(ledger: ledger)
         let source: ArchiveExporter.Source
         do {
@@ -19,13 +29,6 @@ extension PlanLedgerService {
         } catch let error as ArchiveSourceError {
             throw APIError(status: 500, code: "ledger_unverified", "\(error)",
                            details: ["position": JSONValue(error.position), "failure": .string(error.code)])
-        }
-        if let organisation = context.organisation() {
-            guard let stream = StreamName(organisation) else { throw APIError.badRequest("invalid organisation", field: "organisation") }
-            let slice = try model.archiveSlice(of: stream, asOf: options.asOf)
-            options.streams = slice.streams
-            options.organisation = organisation
-            options.summary = slice.summary
         }
         let chosen = options
         let name = "planledger-\(options.organisation?.split(separator: "/").last.map(String.init) ?? "ledger").jsonl"

@@ -41,10 +41,18 @@ enum ExportCommand: Command {
         // --actor and --role, which the archive's manifest keeps, so neither may be empty.
         let organisation = try LedgerAccess.organisationOption(arguments)
         let actor = try LedgerAccess.recordingActor(arguments)
-        let ledger = try LedgerAccess.open(context)
-        defer { ledger.close() }
         var options = ArchiveExporter.Options(asOf: try LedgerAccess.timestamp(arguments, "as-of"),
                                               createdBy: Actor(id: actor.id, role: actor.role))
+        let ledger = try LedgerAccess.open(context)
+        defer { ledger.close() }
+        // The slice before the source, as `GET /v1/archives` does: its streams and summary are then read from no
+        // later a state than the events the source's checkpoint holds.
+        if let stream = organisation {
+            let slice = try PlanningReadModel(ledger: ledger).archiveSlice(of: stream, asOf: options.asOf)
+            options.streams = slice.streams
+            options.organisation = stream.description
+            options.summary = slice.summary
+        }
         let exporter = ArchiveExporter(ledger: ledger)
         // Before --out is touched: a ledger that does not verify is refused with nothing written.
         let source: ArchiveExporter.Source
@@ -52,12 +60,6 @@ enum ExportCommand: Command {
             source = try exporter.source(asOf: options.asOf)
         } catch let error as ArchiveSourceError {
             throw CLIError.failed("\(error)")
-        }
-        if let stream = organisation {
-            let slice = try PlanningReadModel(ledger: ledger).archiveSlice(of: stream, asOf: options.asOf)
-            options.streams = slice.streams
-            options.organisation = stream.description
-            options.summary = slice.summary
         }
         // Opened after the ledger, so its -wal and -shm exist and are recognised whatever name --out gives them.
         let destination = try ArchiveDestination(

@@ -11,8 +11,11 @@ public struct OrganisationScope: AppendCondition {
 
     public init(organisations: Set<String>) { self.organisations = organisations }
 
+    /// The event's own checks (`decide` makes them again when it is applied): an event no token could append is
+    /// refused as it is for an admin, not as a matter of this token's scope.
+    public func checkAlone(_ record: RecordedEvent) throws { try PlanningDomain.checkOwnShape(record) }
+
     public func check(_ first: RecordedEvent, database: Database) throws {
-        try PlanningDomain.checkOwnShape(first)
         // The log already holds `first` and the rest of its transaction: read what the projections were given so far.
         let owner = try Self.owner(writing: first, store: ProjectionStore(database: database, folding: FoldPoint(first)))
         guard let owner, organisations.contains(owner) else {
