@@ -76,6 +76,8 @@ import Testing
         let refused: [(String, Int, String)] = [
             ("/v1/entities/goals", 404, "kind"), ("/v1/entities/goal?status=actve", 400, "status"),
             ("/v1/decisions?status=bogus", 400, "status"),
+            // Statuses of other kinds: a goal is never taken, a decision never active.
+            ("/v1/entities/goal?status=taken", 400, "status"), ("/v1/decisions?status=active", 400, "status"),
         ]
         for (target, status, field) in refused {
             let response = try test.request("GET", target, as: .reader)

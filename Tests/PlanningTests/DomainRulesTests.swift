@@ -231,3 +231,37 @@ struct DomainRulesTests {
         #expect(measure.fields["readingCount"] == 1 && measure.fields["correctionCount"] == 1)
     }
 }
+
+/// `EntityStatus.byKind` is what the views' status filters accept: every status `evolve` gives an entity of a kind
+/// must be listed for that kind, or filtering on it would be refused.
+@Suite struct EntityStatusTests {
+    @Test func everyStatusEvolveGivesIsListedForItsKind() throws {
+        func event(_ type: EventType, _ data: JSONValue) throws -> RecordedEvent {
+            RecordedEvent(
+                position: 1, id: "00000000-0000-7000-8000-000000000001", stream: try #require(StreamName(kind: type.kind, key: "X-1")),
+                version: 1, type: type.name, schemaVersion: type.schemaVersion, recordedAt: Timestamp(millisecondsSinceEpoch: 0),
+                effectiveAt: Timestamp(millisecondsSinceEpoch: 0), actor: Actor(id: "a", role: "r"), reason: "r",
+                correlationId: nil, causationId: nil, data: data, hash: Digest(bytes: [UInt8](repeating: 0, count: 32))!)
+        }
+        var seen: [String: Set<String>] = [:]
+        // A stream's life begins with a defining event; every other event of its kind follows one.
+        for defining in EventCatalog.all where defining.role == .defining {
+            for data in defining.examples {
+                let opened = PlanningDomain.evolve(nil, try event(defining, data))
+                var states = [opened]
+                for type in EventCatalog.all where type.kind == defining.kind && type.role != .defining {
+                    for data in type.examples { states.append(PlanningDomain.evolve(opened, try event(type, data))) }
+                }
+                for state in states {
+                    seen[defining.kind, default: []].insert(state.status)
+                    #expect(EntityStatus.byKind[defining.kind]?.contains(state.status) == true, "\(defining.kind): \(state.status)")
+                }
+            }
+        }
+        #expect(Set(seen.keys) == Set(EventCatalog.kinds) && Set(EntityStatus.byKind.keys) == Set(EventCatalog.kinds))
+        // Every listed status is one some event gives.
+        for (kind, statuses) in EntityStatus.byKind {
+            #expect(Set(statuses).subtracting(seen[kind] ?? []).isEmpty, "\(kind): \(statuses) listed, \(seen[kind] ?? []) given")
+        }
+    }
+}

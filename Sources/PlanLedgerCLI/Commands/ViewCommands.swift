@@ -310,7 +310,7 @@ enum DecisionsCommand: Command {
     static let valuedOptions = sliceOptions.union(["forum", "status", "review-due"])
     static let flagOptions: Set<String> = ["json"]
     /// A decision's life cycle; any other status would match nothing and print an empty register.
-    static let statuses = [EntityStatus.proposed, EntityStatus.taken, EntityStatus.superseded, EntityStatus.revoked]
+    static let statuses = EntityStatus.byKind["decision"]!
 
     static func run(_ arguments: CommandLineArguments, context: CommandContext) throws -> Int32 {
         if let status = arguments.value("status"), !statuses.contains(status) {

@@ -14,9 +14,17 @@ public enum EntityStatus {
     public static let dissolved = "dissolved"
     public static let recorded = "recorded"
 
-    /// Every status `evolve` gives: what a status filter may ask for.
-    public static let all: Set<String> = [active, closed, retired, challenged, validated, invalidated, proposed, taken,
-                                          superseded, revoked, withdrawn, dissolved, recorded]
+    /// The statuses `evolve` gives the entities of each kind, in life-cycle order: what a status filter on that
+    /// kind may ask for (any other would match nothing, and an empty answer reads as "there are none").
+    public static let byKind: [String: [String]] = [
+        "organisation": [active, dissolved],
+        "goal": [active, closed],
+        "measure": [active, retired],
+        "assumption": [active, challenged, validated, invalidated, retired],
+        "decision": [proposed, taken, superseded, revoked],
+        "evidence": [active, withdrawn],
+        "handover": [recorded],
+    ]
 
     /// Statuses after which a stream takes no further events: its life cycle has ended.
     public static let ended: Set<String> = [closed, retired, invalidated, superseded, revoked, withdrawn, dissolved, recorded]

@@ -11,7 +11,7 @@ extension PlanningReadModel {
     public func decisions(forum: String? = nil, status: String? = nil, reviewDue: Timestamp? = nil,
                           at slice: TimeSlice = .now, now: Timestamp = .now()) throws -> JSONValue
     {
-        try Self.checkFilters(status: status)
+        try Self.checkFilters(kind: "decision", status: status)
         let reference = slice.validAt ?? now
         return try read(slice) { store in
             var register: [JSONValue] = []

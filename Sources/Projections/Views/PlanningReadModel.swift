@@ -44,15 +44,15 @@ public struct PlanningReadModel: Sendable {
 
     /// Refuses a kind or status no entity could have, so that a typo (`status=actve`, `/v1/entities/goals`) is not
     /// answered with an empty list, which reads as "there are none".
-    static func checkFilters(kind: String? = nil, status: String?) throws {
-        if let kind, !EventCatalog.kinds.contains(kind) {
+    static func checkFilters(kind: String, status: String?) throws {
+        guard let statuses = EntityStatus.byKind[kind] else {
             throw LedgerError(.notFound, code: "not_found",
                               "there is no kind \(kind); the kinds are \(EventCatalog.kinds.joined(separator: ", "))",
                               details: ["field": "kind"])
         }
-        if let status, !EntityStatus.all.contains(status) {
+        if let status, !statuses.contains(status) {
             throw LedgerError(.invalidInput, code: "invalid_request",
-                              "\(status) is not a status; the statuses are \(EntityStatus.all.sorted().joined(separator: ", "))",
+                              "a \(kind) has no status \(status); its statuses are \(statuses.joined(separator: ", "))",
                               details: ["field": "status"])
         }
     }
