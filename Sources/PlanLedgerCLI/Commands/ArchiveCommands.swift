@@ -131,8 +131,9 @@ enum VerifyArchiveCommand: Command {
                     "  proven:  every event is in the source (inclusion proof); each stream is held from version 1 "
                         + "without a gap",
                     "  NOT proven: that a stream's last version here is its last in the source (events left off the end",
-                    "           of a stream cannot be seen offline); check each against the source, e.g. "
-                        + "GET /v1/streams/{stream}:",
+                    "           of a stream cannot be seen offline); check each against the source: the version of "
+                        + "its last event",
+                    "           at a position up to \(manifest.source.size) (GET /v1/streams/{stream} lists them):",
                 ]
                 verdict += report.streamVersions.sorted { $0.key < $1.key }.map { "    \($0.key) version \($0.value)" }
             }
