@@ -117,7 +117,9 @@ public final class PlanLedgerService: Sendable {
                     generation = seen
                 }
                 try route.checkQuery(of: request)
-                let cacheKey = route.cacheable ? generation.map { ($0, request.target) } : nil
+                // Never a token's access/ stream: who may read it depends on the caller (`RequestContext.stream()`).
+                let cacheable = route.cacheable && parameters["kind"] != "access"
+                let cacheKey = cacheable ? generation.map { ($0, request.target) } : nil
                 if let (generation, target) = cacheKey,
                     let cached = responses.response(for: target, generation: generation)
                 {

@@ -136,8 +136,8 @@ struct RequestContext: Sendable {
 
     /// The stream named by the `{kind}` and `{key}` path parameters. An `access/` stream (a token's grant and
     /// revocation: its role, holder, label and the secret's hash) is part of the audit log, not of the plan: only a
-    /// caller who may read that log (auditor, admin) may read it by name too. (The one cacheable route that names a
-    /// stream, the entity state, never answers 200 for an `access/` stream, so no cached answer crosses roles.)
+    /// caller who may read that log (auditor, admin) may read it by name too. (Answers about an `access/` stream are
+    /// never cached, so none crosses roles: `PlanLedgerService.route`.)
     func stream() throws -> StreamName {
         guard let stream = StreamName(kind: parameter("kind"), key: parameter("key")) else {
             throw APIError.badRequest("\(parameter("kind"))/\(parameter("key")) is not a stream name", field: "path")
