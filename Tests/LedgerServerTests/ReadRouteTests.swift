@@ -140,13 +140,16 @@ import Testing
         #expect(try test.request("GET", "/v1/ledger/proofs/inclusion?position=9999", as: .reader).status == 404)
     }
 
-    /// `next` is absent from the last page, as openapi's EventPage says: not `"next": null`.
+    /// `next` is absent from the last page, as openapi's EventPage says: not `"next": null`, and not on a full page
+    /// that ends the log either.
     @Test func theLastPageOfTheLogHasNoNext() throws {
         let test = try TestServer()
         defer { test.stop() }
-        let full = try test.request("GET", "/v1/events?after=\(test.ledger.size - 2)&limit=2", as: .auditor)
-        #expect(full.json["next"] == JSONValue(test.ledger.size), "a full page may have more after it")
-        for target in ["/v1/events?after=\(test.ledger.size - 1)&limit=2", "/v1/events?after=\(test.ledger.size)"] {
+        let more = try test.request("GET", "/v1/events?after=\(test.ledger.size - 3)&limit=2", as: .auditor)
+        #expect(more.json["next"] == JSONValue(test.ledger.size - 1), "one more event follows this page")
+        // A full page that ends the log is the last page: no `next` that would lead to an empty one.
+        for target in ["/v1/events?after=\(test.ledger.size - 2)&limit=2", "/v1/events?after=\(test.ledger.size - 1)&limit=2",
+                       "/v1/events?after=\(test.ledger.size)"] {
             let last = try test.request("GET", target, as: .auditor)
             #expect(last.status == 200 && last.json["events"]?.arrayValue != nil, "\(target)")
             #expect(last.json.objectValue?.keys.contains("next") == false, "\(target): \(CanonicalJSON.string(last.json))")

@@ -14,8 +14,12 @@ extension PlanLedgerService {
         let filter = EventFilter(type: context.query("type"), stream: stream, streamKind: context.query("kind"),
                                  actorId: context.query("actor"), organisation: context.organisation(),
                                  recordedFrom: try context.time("from"), recordedTo: try context.time("to"))
-        let events = try ledger.events(after: try context.integer("after", default: 0)!, limit: limit, filter: filter)
-        let next = (events.count == limit ? events.last : nil).map { JSONValue($0.position) }
+        // One more than the page, to know whether any follow: `next` is given only when they do, so a client
+        // never asks for an empty last page.
+        var events = try ledger.events(after: try context.integer("after", default: 0)!, limit: limit + 1, filter: filter)
+        let more = events.count > limit
+        if more { events.removeLast() }
+        let next = (more ? events.last : nil).map { JSONValue($0.position) }
         return .json(.object(omittingNil: [("events", .array(events.map(\.json))), ("next", next)]))
     }
 
