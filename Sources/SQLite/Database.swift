@@ -136,7 +136,7 @@ public final class Database {
         guard !mayWrite(directory) else { return nil }
         return "its -wal holds commits not yet folded into the file, and reading them needs a \(path)-shm beside it, "
             + "which cannot be made in \(directory); copy the file and its -wal to a directory you may write, "
-            + "or fold the -wal first: a view such as `planledger plan`, run with write access to the file, does when it ends"
+            + "or fold the -wal into the file first, by opening it once with write access"
     }
 
     /// `path` with every byte a URI filename could misread (`?`, `#`, `%`, spaces...) percent-encoded.

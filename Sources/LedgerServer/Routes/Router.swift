@@ -39,9 +39,10 @@ struct Route: Sendable {
         case parameter(String)
     }
 
-    init(method: String, pattern: String, query: [String] = [], role: Role?, cacheable: Bool = false,
-         work: Work = .view, handler: @escaping @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse)
-    {
+    init(
+        method: String, pattern: String, query: [String] = [], role: Role?, cacheable: Bool = false,
+        work: Work = .view, handler: @escaping @Sendable (PlanLedgerService, RequestContext) throws -> HTTPResponse
+    ) {
         self.method = method
         self.pattern = pattern
         self.query = query
@@ -84,8 +85,9 @@ struct Route: Sendable {
             guard query.contains(name) else {
                 let hint = query.first { $0.lowercased() == name.lowercased() }.map { " (did you mean \($0)?)" } ?? ""
                 let takes = query.isEmpty ? "takes no query parameters" : "takes \(query.joined(separator: ", "))"
-                throw APIError.badRequest("unknown query parameter \(name)\(hint): \(method) \(pattern) \(takes)",
-                                          field: name)
+                throw APIError.badRequest(
+                    "unknown query parameter \(name)\(hint): \(method) \(pattern) \(takes)",
+                    field: name)
             }
             guard seen.insert(name).inserted else {
                 throw APIError.badRequest("query parameter \(name) is given more than once", field: name)
@@ -116,7 +118,8 @@ struct RequestContext: Sendable {
     func integer(_ name: String, default fallback: Int? = nil, range: ClosedRange<Int> = 0...Int.max) throws -> Int? {
         guard let text = query(name) else { return fallback }
         guard let value = Int(text), range.contains(value) else {
-            throw APIError.badRequest("query parameter \(name) must be an integer in \(range.lowerBound)...\(range.upperBound)", field: name)
+            throw APIError.badRequest(
+                "query parameter \(name) must be an integer in \(range.lowerBound)...\(range.upperBound)", field: name)
         }
         return value
     }
@@ -124,7 +127,8 @@ struct RequestContext: Sendable {
     func time(_ name: String) throws -> Timestamp? {
         guard let text = query(name) else { return nil }
         guard let time = Timestamp(parsing: text) else {
-            throw APIError.badRequest("query parameter \(name) must be an RFC 3339 date-time or a date (2022-06-30)", field: name)
+            throw APIError.badRequest(
+                "query parameter \(name) must be an RFC 3339 date-time or a date (2022-06-30)", field: name)
         }
         return time
     }
@@ -143,7 +147,8 @@ struct RequestContext: Sendable {
             throw APIError.badRequest("\(parameter("kind"))/\(parameter("key")) is not a stream name", field: "path")
         }
         if stream.kind == "access", principal?.role.satisfies(.auditor) != true {
-            throw APIError.insufficientScope("\(stream) is a token's record, read with the audit log: an auditor's or admin's token is needed")
+            throw APIError.insufficientScope(
+                "\(stream) is a token's record, read with the audit log: an auditor's or admin's token is needed")
         }
         return stream
     }
@@ -152,8 +157,9 @@ struct RequestContext: Sendable {
     /// before anything is stored, a body that does not say it is JSON (no `Content-Type`, or another media type).
     func json() throws -> JSONValue {
         guard let type = request.headers["content-type"], Self.isJSON(mediaType: type) else {
-            throw APIError(status: 415, code: "unsupported_media_type",
-                           "send the body with Content-Type: application/json")
+            throw APIError(
+                status: 415, code: "unsupported_media_type",
+                "send the body with Content-Type: application/json")
         }
         do {
             return try JSONParser.parse(request.body)
