@@ -180,7 +180,7 @@ enum ImportCommand: Command {
             try warnOfActiveTokens(context)
             return 0
         } catch let error as ArchiveError {
-            Terminal.print("REFUSED \(path): \(error)")
+            Terminal.print("REFUSED \(path == "-" ? "standard input" : path): \(error)")
             return 1
         }
     }

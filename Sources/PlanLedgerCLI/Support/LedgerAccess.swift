@@ -111,9 +111,9 @@ enum LedgerAccess {
     /// The domain and projections every ledger the CLI opens runs on each append.
     static var hook: any LedgerHook { PlanLedgerHook.standard }
 
-    /// The actor the CLI names: `--actor` / `--role` / `--organisation`, defaulting to the local user, unchecked
-    /// (an archive's createdBy). What is appended takes `recordingActor(_:)`.
-    static func actor(_ arguments: CommandLineArguments) -> Actor {
+    /// The actor the CLI names: `--actor` / `--role` / `--organisation`, defaulting to the local user, unchecked;
+    /// only `recordingActor(_:)` gives it out, after its checks.
+    private static func actor(_ arguments: CommandLineArguments) -> Actor {
         Actor(id: arguments.value("actor") ?? localUser, role: arguments.value("role") ?? "cli",
               organisation: arguments.value("organisation").map(organisationStream))
     }
