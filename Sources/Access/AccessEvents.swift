@@ -34,8 +34,9 @@ enum AccessEvents {
         if role == .contributor && organisations.isEmpty {
             throw invalid("organisations", "a contributor token names at least one organisation")
         }
-        guard let actorId = object["actorId"]?.stringValue, !actorId.isEmpty else {
-            throw invalid("actorId", "is required")
+        // The id every event the token records will carry: refused here if no append could record it.
+        guard let actorId = object["actorId"]?.stringValue, Actor.blankField(id: actorId, role: role.rawValue) == nil else {
+            throw invalid("actorId", "is required and must not be blank")
         }
         guard let hash = object["secretSha256"]?.stringValue, Digest(hex: hash) != nil else {
             throw invalid("secretSha256", "must be 64 hex digits")

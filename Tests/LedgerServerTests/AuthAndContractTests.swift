@@ -130,6 +130,8 @@ import Testing
             // The actor id goes into every event the token records: bounded, as is the label.
             (["role": "reader", "actorId": .string(String(repeating: "a", count: 257))], "actorId"),
             (["role": "reader", "label": .string(String(repeating: "l", count: 1_025))], "label"),
+            // Blank: every append the token made would be refused (invalid_actor), so it is not granted.
+            (["role": "reader", "actorId": " "], "actorId"), (["role": "reader", "label": "\t"], "actorId"),
         ]
         for (body, field) in refused {
             let response = try test.request("POST", "/v1/tokens", body: body)

@@ -15,6 +15,22 @@ public struct Actor: Sendable, Hashable {
         self.organisation = organisation
     }
 
+    /// What makes this actor one no event may record (events are immutable, so it would stay for good): the field
+    /// at fault (`id`, `role`, `organisation`) and why; nil when it may be recorded. The one rule for every place
+    /// an actor is made: appends (`invalid_actor`), token grants, the CLI's flags.
+    public var problem: (field: String, message: String)? {
+        if let field = Self.blankField(id: id, role: role) { return (field, "must not be empty") }
+        if let organisation, StreamName(organisation)?.kind != Self.organisationKind {
+            return ("organisation", "must be an organisation's stream name (\(Self.organisationKind)/KEY), got '\(organisation)'")
+        }
+        return nil
+    }
+
+    /// `id` or `role` when that one is empty or only white space (checked in that order).
+    public static func blankField(id: String, role: String) -> String? {
+        [("id", id), ("role", role)].first { $0.1.allSatisfy(\.isWhitespace) }?.0
+    }
+
     public var json: JSONValue {
         .object(omittingNil: [("id", .string(id)), ("role", .string(role)), ("organisation", organisation.map(JSONValue.string))])
     }

@@ -72,18 +72,9 @@ enum AppendValidation {
     /// import loads records verbatim (`LedgerImporter`), so archives of ledgers that recorded such actors still load.
     /// - Throws: `LedgerError` `invalid_actor` naming the field (`actor.id`, `actor.role`, `actor.organisation`).
     static func check(_ actor: Actor) throws(LedgerError) {
-        func invalid(_ field: String, _ message: String) -> LedgerError {
-            LedgerError(.invalidInput, code: "invalid_actor", "actor.\(field) \(message)",
-                        details: ["field": .string("actor.\(field)")])
-        }
-        for (field, value) in [("id", actor.id), ("role", actor.role)]
-        where value.allSatisfy({ $0.isWhitespace }) {
-            throw invalid(field, "must not be empty")
-        }
-        if let organisation = actor.organisation, StreamName(organisation)?.kind != Actor.organisationKind {
-            throw invalid("organisation",
-                          "must be an organisation's stream name (\(Actor.organisationKind)/KEY), got '\(organisation)'")
-        }
+        guard let (field, message) = actor.problem else { return }
+        throw LedgerError(.invalidInput, code: "invalid_actor", "actor.\(field) \(message)",
+                          details: ["field": .string("actor.\(field)")])
     }
 
     static func isValidTypeName(_ type: String) -> Bool {

@@ -123,20 +123,17 @@ enum LedgerAccess {
     ///   that names no organisation): events are immutable, so it is refused before the ledger is opened. The
     ///   ledger refuses such an actor too (`invalid_actor`), but as a refused append (exit 1), not a usage error.
     static func recordingActor(_ arguments: CommandLineArguments) throws(CLIError) -> Actor {
-        for name in ["actor", "role"] {
-            if let value = arguments.value(name), value.allSatisfy(\.isWhitespace) {
-                throw CLIError.usage("--\(name) must not be empty")
-            }
-        }
         if let text = arguments.value("organisation") { _ = try organisation(text, "--organisation") }
-        return actor(arguments)
+        let actor = actor(arguments)
+        if let (field, message) = actor.problem { throw CLIError.usage("--\(field == "id" ? "actor" : field) \(message)") }
+        return actor
     }
 
     /// `--actor`, or the local user, as the id of an actor the CLI records.
     /// - Throws: a usage error for an empty `--actor`.
     static func actorId(_ arguments: CommandLineArguments) throws(CLIError) -> String {
-        guard let id = arguments.value("actor") else { return localUser }
-        guard !id.allSatisfy(\.isWhitespace) else { throw CLIError.usage("--actor must not be empty") }
+        let id = arguments.value("actor") ?? localUser
+        guard Actor.blankField(id: id, role: "cli") == nil else { throw CLIError.usage("--actor must not be empty") }
         return id
     }
 
