@@ -297,13 +297,18 @@ import Testing
         expectRefused(join(edited), code: "digest_mismatch")
     }
 
+    /// The lines of a slice of the four goals the test ledger gives organisation/CCG.
+    func ccgSlice(_ ledger: Ledger) throws -> [[UInt8]] {
+        let streams: Set<String> = ["goal/CCG-0", "goal/CCG-1", "goal/CCG-2", "goal/CCG-3"]
+        return lines(try export(ledger, .init(streams: streams, organisation: "organisation/CCG", createdBy: actor)))
+    }
+
     @Test func sliceMissingARecordOfAStreamOrHoldingAnUnlistedStreamIsRefused() throws {
         defer { cleanUp() }
         let ledger = try makeLedger()
         defer { ledger.close() }
         // Lines 2–10 hold n = 0, 3, …, 24; goal/CCG-0 is n = 0, 12, 24 (versions 1, 2, 3) on lines 2, 6 and 10.
-        let streams: Set<String> = ["goal/CCG-0", "goal/CCG-1", "goal/CCG-2", "goal/CCG-3"]
-        let slice = lines(try export(ledger, .init(streams: streams, organisation: "organisation/CCG", createdBy: actor)))
+        let slice = try ccgSlice(ledger)
         #expect(try verify(reseal(slice)).events == 9, "resealing alone forges nothing")
 
         var middle = slice
@@ -327,8 +332,7 @@ import Testing
         let ledger = try makeLedger()
         defer { ledger.close() }
         // goal/CCG-3 is n = 3 and 15 (versions 1 and 2), on lines 3 and 7.
-        let streams: Set<String> = ["goal/CCG-0", "goal/CCG-1", "goal/CCG-2", "goal/CCG-3"]
-        let slice = lines(try export(ledger, .init(streams: streams, organisation: "organisation/CCG", createdBy: actor)))
+        let slice = try ccgSlice(ledger)
         let genuine = try verify(join(slice))
         #expect(genuine.streamVersions == ["goal/CCG-0": 3, "goal/CCG-1": 2, "goal/CCG-2": 2, "goal/CCG-3": 2])
         var withheld = slice
