@@ -55,12 +55,7 @@ enum ExportCommand: Command {
         }
         let exporter = ArchiveExporter(ledger: ledger)
         // Before --out is touched: a ledger that does not verify is refused with nothing written.
-        let source: ArchiveExporter.Source
-        do {
-            source = try exporter.source(asOf: options.asOf)
-        } catch let error as ArchiveSourceError {
-            throw CLIError.failed("\(error)")
-        }
+        let source = try exporter.source(asOf: options.asOf)
         // Opened after the ledger, so its -wal and -shm exist and are recognised whatever name --out gives them.
         let destination = try ArchiveDestination(
             path: out, protecting: ["", "-wal", "-shm", "-journal"].map { context.databasePath + $0 })
@@ -73,7 +68,6 @@ enum ExportCommand: Command {
         } catch {
             // Nothing of a failed export is left: the new file goes, and --out keeps what it had.
             destination.discard()
-            if let error = error as? ArchiveSourceError { throw CLIError.failed("\(error)") }
             // Once writing has begun, even the destination's check again before the rename is an I/O failure.
             if let error = error as? ArchiveFileError { throw CLIError.io(error.message) }
             throw error
@@ -109,7 +103,7 @@ enum VerifyArchiveCommand: Command {
             throw CLIError.usage("give one archive file")
         }
         let expected = try LedgerAccess.checkpoint(arguments)
-        let name = path == "-" ? "standard input" : path
+        let name = Self.name(of: path)
         do {
             let report = try ArchiveVerifier().verify(try reader(path), progress: { done, total in
                 Terminal.progress("verifying", done, total)
@@ -151,6 +145,9 @@ enum VerifyArchiveCommand: Command {
     static func reader(_ path: String) throws -> LineReader {
         path == "-" ? LineReader.standardInput() : try LineReader(path: path)
     }
+
+    /// How messages name the archive read from `path`.
+    static func name(of path: String) -> String { path == "-" ? "standard input" : path }
 }
 
 /// `planledger import`: loads a full archive into an empty ledger.
@@ -180,7 +177,7 @@ enum ImportCommand: Command {
             try warnOfActiveTokens(context)
             return 0
         } catch let error as ArchiveError {
-            Terminal.print("REFUSED \(path == "-" ? "standard input" : path): \(error)")
+            Terminal.print("REFUSED \(VerifyArchiveCommand.name(of: path)): \(error)")
             return 1
         }
     }

@@ -25,6 +25,8 @@ struct CLIError: Error, CustomStringConvertible {
         // An archive file that could not be read or written says nothing about the archive: an I/O error, or a
         // usage error for a destination refused before anything was written (a directory, the ledger's own file).
         case let error as ArchiveFileError: return error.kind == .destination ? .usage(error.message) : .io(error.message)
+        // A ledger that does not verify refused as an archive's source: a failed check.
+        case let error as ArchiveSourceError: return .failed("\(error)")
         default: return CLIError(message: "\(error)", exitCode: 3)
         }
     }
