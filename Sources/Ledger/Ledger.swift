@@ -175,6 +175,19 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// A page of `events(after:limit:filter:)`, with `next` (the position to read on from) only when more matching
+    /// events follow: one more is read to know, so a reader is never sent on to an empty page. The page of
+    /// `GET /v1/events` and of `planledger get`.
+    public func eventPage(after position: Int, limit: Int, filter: EventFilter) throws
+        -> (events: [RecordedEvent], next: Int?)
+    {
+        precondition(limit >= 1 && limit < Int.max)
+        var events = try self.events(after: position, limit: limit + 1, filter: filter)
+        guard events.count > limit else { return (events, nil) }
+        events.removeLast()
+        return (events, events.last!.position)
+    }
+
     /// A stream's events from `fromVersion` (inclusive), in version order, at most `limit`.
     public func stream(_ stream: StreamName, fromVersion: Int = 1, limit: Int = 1_000) throws -> [RecordedEvent] {
         try read { database in try Self.streamEvents(stream, fromVersion: fromVersion, limit: limit, in: database) }

@@ -14,13 +14,10 @@ extension PlanLedgerService {
         let filter = EventFilter(type: context.query("type"), stream: stream, streamKind: context.query("kind"),
                                  actorId: context.query("actor"), organisation: context.organisation(),
                                  recordedFrom: try context.time("from"), recordedTo: try context.time("to"))
-        // One more than the page, to know whether any follow: `next` is given only when they do, so a client
-        // never asks for an empty last page.
-        var events = try ledger.events(after: try context.integer("after", default: 0)!, limit: limit + 1, filter: filter)
-        let more = events.count > limit
-        if more { events.removeLast() }
-        let next = (more ? events.last : nil).map { JSONValue($0.position) }
-        return .json(.object(omittingNil: [("events", .array(events.map(\.json))), ("next", next)]))
+        let after = try context.integer("after", default: 0)!
+        let (events, next) = try ledger.eventPage(after: after, limit: limit, filter: filter)
+        return .json(.object(omittingNil: [("events", .array(events.map(\.json))),
+                                           ("next", next.map { JSONValue($0) })]))
     }
 
     /// `GET /v1/streams/{kind}/{key}`: a stream's events from `fromVersion`, at most `streamPageLimit`; `next` is the

@@ -129,11 +129,7 @@ extension GetCommand {
         let after = try arguments.integer("after", in: 0...Int.max) ?? 0
         let limit = try arguments.integer("limit", in: 1...(Int.max - 1)) ?? 100
         let filter = EventFilter(type: arguments.value("type"), streamKind: arguments.value("kind"))
-        // One more than the page, to know whether any follow.
-        var events = try ledger.events(after: after, limit: limit + 1, filter: filter)
-        let more = events.count > limit
-        if more { events.removeLast() }
-        let next = more ? events.last?.position : nil
+        let (events, next) = try ledger.eventPage(after: after, limit: limit, filter: filter)
         let json: JSONValue = .object(omittingNil: [("events", .array(events.map(\.json))),
                                                     ("next", next.map { JSONValue($0) })])
         show(json, arguments) { _ in EventTable.render(events) }
