@@ -35,7 +35,7 @@ enum AccessEvents {
             throw invalid("organisations", "a contributor token names at least one organisation")
         }
         // The id every event the token records will carry: refused here if no append could record it.
-        guard let actorId = object["actorId"]?.stringValue, Actor.blankField(id: actorId, role: role.rawValue) == nil else {
+        guard let actorId = object["actorId"]?.stringValue, !Actor.isBlank(actorId) else {
             throw invalid("actorId", "is required and must not be blank")
         }
         guard let hash = object["secretSha256"]?.stringValue, Digest(hex: hash) != nil else {

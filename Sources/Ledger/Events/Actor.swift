@@ -19,17 +19,16 @@ public struct Actor: Sendable, Hashable {
     /// at fault (`id`, `role`, `organisation`) and why; nil when it may be recorded. The one rule for every place
     /// an actor is made: appends (`invalid_actor`), token grants, the CLI's flags.
     public var problem: (field: String, message: String)? {
-        if let field = Self.blankField(id: id, role: role) { return (field, "must not be empty") }
+        if Self.isBlank(id) { return ("id", "must not be empty") }
+        if Self.isBlank(role) { return ("role", "must not be empty") }
         if let organisation, StreamName(organisation)?.kind != Self.organisationKind {
             return ("organisation", "must be an organisation's stream name (\(Self.organisationKind)/KEY), got '\(organisation)'")
         }
         return nil
     }
 
-    /// `id` or `role` when that one is empty or only white space (checked in that order).
-    public static func blankField(id: String, role: String) -> String? {
-        [("id", id), ("role", role)].first { $0.1.allSatisfy(\.isWhitespace) }?.0
-    }
+    /// Whether an id or role is empty or only white space: not one an event may record.
+    public static func isBlank(_ text: String) -> Bool { text.allSatisfy(\.isWhitespace) }
 
     public var json: JSONValue {
         .object(omittingNil: [("id", .string(id)), ("role", .string(role)), ("organisation", organisation.map(JSONValue.string))])

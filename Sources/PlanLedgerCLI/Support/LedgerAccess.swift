@@ -133,7 +133,7 @@ enum LedgerAccess {
     /// - Throws: a usage error for an empty `--actor`.
     static func actorId(_ arguments: CommandLineArguments) throws(CLIError) -> String {
         let id = arguments.value("actor") ?? localUser
-        guard Actor.blankField(id: id, role: "cli") == nil else { throw CLIError.usage("--actor must not be empty") }
+        guard !Actor.isBlank(id) else { throw CLIError.usage("--actor must not be empty") }
         return id
     }
 
