@@ -6,6 +6,10 @@ import SQLite
 /// SHA-256 is stored (in the ledger's `AccessGranted` event and the token table), so a copy of the database grants
 /// nothing.
 public struct TokenRegistry: Sendable {
+    /// The kind of the streams tokens are recorded on (`access/<token id>`): written only through this registry,
+    /// read by name only by those who may read the audit log.
+    public static let streamKind = AccessEvents.kind
+
     public let ledger: Ledger
 
     public init(ledger: Ledger) { self.ledger = ledger }

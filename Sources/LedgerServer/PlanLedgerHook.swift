@@ -6,6 +6,6 @@ import Projections
 /// revocations (`access/...` streams) go to the token registry, everything else to the planning domain and its
 /// projections.
 public enum PlanLedgerHook {
-    public static let standard: any LedgerHook = RoutingHook(routes: ["access": AccessProjector()],
+    public static let standard: any LedgerHook = RoutingHook(routes: [TokenRegistry.streamKind: AccessProjector()],
                                                             fallback: PlanningProjector())
 }

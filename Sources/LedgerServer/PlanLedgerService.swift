@@ -118,7 +118,7 @@ public final class PlanLedgerService: Sendable {
                 }
                 try route.checkQuery(of: request)
                 // Never a token's access/ stream: who may read it depends on the caller (`RequestContext.stream()`).
-                let cacheable = route.cacheable && parameters["kind"] != "access"
+                let cacheable = route.cacheable && parameters["kind"] != TokenRegistry.streamKind
                 let cacheKey = cacheable ? generation.map { ($0, request.target) } : nil
                 if let (generation, target) = cacheKey,
                     let cached = responses.response(for: target, generation: generation)

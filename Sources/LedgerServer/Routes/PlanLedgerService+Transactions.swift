@@ -9,7 +9,7 @@ extension PlanLedgerService {
     func append(_ context: RequestContext) throws -> HTTPResponse {
         guard let principal = context.principal else { throw APIError.unauthenticated }
         let transaction = try AppendTransaction(json: try context.json(), actor: principal.actor)
-        if transaction.streams.contains(where: { $0.stream.kind == "access" }) {
+        if transaction.streams.contains(where: { $0.stream.kind == TokenRegistry.streamKind }) {
             throw APIError.forbidden("tokens are granted and revoked through /v1/tokens")
         }
         // Checked by the writer against the state the transaction is appended to, not here on a snapshot that a

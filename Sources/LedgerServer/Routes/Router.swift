@@ -146,7 +146,7 @@ struct RequestContext: Sendable {
         guard let stream = StreamName(kind: parameter("kind"), key: parameter("key")) else {
             throw APIError.badRequest("\(parameter("kind"))/\(parameter("key")) is not a stream name", field: "path")
         }
-        if stream.kind == "access", principal?.role.satisfies(.auditor) != true {
+        if stream.kind == TokenRegistry.streamKind, principal?.role.satisfies(.auditor) != true {
             throw APIError.insufficientScope(
                 "\(stream) is a token's record, read with the audit log: an auditor's or admin's token is needed")
         }
