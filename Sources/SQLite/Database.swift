@@ -63,9 +63,8 @@ public final class Database {
         /// with its `-wal` (commits not yet folded into the file) is opened plainly, to read them.
         public static func reading(_ path: String) -> Options {
             var options = Options(readOnly: true, create: false)
-            var wal = stat()
-            let walIsEmpty = stat(path + "-wal", &wal) != 0 || wal.st_size == 0
-            options.immutable = access(path, W_OK) != 0 && access(path + "-shm", F_OK) != 0 && walIsEmpty
+            options.immutable = access(path, W_OK) != 0 && access(path + "-shm", F_OK) != 0
+                && !Database.walHoldsCommits(beside: path)
             return options
         }
     }
@@ -121,6 +120,12 @@ public final class Database {
         if let bytes = options.walSizeLimitBytes { _ = try scalarInt("PRAGMA journal_size_limit = \(bytes)") }
     }
 
+    /// Whether a non-empty `-wal` is beside the database at `path`: commits a reader must read through it.
+    static func walHoldsCommits(beside path: String) -> Bool {
+        var wal = stat()
+        return stat(path + "-wal", &wal) == 0 && wal.st_size > 0
+    }
+
     /// Why a read-only connection could not open the database at `path`, when the cause is the one SQLite's own
     /// message hides: a `-wal` holding commits, no `-shm` beside it, and a directory this process may not write,
     /// so the `-shm` needed to read those commits cannot be made (https://sqlite.org/wal.html#readonly). A copy
@@ -129,8 +134,7 @@ public final class Database {
     /// `mayWrite` is `access(_, W_OK)`, given by tests (which run as root here, whom every directory admits).
     static func whyWALCannotBeRead(beside path: String,
                                    mayWrite: (String) -> Bool = { access($0, W_OK) == 0 }) -> String? {
-        var wal = stat()
-        guard stat(path + "-wal", &wal) == 0, wal.st_size > 0, access(path + "-shm", F_OK) != 0 else { return nil }
+        guard walHoldsCommits(beside: path), access(path + "-shm", F_OK) != 0 else { return nil }
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         guard !mayWrite(directory) else { return nil }
