@@ -54,28 +54,32 @@ public struct ArchiveExporter: Sendable {
     /// - Throws: `ArchiveSourceError` when the ledger does not verify; `LedgerError` `.domainRule`
     ///   (`nothing_recorded`) when `asOf` is before the first event.
     public func source(asOf: Timestamp?) throws -> Source {
-        let (checkpoint, first) = try ledger.read { database in
+        let checkpoint = try ledger.read { database in
             let size: Int
             if let asOf {
                 size = Int(try database.scalarInt("SELECT COALESCE(MAX(position), 0) FROM events WHERE recorded_at <= ?1",
                                                   [.integer(asOf.millisecondsSinceEpoch)]) ?? 0)
+                // The checkpoint of no events carries the time it was read, which is after `asOf`: no archive can
+                // keep the rule that its source was recorded by `asOf`, and an empty one would say nothing anyway.
+                // Refused before the (whole-ledger) verification, which it does not need.
+                if size == 0 { throw try Self.nothingRecorded(by: asOf, in: database) }
             } else {
                 size = try EventRow.lastPosition(in: database)
             }
-            let first = try database.scalarInt("SELECT recorded_at FROM events ORDER BY position LIMIT 1")
-            return (try Ledger.checkpoint(size: size, in: database), first.map(Timestamp.init(millisecondsSinceEpoch:)))
-        }
-        // The checkpoint of no events carries the time it was read, which is after `asOf`: no archive can keep the
-        // rule that its source was recorded by `asOf`, and an empty one would say nothing anyway. Refused before
-        // the (whole-ledger) verification, which it does not need.
-        if let asOf, checkpoint.size == 0 {
-            let then = first.map { "the first event was recorded \($0.rfc3339)" } ?? "the ledger has no events"
-            throw LedgerError(.domainRule, code: "nothing_recorded", "nothing was recorded by \(asOf.rfc3339): \(then)",
-                              details: ["field": "asOf", "firstRecordedAt": first.map { .string($0.rfc3339) } ?? .null])
+            return try Ledger.checkpoint(size: size, in: database)
         }
         let report = try LedgerVerifier(path: ledger.path).verify(expected: (checkpoint.size, checkpoint.rootHash))
         if let failure = report.failure { throw ArchiveSourceError(failure) }
         return Source(checkpoint: checkpoint, asOf: asOf)
+    }
+
+    /// `nothing_recorded`, saying when the first event was recorded (if any was).
+    private static func nothingRecorded(by asOf: Timestamp, in database: Database) throws -> LedgerError {
+        let first = try database.scalarInt("SELECT recorded_at FROM events ORDER BY position LIMIT 1")
+            .map(Timestamp.init(millisecondsSinceEpoch:))
+        let then = first.map { "the first event was recorded \($0.rfc3339)" } ?? "the ledger has no events"
+        return LedgerError(.domainRule, code: "nothing_recorded", "nothing was recorded by \(asOf.rfc3339): \(then)",
+                           details: ["field": "asOf", "firstRecordedAt": first.map { .string($0.rfc3339) } ?? .null])
     }
 
     /// Verifies the source (`source(asOf: options.asOf)`) and writes the archive.
